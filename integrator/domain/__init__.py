@@ -1,0 +1,1 @@
+"""Pure domain: item stages, orders, routing decisions and supplier events. No I/O."""
