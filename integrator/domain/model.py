@@ -189,6 +189,9 @@ class ShipmentInfo:
     # empty means "every item of the supplier order"
     items: tuple[ShipmentItem, ...] = ()
     shipped_at: datetime | None = None
+    # the supplier's own item names when it does not echo our line item ids (Printify SKUs);
+    # SupplierAdapter.resolve_shipment_items turns them into ``items``
+    supplier_skus: tuple[str, ...] = ()
 
 
 class EventKind(StrEnum):
