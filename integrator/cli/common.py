@@ -1,0 +1,25 @@
+"""What every command needs: settings read once, with every problem named on failure."""
+
+from __future__ import annotations
+
+import click
+
+from integrator.bootstrap import Container, bootstrap
+from integrator.logs import configure_logging
+from integrator.settings import Settings, SettingsError, load_settings
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from error
+
+
+def container_or_exit(*, json_logs: bool | None = None) -> Container:
+    settings = settings_or_exit()
+    configure_logging(
+        settings.log_level, json_lines=settings.log_json if json_logs is None else json_logs
+    )
+    return bootstrap(settings)

@@ -1,0 +1,68 @@
+"""``integrator jobs list|show|retry``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import select
+
+from integrator.cli.common import container_or_exit
+from integrator.db.models import Job
+from integrator.queue import jobs as queue
+
+
+@click.group()
+def jobs() -> None:
+    """List, show and retry jobs (dead ones included)."""
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice(["queued", "running", "done", "dead"]))
+@click.option("--kind")
+@click.option("--limit", default=50, show_default=True)
+def list_jobs(status: str | None, kind: str | None, limit: int) -> None:
+    """List the newest jobs."""
+    container = container_or_exit(json_logs=False)
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status:
+        query = query.where(Job.status == status)
+    if kind:
+        query = query.where(Job.kind == kind)
+    with container.db.read() as session:
+        rows = session.scalars(query).all()
+        for job in rows:
+            error = (job.last_error or "").splitlines()[0][:60] if job.last_error else ""
+            click.echo(
+                f"{job.id:>8}  {job.kind:<24} {job.status:<8} attempts={job.attempts}/{job.max_attempts}"
+                f"  run_at={job.run_at:%Y-%m-%d %H:%M:%S}  {error}"
+            )
+    stats = queue.queue_stats(container.db)
+    click.echo(f"totals: {stats['counts']}  oldest due: {stats['oldest_due_seconds']:.0f}s")
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+def show_job(job_id: int) -> None:
+    """Show one job with its payload and last error."""
+    container = container_or_exit(json_logs=False)
+    with container.db.read() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise click.ClickException(f"no job {job_id}")
+        fields = {column.name: getattr(job, column.name) for column in Job.__table__.columns}
+    click.echo(json.dumps(fields, indent=2, default=str))
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int, required=False)
+@click.option("--kind", help="retry every dead job of this kind")
+def retry_job(job_id: int | None, kind: str | None) -> None:
+    """Revive a dead job, or every dead job of a kind."""
+    if job_id is None and kind is None:
+        raise click.UsageError("give a JOB_ID or --kind")
+    container = container_or_exit(json_logs=False)
+    count = queue.retry_dead(container.db, job_id=job_id, kind=kind)
+    if count == 0:
+        raise click.ClickException("no dead job matched")
+    click.echo(f"requeued {count} job(s)")

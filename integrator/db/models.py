@@ -1,0 +1,294 @@
+"""Tables. Idempotency lives in the unique constraints, never in check-then-insert.
+
+Times are naive UTC (``integrator.db.clock.utcnow``) so SQLite and PostgreSQL compare alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from integrator.db.clock import utcnow
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrement works) on SQLite
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|uninstalled|redacted
+    access_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    refresh_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    refresh_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    installed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    orders_checkpoint: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebhookDelivery(Base):
+    """The inbox: every delivery we acknowledged, Shopify's and the suppliers'."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source", "dedupe_key", name="uq_delivery_source_dedupe"),
+        Index("ix_delivery_received", "received_at"),
+        Index("ix_delivery_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))  # "shopify" or the supplier's config name
+    topic: Mapped[str] = mapped_column(String(100))
+    shop_domain: Mapped[str | None] = mapped_column(String(255))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    triggered_at: Mapped[str | None] = mapped_column(String(64))
+    api_version: Mapped[str | None] = mapped_column(String(20))
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # pruned by retention
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_size: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(
+        String(20), default="stored"
+    )  # stored|processed|ignored|failed
+    outcome_detail: Mapped[str | None] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_domain", "shopify_order_id", name="uq_order_shop_id"),
+        Index("ix_order_name", "name"),
+        Index("ix_order_customer", "shop_domain", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    shopify_order_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64), default="")
+    customer_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))  # personal data
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal data
+    currency: Mapped[str] = mapped_column(String(8), default="")
+    financial_status: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|closed|cancelled
+    attention: Mapped[str | None] = mapped_column(Text)  # why an operator must look
+    production_stage: Mapped[str | None] = mapped_column(String(20))
+    mirrored_stage: Mapped[str | None] = mapped_column(String(20))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    line_items: Mapped[list[LineItem]] = relationship(
+        back_populates="order", order_by="LineItem.id", cascade="all, delete-orphan"
+    )
+    supplier_orders: Mapped[list[SupplierOrder]] = relationship(
+        back_populates="order", order_by="SupplierOrder.id", cascade="all, delete-orphan"
+    )
+
+
+class LineItem(Base):
+    __tablename__ = "line_items"
+    __table_args__ = (
+        UniqueConstraint("order_id", "shopify_line_item_id", name="uq_line_item_order"),
+        Index("ix_line_item_stage", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    shopify_line_item_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    sku: Mapped[str | None] = mapped_column(String(255))
+    variant_id: Mapped[str | None] = mapped_column(String(32))
+    product_type: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # may hold personal data
+    stage: Mapped[str] = mapped_column(String(20), default="received")
+    reached_stage: Mapped[str] = mapped_column(String(20), default="received")
+    stage_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    disposition: Mapped[str | None] = mapped_column(String(10))
+    supplier: Mapped[str | None] = mapped_column(String(40))
+    rule: Mapped[str | None] = mapped_column(String(255))
+    decoration: Mapped[str | None] = mapped_column(String(40))
+    decoration_source: Mapped[str | None] = mapped_column(String(100))
+    catalog_key: Mapped[str | None] = mapped_column(String(255))
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fallbacks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(Text)  # routing reason, hold or failure reason
+    supplier_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supplier_orders.id", ondelete="SET NULL")
+    )
+    alerted_stage: Mapped[str | None] = mapped_column(String(20))
+
+    order: Mapped[Order] = relationship(back_populates="line_items")
+    events: Mapped[list[ItemEvent]] = relationship(
+        back_populates="line_item", order_by="ItemEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class SupplierOrder(Base):
+    """One per (order, supplier, attempt); ``external_ref`` is what makes submission idempotent."""
+
+    __tablename__ = "supplier_orders"
+    __table_args__ = (
+        UniqueConstraint("order_id", "supplier", "sequence", name="uq_supplier_order_per_order"),
+        UniqueConstraint("supplier", "external_ref", name="uq_supplier_order_ref"),
+        Index("ix_supplier_order_remote", "supplier", "supplier_order_id"),
+        Index("ix_supplier_order_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    supplier: Mapped[str] = mapped_column(String(40))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    external_ref: Mapped[str] = mapped_column(String(100))
+    supplier_order_id: Mapped[str | None] = mapped_column(String(100))
+    # pending|submitted|in_production|shipped|delivered|cancelled|failed|held|cancel_refused
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    raw_status: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    request_copy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal data
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_heard_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    order: Mapped[Order] = relationship(back_populates="supplier_orders")
+
+
+class ItemEvent(Base):
+    """The timeline: one row per stage change of a line item."""
+
+    __tablename__ = "item_events"
+    __table_args__ = (
+        UniqueConstraint("line_item_id", "dedupe_key", name="uq_item_event_dedupe"),
+        Index("ix_item_event_item", "line_item_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    line_item_id: Mapped[int] = mapped_column(ForeignKey("line_items.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(20))
+    previous_stage: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(
+        String(60)
+    )  # routing|supplier:<name>|shopify|operator|reconcile
+    detail: Mapped[str | None] = mapped_column(Text)
+    supplier: Mapped[str | None] = mapped_column(String(40))
+    dedupe_key: Mapped[str | None] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    line_item: Mapped[LineItem] = relationship(back_populates="events")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint("supplier_order_id", "supplier_shipment_id", name="uq_shipment_supplier"),
+        Index("ix_shipment_sync", "sync_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    supplier_order_id: Mapped[int] = mapped_column(
+        ForeignKey("supplier_orders.id", ondelete="CASCADE")
+    )
+    supplier: Mapped[str] = mapped_column(String(40))
+    supplier_shipment_id: Mapped[str] = mapped_column(String(100))
+    carrier: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="")
+    tracking_url: Mapped[str] = mapped_column(Text, default="")
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{line_item_id, quantity}]
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    shopify_fulfillment_id: Mapped[str | None] = mapped_column(String(100))
+    sync_status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending|synced|flagged
+    sync_detail: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    tracking_synced: Mapped[str | None] = mapped_column(String(100))
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("unique_key", name="uq_job_unique_key"),
+        Index("ix_job_claim", "status", "run_at", "priority"),
+        Index("ix_job_kind_status", "kind", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    unique_key: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued|running|done|dead
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=10)
+    run_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_alert_kind_subject"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # stuck_item|flagged_order|...
+    subject: Mapped[str] = mapped_column(String(255))  # e.g. "line_item:42:in_production"
+    line_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("line_items.id", ondelete="CASCADE")
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    posted: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DataExport(Base):
+    """Answers to customers/data_request, for the operator to hand over."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[str | None] = mapped_column(String(32))
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""The order pipeline: job handlers that enrich, route, submit, track and sync."""

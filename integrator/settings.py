@@ -1,0 +1,149 @@
+"""Settings: read once at start from the environment (and ``.env``) into one frozen object.
+
+Nothing here runs at import time; ``load_settings`` is called by the composition root
+(``integrator.bootstrap``) and by tests with a plain dict.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
+API_VERSION = re.compile(r"^\d{4}-\d{2}$|^unstable$")
+
+
+class SettingsError(Exception):
+    """Raised with every invalid or missing variable named at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///integrator.db"
+    config_dir: Path = Path("config")
+    shopify_client_id: str = ""
+    shopify_client_secret: str = field(default="", repr=False)
+    shopify_old_client_secret: str = field(default="", repr=False)
+    shopify_shop: str = ""
+    shopify_api_version: str = "2026-04"
+    shopify_admin_url: str = ""
+    shopify_admin_token: str = field(default="", repr=False)
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    admin_token: str = field(default="", repr=False)
+    webhook_max_bytes: int = 1_048_576
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def shopify_secrets(self) -> tuple[str, ...]:
+        """Secrets that verify Shopify webhooks: the current one, then the old during rotation."""
+        return tuple(s for s in (self.shopify_client_secret, self.shopify_old_client_secret) if s)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _positive_int(name: str, raw: str, problems: list[str]) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name}: {raw!r} is not an integer")
+        return 0
+    if value <= 0:
+        problems.append(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _boolean(name: str, raw: str, problems: list[str]) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    problems.append(f"{name}: {raw!r} is not a boolean (true/false)")
+    return False
+
+
+def _encryption_keys(raw: str, problems: list[str]) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            problems.append(
+                f"ENCRYPTION_KEY: key #{index + 1} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes; make one with `integrator keys new`)"
+            )
+    return keys
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> dict[str, str]:
+    """Merge ``.env`` (if present) under the real environment, which wins."""
+    merged: dict[str, str] = {}
+    path = env_file if env_file is not None else Path(".env")
+    if path.is_file():
+        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Build Settings from the environment, reporting every problem at once.
+
+    :raises SettingsError: when any variable is invalid.
+    """
+    env = read_environment(environ, env_file) if environ is None else dict(environ)
+    problems: list[str] = []
+    shop = env.get("SHOPIFY_SHOP", "").strip()
+    if shop and not SHOP_DOMAIN.match(shop):
+        problems.append(f"SHOPIFY_SHOP: {shop!r} is not a shop domain like name.myshopify.com")
+    version = env.get("SHOPIFY_API_VERSION", "2026-04").strip()
+    if not API_VERSION.match(version):
+        problems.append(f"SHOPIFY_API_VERSION: {version!r} is not like 2026-04")
+    database_url = env.get("DATABASE_URL", "sqlite:///integrator.db").strip()
+    if "://" not in database_url:
+        problems.append(f"DATABASE_URL: {database_url!r} is not a SQLAlchemy URL")
+    if shop and not env.get("SHOPIFY_CLIENT_SECRET") and not env.get("SHOPIFY_ADMIN_TOKEN"):
+        problems.append("SHOPIFY_CLIENT_SECRET: required when SHOPIFY_SHOP is set")
+    admin_url = env.get("SHOPIFY_ADMIN_URL", "").strip().rstrip("/")
+    if admin_url and not admin_url.startswith(("http://", "https://")):
+        problems.append(f"SHOPIFY_ADMIN_URL: {admin_url!r} is not an http(s) URL")
+    settings = Settings(
+        database_url=database_url,
+        config_dir=Path(env.get("INTEGRATOR_CONFIG_DIR", "config")),
+        shopify_client_id=env.get("SHOPIFY_CLIENT_ID", ""),
+        shopify_client_secret=env.get("SHOPIFY_CLIENT_SECRET", ""),
+        shopify_old_client_secret=env.get("SHOPIFY_OLD_CLIENT_SECRET", ""),
+        shopify_shop=shop,
+        shopify_api_version=version,
+        shopify_admin_url=admin_url,
+        shopify_admin_token=env.get("SHOPIFY_ADMIN_TOKEN", ""),
+        encryption_keys=_encryption_keys(env.get("ENCRYPTION_KEY", ""), problems),
+        admin_token=env.get("ADMIN_TOKEN", ""),
+        webhook_max_bytes=_positive_int(
+            "WEBHOOK_MAX_BYTES", env.get("WEBHOOK_MAX_BYTES", "1048576"), problems
+        ),
+        public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        log_json=_boolean("LOG_JSON", env.get("LOG_JSON", "true"), problems),
+    )
+    if problems:
+        raise SettingsError(problems)
+    return settings

@@ -1,0 +1,26 @@
+"""The Flask application factory: every HTTP entry point of the service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from integrator.bootstrap import Container, bootstrap
+from integrator.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:
+    """Build the app from settings (read once here, never at import)."""
+    container = container or bootstrap(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
+    app.extensions["integrator"] = container
+
+    from webhooks.health import health
+
+    app.register_blueprint(health)
+    return app
+
+
+def container_of(app: Flask) -> Container:
+    container: Container = app.extensions["integrator"]
+    return container
