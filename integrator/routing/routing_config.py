@@ -1,0 +1,351 @@
+"""Check routing.yaml section by section and build its frozen values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrator.domain.stages import Stage
+from integrator.routing import schema
+from integrator.routing.checking import check_section, is_web_url
+from integrator.routing.decoration import (
+    DecorationConfig,
+    DecorationSource,
+    SourceKind,
+    canonical_method,
+    normalise_spelling,
+)
+from integrator.routing.operations import (
+    DEFAULT_EXPECTED_DAYS,
+    AlertSettings,
+    ProductionOverride,
+    ProductionTimes,
+    ReconcileSettings,
+    ShopifySettings,
+    TriggerTopic,
+)
+from integrator.routing.problems import ConfigProblem, KeyPath
+from integrator.routing.rules import (
+    Rule,
+    RuleMatch,
+    UnmatchedAction,
+    UnmatchedPolicy,
+    shadowing_rule,
+)
+from integrator.routing.store import KNOWN_ADAPTERS, SupplierConfig
+from integrator.routing.yaml_document import YamlDocument
+
+_TOP_LEVEL = (
+    "suppliers", "decoration", "decoration_aliases", "rules", "unmatched",
+    "shopify", "production", "reconcile", "alerts",
+)
+_SUPPLIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_RESERVED_NAMES = frozenset(action.value for action in UnmatchedAction)
+
+
+@dataclass
+class RoutingParts:
+    suppliers: dict[str, SupplierConfig] = field(default_factory=dict)
+    # every name under `suppliers:`, even one whose section is broken, so that references
+    # to it are not reported twice
+    declared_suppliers: set[str] = field(default_factory=set)
+    decoration: DecorationConfig = field(default_factory=DecorationConfig)
+    rules: tuple[Rule, ...] = ()
+    unmatched: UnmatchedPolicy = field(default_factory=UnmatchedPolicy)
+    shopify: ShopifySettings = field(default_factory=ShopifySettings)
+    production: ProductionTimes = field(default_factory=ProductionTimes)
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+
+class _Checker:
+    """Carries the document and the problem list through the section checks."""
+
+    def __init__(self, document: YamlDocument, problems: list[ConfigProblem]) -> None:
+        self.document = document
+        self.problems = problems
+
+    def report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(self.document.problem(path, message))
+
+
+def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> RoutingParts:
+    """Check every section of routing.yaml, recording problems, and build what is sound."""
+    check = _Checker(document, problems)
+    data = document.data if document.data is not None else {}
+    parts = RoutingParts()
+    if not isinstance(data, dict):
+        check.report((), "the file should be a mapping of sections (suppliers, rules, …)")
+        return parts
+    for key in data:
+        if key not in _TOP_LEVEL:
+            check.report((key,), f"unknown key (sections are: {', '.join(_TOP_LEVEL)})")
+    _build_suppliers(check, data.get("suppliers"), parts)
+    parts.decoration = _build_decoration(check, data.get("decoration"),
+                                         data.get("decoration_aliases"))
+    parts.rules = _build_rules(check, data.get("rules"), parts)
+    parts.unmatched = _build_unmatched(check, data.get("unmatched", "hold"), parts)
+    _build_operations(check, data, parts)
+    return parts
+
+
+# --- suppliers ---------------------------------------------------------------------------------
+
+
+def _build_suppliers(check: _Checker, data: Any, parts: RoutingParts) -> None:
+    if data is None:
+        check.report(("suppliers",), "no suppliers configured")
+        return
+    if not isinstance(data, dict):
+        check.report(("suppliers",), "should be a mapping of supplier name to its settings")
+        return
+    for name, section in data.items():
+        parts.declared_suppliers.add(str(name))
+        supplier = _build_supplier(check, str(name), section)
+        if supplier is not None:
+            parts.suppliers[supplier.name] = supplier
+
+
+def _build_supplier(check: _Checker, name: str, data: Any) -> SupplierConfig | None:
+    path: KeyPath = ("suppliers", name)
+    if not _SUPPLIER_NAME.match(name) or name in _RESERVED_NAMES:
+        check.report(path, "a supplier name is lower-case letters, digits, '-' or '_', "
+                           "and not 'hold', 'ignore' or 'route'")
+    section = check_section(schema.SupplierSection, data, path, check.document, check.problems)
+    if section is None:
+        return None
+    adapter = section.adapter or name
+    if adapter not in KNOWN_ADAPTERS:
+        check.report(path + (("adapter",) if section.adapter else ()),
+                     f"unknown adapter {adapter!r} (known: {', '.join(KNOWN_ADAPTERS)})")
+        return None
+    base_url = section.base_url or None
+    if base_url is not None and not is_web_url(base_url):
+        check.report(path + ("base_url",), f"should be an http(s) URL, got {base_url!r}")
+    options = check_section(schema.ADAPTER_OPTIONS[adapter], section.model_extra, path,
+                            check.document, check.problems)
+    if options is None:
+        return None
+    return SupplierConfig(name, adapter, base_url, options.model_dump(exclude_none=True))
+
+
+# --- decoration --------------------------------------------------------------------------------
+
+
+def _build_decoration(check: _Checker, sources: Any, aliases: Any) -> DecorationConfig:
+    alias_table = _build_aliases(check, aliases)
+    if sources is None:
+        return DecorationConfig((), alias_table)
+    if not isinstance(sources, list):
+        check.report(("decoration",), "should be a list of sources, first found wins")
+        return DecorationConfig((), alias_table)
+    built = []
+    for index, data in enumerate(sources):
+        source = _build_source(check, ("decoration", index), data, alias_table)
+        if source is not None:
+            built.append(source)
+    return DecorationConfig(tuple(built), alias_table)
+
+
+def _build_aliases(check: _Checker, data: Any) -> dict[str, str]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        check.report(("decoration_aliases",), "should map a spelling to a canonical method")
+        return {}
+    table = {}
+    for spelling, method in data.items():
+        canonical = canonical_method(str(method), {})
+        if canonical is None:
+            check.report(("decoration_aliases", str(spelling)),
+                         f"{method!r} is not a canonical decoration method")
+            continue
+        table[normalise_spelling(str(spelling))] = canonical
+    return table
+
+
+def _build_source(
+    check: _Checker, path: KeyPath, data: Any, aliases: Mapping[str, str]
+) -> DecorationSource | None:
+    section = check_section(schema.DecorationSourceSection, data, path, check.document,
+                            check.problems)
+    if section is None:
+        return None
+    kind_name, value = next((name, value) for name, value in section if value is not None)
+    kind = SourceKind(kind_name)
+    if isinstance(value, str):
+        return DecorationSource(kind, value)
+    table = {}
+    for key, method in value.items():
+        canonical = canonical_method(method, aliases)
+        if canonical is None:
+            check.report(path + (kind_name, key), f"unknown decoration method {method!r}")
+        elif kind is SourceKind.SKU_PATTERN and not _is_regex(key):
+            check.report(path + (kind_name, key), "not a valid regular expression")
+        else:
+            table[key] = canonical
+    return DecorationSource(kind, "", table)
+
+
+def _is_regex(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def _build_rules(check: _Checker, data: Any, parts: RoutingParts) -> tuple[Rule, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        check.report(("rules",), "should be a list of rules, first match wins")
+        return ()
+    rules: list[Rule] = []
+    names: dict[str, int] = {}
+    for index, item in enumerate(data):
+        rule = _build_rule(check, index, item, parts)
+        if rule is None:
+            continue
+        if rule.name in names:
+            check.report(("rules", index, "name"),
+                         f"duplicate rule name (also rules[{names[rule.name]}])")
+        names.setdefault(rule.name, index)
+        shadow = shadowing_rule(rule, rules)
+        if shadow is not None:
+            check.report(("rules", index),
+                         f"rule {rule.name!r} can never match: the earlier rule "
+                         f"{shadow.name!r} (rules[{names[shadow.name]}]) catches every item it "
+                         "would")
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _build_rule(check: _Checker, index: int, data: Any, parts: RoutingParts) -> Rule | None:
+    path: KeyPath = ("rules", index)
+    section = check_section(schema.RuleSection, data, path, check.document, check.problems)
+    if section is None:
+        return None
+    _check_supplier_ref(check, path + ("supplier",), section.supplier, parts)
+    for position, name in enumerate(section.fallback):
+        _check_supplier_ref(check, path + ("fallback", position), name, parts)
+    chain = [section.supplier, *section.fallback]
+    if len(set(chain)) != len(chain):
+        check.report(path + ("fallback",), "a supplier appears twice in supplier + fallback")
+    match = _build_match(check, path + ("match",), section.match, parts.decoration.aliases)
+    if match is None:
+        return None
+    return Rule(section.name or f"rules[{index}]", match, section.supplier,
+                tuple(section.fallback))
+
+
+def _check_supplier_ref(check: _Checker, path: KeyPath, name: str, parts: RoutingParts) -> None:
+    if name not in parts.declared_suppliers:
+        check.report(path, f"unknown supplier {name!r} (configured: "
+                           f"{', '.join(sorted(parts.declared_suppliers)) or 'none'})")
+
+
+def _build_match(
+    check: _Checker, path: KeyPath, section: schema.MatchSection, aliases: Mapping[str, str]
+) -> RuleMatch | None:
+    problems_before = len(check.problems)
+    for name, values in section:
+        if isinstance(values, list) and not values:
+            check.report(path + (name,), "an empty list can never match")
+    decorations = None
+    if section.decoration is not None:
+        decorations = []
+        for position, value in enumerate(section.decoration):
+            method = canonical_method(value, aliases)
+            if method is None:
+                check.report(path + ("decoration", position),
+                             f"unknown decoration method {value!r}")
+            decorations.append(method or value)
+    for position, country in enumerate(section.ship_to_country or ()):
+        if not re.fullmatch(r"[A-Za-z]{2}", country):
+            check.report(path + ("ship_to_country", position),
+                         f"{country!r} is not a two-letter ISO country code")
+    if len(check.problems) != problems_before:
+        return None
+    return RuleMatch(
+        product_type=_folded(section.product_type),
+        vendor=_folded(section.vendor),
+        sku=tuple(glob.casefold() for glob in section.sku) if section.sku else None,
+        tags=_folded(section.tags),
+        decoration=frozenset(decorations) if decorations is not None else None,
+        ship_to_country=(frozenset(code.upper() for code in section.ship_to_country)
+                         if section.ship_to_country else None),
+        personalised=section.personalised,
+    )
+
+
+def _folded(values: list[str] | None) -> frozenset[str] | None:
+    return frozenset(value.strip().casefold() for value in values) if values else None
+
+
+def _build_unmatched(check: _Checker, value: Any, parts: RoutingParts) -> UnmatchedPolicy:
+    text = str(value)
+    if text in (UnmatchedAction.HOLD, UnmatchedAction.IGNORE):
+        return UnmatchedPolicy(UnmatchedAction(text))
+    if text not in parts.declared_suppliers:
+        check.report(("unmatched",), f"should be hold, ignore or a configured supplier, "
+                                     f"got {text!r}")
+        return UnmatchedPolicy()
+    return UnmatchedPolicy(UnmatchedAction.ROUTE, text)
+
+
+# --- operational sections ----------------------------------------------------------------------
+
+
+def _build_operations(check: _Checker, data: Mapping[str, Any], parts: RoutingParts) -> None:
+    document, problems = check.document, check.problems
+    shopify = check_section(schema.ShopifySection, data.get("shopify"), ("shopify",),
+                            document, problems)
+    if shopify is not None:
+        parts.shopify = ShopifySettings(TriggerTopic(shopify.trigger_topic),
+                                        shopify.notify_customer, shopify.mirror_stage)
+    production = check_section(schema.ProductionSection, data.get("production"),
+                               ("production",), document, problems)
+    if production is not None:
+        parts.production = _build_production(check, production, parts)
+    reconcile = check_section(schema.ReconcileSection, data.get("reconcile"), ("reconcile",),
+                              document, problems)
+    if reconcile is not None:
+        parts.reconcile = ReconcileSettings(
+            dict(reconcile.intervals.model_dump()), reconcile.silent_supplier_after,
+            reconcile.missed_orders_overlap, reconcile.raw_body_retention_days,
+            reconcile.personal_data_retention_days,
+        )
+    alerts = check_section(schema.AlertsSection, data.get("alerts"), ("alerts",),
+                           document, problems)
+    if alerts is not None:
+        webhook_url = alerts.webhook_url or None
+        if webhook_url is not None and not is_web_url(webhook_url):
+            check.report(("alerts", "webhook_url"), f"should be an http(s) URL, got "
+                                                    f"{webhook_url!r}")
+        parts.alerts = AlertSettings(webhook_url)
+
+
+def _build_production(
+    check: _Checker, section: schema.ProductionSection, parts: RoutingParts
+) -> ProductionTimes:
+    defaults = dict(DEFAULT_EXPECTED_DAYS)
+    defaults.update({Stage(name): days for name, days in section.expected_days.items()})
+    overrides = []
+    for index, override in enumerate(section.overrides):
+        path: KeyPath = ("production", "overrides", index)
+        if override.supplier is None and override.product_type is None:
+            check.report(path, "an override names a supplier, a product_type, or both")
+        if override.supplier is not None:
+            _check_supplier_ref(check, path + ("supplier",), override.supplier, parts)
+        overrides.append(ProductionOverride(
+            {Stage(name): days for name, days in override.expected_days.items()},
+            override.supplier,
+            override.product_type.casefold() if override.product_type else None,
+        ))
+    return ProductionTimes(defaults, tuple(overrides))

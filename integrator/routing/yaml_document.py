@@ -1,0 +1,72 @@
+"""Read a YAML file into plain data plus the line of every key path, for error messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from integrator.routing.problems import ConfigProblem, KeyPath, format_key_path
+
+
+@dataclass
+class YamlDocument:
+    """Plain data from one file and a map from key path to its 1-based line."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """Return the line of ``path``, or of its nearest ancestor the file mentions."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: KeyPath, message: str) -> ConfigProblem:
+        return ConfigProblem(self.file, format_key_path(path), self.line_of(path), message)
+
+
+def parse_yaml(text: str, file: str, problems: list[ConfigProblem]) -> YamlDocument:
+    """Parse ``text``; a syntax error becomes a problem and the document is empty."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problems.append(ConfigProblem(file, "", line, f"not valid YAML: {_yaml_reason(error)}"))
+        return YamlDocument(file, None)
+    finally:
+        loader.dispose()
+    document = YamlDocument(file, data)
+    if node is not None:
+        _record_lines(node, (), document, problems)
+    return document
+
+
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    reason = getattr(error, "problem", None)
+    return str(reason) if reason else str(error).splitlines()[0]
+
+
+def _record_lines(
+    node: yaml.Node, path: KeyPath, document: YamlDocument, problems: list[ConfigProblem]
+) -> None:
+    document.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(document.problem(path + (key,), "duplicate key"))
+            seen.add(key)
+            document.lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), document, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), document, problems)
