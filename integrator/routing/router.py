@@ -137,6 +137,8 @@ def _reason_to_skip(line: OrderLine) -> str | None:
 
 def _unmatched(line: OrderLine, known: LineFacts, config: StoreConfig) -> ItemDecision:
     why = f"no rule matches ({_describe(known)})"
+    if known.entry is None:
+        why += f"; no catalog entry for {_identity(line)}"
     policy = config.unmatched
     if policy.action is UnmatchedAction.ROUTE and policy.supplier is not None:
         return _decide_for_chain(line, known, config, UNMATCHED_RULE, (policy.supplier,),
