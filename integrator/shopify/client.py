@@ -86,6 +86,11 @@ class AdminClient:
         self.api_version = api_version
         self._http = http
         self._policy = retry_policy or RetryPolicy()
+        self._backoff = wait_exponential_jitter(
+            multiplier=self._policy.initial_wait,
+            max=self._policy.max_wait,
+            jitter=self._policy.jitter,
+        )
         self.throttles = throttles or ShopThrottles()
         self._sleep = sleep
         self._clock = clock
@@ -209,9 +214,7 @@ class AdminClient:
     # --- retry bookkeeping ------------------------------------------------------------------
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(
-            initial=self._policy.initial_wait, max=self._policy.max_wait, jitter=self._policy.jitter
-        )(state)
+        backoff = self._backoff(state)
         error = state.outcome.exception() if state.outcome else None
         retry_after = error.retry_after if isinstance(error, _Transient) else 0.0
         return max(backoff, retry_after)
