@@ -1,0 +1,294 @@
+"""What every sandbox supplier shares: in-memory orders, fault injection, a control API,
+callbacks posted to a URL, and a count of orders created per external reference.
+
+Control from Python (tests) or over HTTP (chaos runs against a served sandbox)::
+
+    sandbox.faults.fail_next("5xx", times=2)      # or "timeout", "429", "down"
+    sandbox.faults.error_rate = 0.1               # 10 % of calls answer 5xx
+    sandbox.advance(order_id, to="shipped", items=["111"])
+    sandbox.created_count("1001-ab12cd34ef")      # proves no order was doubled
+
+    POST /_sandbox/faults   {"error_rate": 0.1, "timeout_rate": 0, "rate_limit_rate": 0,
+                             "latency_seconds": 0, "down": false, "fail_next": ["429"]}
+    POST /_sandbox/advance  {"order_id": "...", "to": "shipped", "items": ["111"]}
+    GET  /_sandbox/counts   {"<external ref>": <orders created>}
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import random
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from integrator.sandbox.suppliers.transport import IN_PROCESS_KEY, SupplierDown
+
+FAULT_KINDS = ("5xx", "timeout", "429", "down")
+MAX_SLEEP_SECONDS = 5.0
+CONTROL_PREFIX = "/_sandbox/"
+ADVANCE_TARGETS = ("in_production", "on_hold", "shipped", "delivered", "failed", "cancelled")
+
+
+@dataclass
+class FaultPlan:
+    """Faults drawn per request: forced ones first (``fail_next``), then by rate."""
+
+    error_rate: float = 0.0
+    timeout_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    latency_seconds: float = 0.0
+    down: bool = False
+    # how long a "timeout" request sleeps before answering (the work still happens)
+    timeout_sleep_seconds: float = 1.0
+    retry_after_seconds: int = 7
+    forced: deque[str] = field(default_factory=deque)
+
+    def fail_next(self, kind: str, times: int = 1) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
+        self.forced.extend([kind] * times)
+
+    def clear(self) -> None:
+        self.error_rate = self.timeout_rate = self.rate_limit_rate = 0.0
+        self.latency_seconds = 0.0
+        self.down = False
+        self.forced.clear()
+
+    def draw(self, rng: random.Random) -> str | None:
+        if self.down:
+            return "down"
+        if self.forced:
+            return self.forced.popleft()
+        roll = rng.random()
+        for kind, rate in (
+            ("5xx", self.error_rate),
+            ("timeout", self.timeout_rate),
+            ("429", self.rate_limit_rate),
+        ):
+            if roll < rate:
+                return kind
+            roll -= rate
+        return None
+
+    def update(self, settings: Mapping[str, Any]) -> None:
+        for name in ("error_rate", "timeout_rate", "rate_limit_rate", "latency_seconds",
+                     "timeout_sleep_seconds"):
+            if name in settings:
+                setattr(self, name, float(settings[name]))
+        if "retry_after_seconds" in settings:
+            self.retry_after_seconds = int(settings["retry_after_seconds"])
+        if "down" in settings:
+            self.down = bool(settings["down"])
+        for kind in settings.get("fail_next", ()):
+            self.fail_next(str(kind))
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(data), status=status, headers=dict(headers or {}),
+                    content_type="application/json")
+
+
+class SandboxError(Exception):
+    """Raised inside a handler to answer with the supplier's own error body."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+class SandboxSupplier(abc.ABC):
+    """A WSGI app standing in for one supplier. Subclasses declare ``rules`` (werkzeug
+    routes to handler method names), their error bodies and their callback payloads."""
+
+    NAME: str
+    API_KEY_HEADER = "Authorization"
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "sandbox-key",
+        callback_url: str | None = None,
+        callback_secret: str = "",
+        callback_session: requests.Session | None = None,
+        seed: int = 0,
+        unavailable: Iterable[str] = (),
+    ) -> None:
+        self.api_key = api_key
+        self.callback_url = callback_url
+        self.callback_secret = callback_secret
+        self.callback_session = callback_session or requests.Session()
+        self.faults = FaultPlan()
+        self.rng = random.Random(seed)
+        self.lock = threading.RLock()
+        self.idle = threading.Condition(self.lock)
+        self.in_flight = 0
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.created_per_ref: Counter[str] = Counter()
+        # catalog identifiers this supplier answers "out of stock / unavailable" for
+        self.unavailable: set[str] = set(unavailable)
+        self.delivered_callbacks: list[tuple[str, int]] = []
+        self.next_id = 1000
+        self.url_map = Map([Rule(path, endpoint=name, methods=[method])
+                            for method, path, name in self.rules()])
+
+    # --- what subclasses provide --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def rules(self) -> Sequence[tuple[str, str, str]]:
+        """(method, path, handler method name) for each supplier endpoint."""
+
+    @abc.abstractmethod
+    def error_body(self, status: int, message: str) -> Any:
+        """The supplier's own error envelope."""
+
+    @abc.abstractmethod
+    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
+                      ) -> list[dict[str, Any]]:
+        """Move ``order`` to ``to`` (in place) and return the callback payloads to post."""
+
+    def sign(self, body: bytes) -> dict[str, str]:
+        """Headers proving the callback is genuine (suppliers that sign override this)."""
+        return {}
+
+    # --- the control surface ------------------------------------------------------------------
+
+    def created_count(self, external_ref: str) -> int:
+        with self.lock:
+            return self.created_per_ref[external_ref]
+
+    def wait_idle(self, timeout: float = MAX_SLEEP_SECONDS + 1) -> bool:
+        """Wait for requests still running (e.g. one that 'timed out' for its caller)."""
+        deadline = time.monotonic() + timeout
+        with self.idle:
+            while self.in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.idle.wait(left)
+        return True
+
+    def advance(self, order_id: str, to: str, items: Sequence[str] | None = None
+                ) -> list[dict[str, Any]]:
+        """Move an order through production and post the callbacks it causes.
+
+        ``items`` are our line item ids (the supplier's item references): shipping only some
+        of them makes a partial shipment. Returns the payloads posted."""
+        if to not in ADVANCE_TARGETS:
+            raise ValueError(f"unknown target {to!r}; one of {ADVANCE_TARGETS}")
+        with self.lock:
+            order = self.orders[order_id]
+            payloads = self.callbacks_for(order, to, items)
+        for payload in payloads:
+            self.post_callback(payload)
+        return payloads
+
+    def post_callback(self, payload: Mapping[str, Any]) -> int:
+        if not self.callback_url:
+            return 0
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", **self.sign(body)}
+        response = self.callback_session.post(
+            self.callback_url, data=body, headers=headers, timeout=10
+        )
+        self.delivered_callbacks.append((self.callback_url, response.status_code))
+        return response.status_code
+
+    def new_id(self, prefix: str = "") -> str:
+        with self.lock:
+            self.next_id += 1
+            return f"{prefix}{self.next_id}"
+
+    def remember(self, order_id: str, order: dict[str, Any], external_ref: str) -> None:
+        with self.lock:
+            self.orders[order_id] = order
+            self.created_per_ref[external_ref] += 1
+
+    def fail(self, status: int, message: str) -> SandboxError:
+        return SandboxError(status, self.error_body(status, message))
+
+    # --- WSGI ---------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path.startswith(CONTROL_PREFIX):
+            return self.control(request)(environ, start_response)
+        with self.idle:
+            self.in_flight += 1
+        try:
+            response = self.answer(request, in_process=bool(environ.get(IN_PROCESS_KEY)))
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
+        return response(environ, start_response)
+
+    def answer(self, request: Request, *, in_process: bool) -> Response:
+        fault = self.faults.draw(self.rng)
+        if self.faults.latency_seconds:
+            time.sleep(min(self.faults.latency_seconds, MAX_SLEEP_SECONDS))
+        if fault == "down":
+            if in_process:
+                raise SupplierDown(self.NAME)
+            return Response("Service Unavailable", status=503)
+        if fault == "5xx":
+            return json_response(self.error_body(503, "Service temporarily unavailable"), 503)
+        if fault == "429":
+            return json_response(
+                self.error_body(429, "Too Many Requests"), 429,
+                {"Retry-After": str(self.faults.retry_after_seconds)},
+            )
+        if fault == "timeout":
+            time.sleep(min(self.faults.timeout_sleep_seconds, MAX_SLEEP_SECONDS))
+        return self.dispatch(request)
+
+    def dispatch(self, request: Request) -> Response:
+        if not self.authorised(request):
+            return json_response(self.error_body(401, "Unauthorized"), 401)
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException as error:
+            status = error.code or 404
+            return json_response(self.error_body(status, error.name), status)
+        try:
+            return getattr(self, str(endpoint))(request, **args)  # type: ignore[no-any-return]
+        except SandboxError as error:
+            return json_response(error.body, error.status)
+
+    def authorised(self, request: Request) -> bool:
+        return request.headers.get(self.API_KEY_HEADER, "") in (
+            self.api_key, f"Bearer {self.api_key}")
+
+    def body(self, request: Request) -> dict[str, Any]:
+        try:
+            data = json.loads(request.get_data() or b"null")
+        except ValueError as error:
+            raise self.fail(400, "Invalid JSON") from error
+        if not isinstance(data, dict):
+            raise self.fail(400, "Invalid request body")
+        return data
+
+    def control(self, request: Request) -> Response:
+        action = request.path[len(CONTROL_PREFIX):]
+        if action == "counts":
+            with self.lock:
+                return json_response(dict(self.created_per_ref))
+        data = json.loads(request.get_data() or b"{}")
+        if action == "faults":
+            self.faults.update(data)
+            return json_response({"ok": True})
+        if action == "advance":
+            posted = self.advance(str(data["order_id"]), str(data["to"]), data.get("items"))
+            return json_response({"posted": len(posted)})
+        return json_response({"error": f"unknown control {action}"}, 404)

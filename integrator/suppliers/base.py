@@ -1,0 +1,312 @@
+"""The one interface every supplier adapter implements.
+
+Adapters translate between our value objects (integrator.domain.model) and one supplier's
+HTTP API and callbacks. They hold no state beyond their HTTP client; the contract test suite in
+tests/suppliers/test_contract.py runs every adapter against its sandbox.
+"""
+
+from __future__ import annotations
+
+import abc
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import requests
+
+from integrator.domain.model import (
+    SupplierEvent,
+    SupplierLine,
+    SupplierOrderRequest,
+    SupplierOrderResult,
+)
+from integrator.domain.stages import Stage
+from integrator.suppliers.errors import CallbackPayloadError, SupplierRejected
+from integrator.suppliers.http import (
+    DEFAULT_TIMEOUT_SECONDS,
+    CircuitBreaker,
+    RateLimiter,
+    SupplierHttp,
+    circuit_breaker,
+    rate_limiter,
+)
+from integrator.suppliers.reference import SAFE_CHARACTERS, external_reference
+
+TOKEN_QUERY_PARAM = "token"
+TOKEN_HEADER = "X-Integrator-Token"
+
+# words suppliers use when an item cannot be made or sent by them but maybe by someone else
+REROUTABLE_WORDS = (
+    "out of stock",
+    "out_of_stock",
+    "outofstock",
+    "discontinued",
+    "not available",
+    "unavailable",
+    "restricted",
+    "does not ship",
+    "cannot be shipped",
+    "not shippable",
+    "not supported for",
+    "region",
+)
+
+
+class CancelResult(StrEnum):
+    CANCELLED = "cancelled"
+    TOO_LATE = "too_late"  # already in production or shipped
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    result: CancelResult
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    registered: bool
+    # what a person must do by hand when the API cannot register the callback
+    manual_steps: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackResponse:
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+def constant_time_equal(given: str | None, expected: str | None) -> bool:
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup on a plain mapping."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+class SupplierAdapter(abc.ABC):
+    """One supplier's API behind our vocabulary.
+
+    Class attributes each adapter sets: ``KEY`` (registry key), ``STATUS_MAP`` (every status
+    word the supplier uses → our Stage), ``MAX_REFERENCE_LENGTH`` and ``REFERENCE_CHARACTERS``
+    (limits on our external reference), ``RATE_LIMIT_PER_MINUTE`` (published limit).
+    """
+
+    KEY: ClassVar[str]
+    DEFAULT_BASE_URL: ClassVar[str]
+    STATUS_MAP: ClassVar[Mapping[str, Stage]]
+    MAX_REFERENCE_LENGTH: ClassVar[int] = 32
+    REFERENCE_CHARACTERS: ClassVar[str] = SAFE_CHARACTERS
+    RATE_LIMIT_PER_MINUTE: ClassVar[int] = 120
+    REROUTABLE_CODES: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        name: str,
+        options: Mapping[str, Any],
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        breaker: CircuitBreaker | None = None,
+        limiter: RateLimiter | None = None,
+        get_wait_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.options = options
+        self.http = SupplierHttp(
+            name,
+            base_url or self.DEFAULT_BASE_URL,
+            session=session or requests.Session(),
+            headers=self.auth_headers(),
+            describe_error=self.describe_error,
+            is_reroutable=self.rejection_is_reroutable,
+            limiter=limiter or rate_limiter(name, self.RATE_LIMIT_PER_MINUTE),
+            breaker=breaker or circuit_breaker(name),
+            timeout_seconds=float(options.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
+            get_wait_seconds=get_wait_seconds,
+        )
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self.http.breaker
+
+    # --- HTTP details -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def auth_headers(self) -> dict[str, str]: ...
+
+    def describe_error(self, status: int, body: Any) -> tuple[str, str]:
+        """(code, reason) from an error body; adapters override for their envelope."""
+        if isinstance(body, dict):
+            message = body.get("message") or body.get("error") or body
+            return str(body.get("code", status)), str(message)
+        return str(status), str(body or "")
+
+    # --- orders -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def submit(self, request: SupplierOrderRequest) -> SupplierOrderResult:
+        """Create the order, or find the one already made for ``request.external_ref``."""
+
+    @abc.abstractmethod
+    def cancel(self, supplier_order_id: str) -> CancelOutcome: ...
+
+    @abc.abstractmethod
+    def fetch_status(
+        self, *, supplier_order_id: str | None = None, external_ref: str | None = None
+    ) -> list[SupplierEvent]:
+        """Current stage of the order (and items) plus every shipment, for reconciliation."""
+
+    # --- callbacks ----------------------------------------------------------------------------
+
+    def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
+    ) -> bool:
+        """Default: our secret token in the ``token`` query parameter or X-Integrator-Token."""
+        return self.token_matches(headers, query)
+
+    @abc.abstractmethod
+    def parse_callback(self, body: bytes) -> list[SupplierEvent]:
+        """Raise CallbackPayloadError when the body is not a callback we understand."""
+
+    def callback_response(self) -> CallbackResponse:
+        return CallbackResponse()
+
+    def resolve_shipment_items(
+        self, event: SupplierEvent, lines: Sequence[SupplierLine]
+    ) -> SupplierEvent:
+        """Complete a shipment's items from the lines we submitted.
+
+        The pipeline calls this before applying a shipment event. Quantity 0 means the
+        supplier named the item but not how many (Gelato): the line's quantity is used.
+        Suppliers that name items their own way (Printify SKUs) override this."""
+        shipment = event.shipment
+        if shipment is None or all(item.quantity for item in shipment.items):
+            return event
+        quantities = {line.line_item_id: line.quantity for line in lines}
+        items = tuple(
+            replace(item, quantity=item.quantity or quantities.get(item.line_item_id, 0))
+            for item in shipment.items
+        )
+        return replace(event, shipment=replace(shipment, items=items))
+
+    # --- setup --------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def check_credentials(self) -> CheckResult: ...
+
+    @abc.abstractmethod
+    def register_callback(self, url: str) -> RegistrationResult: ...
+
+    # --- classification -----------------------------------------------------------------------
+
+    def rejection_is_reroutable(self, error: SupplierRejected) -> bool:
+        """True when another supplier could serve the item (stock, region, discontinued)."""
+        if error.code in self.REROUTABLE_CODES:
+            return True
+        reason = error.reason.lower()
+        return any(word in reason for word in REROUTABLE_WORDS)
+
+    def stage_for(self, raw_status: str) -> Stage:
+        """Unknown words are logged upstream and treated as 'submitted', which never moves an
+        item backwards through the forward-only state machine."""
+        return self.STATUS_MAP.get(raw_status, Stage.SUBMITTED)
+
+    def reference_for(self, shop: str, order_id: str) -> str:
+        return external_reference(
+            shop, order_id, self.name, self.MAX_REFERENCE_LENGTH, self.REFERENCE_CHARACTERS
+        )
+
+    # --- helpers for subclasses ---------------------------------------------------------------
+
+    @property
+    def callback_secret(self) -> str:
+        return str(self.options.get("callback_secret") or "")
+
+    def token_matches(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+        secret = self.callback_secret
+        given = query.get(TOKEN_QUERY_PARAM) or header(headers, TOKEN_HEADER)
+        return constant_time_equal(given, secret)
+
+
+def with_line_items(event: SupplierEvent, line_item_ids: tuple[str, ...]) -> SupplierEvent:
+    return replace(event, line_item_ids=line_item_ids)
+
+
+def signature_or_token(
+    adapter: SupplierAdapter,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    *,
+    signature: str | None,
+    expected_signature: str | None,
+) -> bool:
+    """When the supplier signed the body and we know its key, the signature decides;
+    otherwise our secret token in the URL (or header) does."""
+    if signature and expected_signature:
+        return constant_time_equal(signature.strip().lower(), expected_signature.lower())
+    return adapter.token_matches(headers, query)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CallbackPayloadError(f"callback body is not JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise CallbackPayloadError("callback body is not a JSON object")
+    return data
+
+
+def require(data: Mapping[str, Any], key: str, kind: type[Any] = dict) -> Any:
+    """Fetch a field a callback cannot do without, or raise CallbackPayloadError."""
+    value = data.get(key)
+    if not isinstance(value, kind):
+        raise CallbackPayloadError(f"callback field {key!r} missing or not {kind.__name__}")
+    return value
+
+
+def from_unix(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def from_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def text(value: Any) -> str:
+    """Supplier ids and tracking numbers arrive as ints or strings; we keep strings."""
+    return "" if value is None else str(value)
+
+
+def mapping(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """An optional nested object of a payload, or an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
