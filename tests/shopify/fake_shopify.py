@@ -185,7 +185,8 @@ class FakeShopify:
             return httpx.Response(200, json={"errors": errors, "extensions": self._cost(None)})
         self._available -= self.query_cost
         self.calls.append((operation, variables))
-        data = getattr(self, f"_op_{operation}")(variables)
+        handler = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+        data = getattr(self, f"_op_{handler}")(variables)
         return httpx.Response(200, json={"data": data, "extensions": self._cost(self.query_cost)})
 
     def _cost(self, actual: float | None) -> dict[str, Any]:
@@ -204,7 +205,7 @@ class FakeShopify:
 
     # --- operations --------------------------------------------------------------------------
 
-    def _op_OrderForRouting(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_order_for_routing(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["orderId"])
         if order is None:
             return {"order": None}
@@ -237,7 +238,7 @@ class FakeShopify:
             }
         }
 
-    def _op_OrderFulfillmentState(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_order_fulfillment_state(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["orderId"])
         if order is None:
             return {"order": None}
@@ -249,7 +250,7 @@ class FakeShopify:
             }
         }
 
-    def _op_FulfillmentCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_fulfillment_create(self, variables: dict[str, Any]) -> dict[str, Any]:
         fulfillment = variables["fulfillment"]
         order = self._order_of_fulfillment_order(
             fulfillment["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderId"]
@@ -291,7 +292,7 @@ class FakeShopify:
             o for o in self.orders.values() if any(f["id"] == fo_id for f in o.fulfillment_orders)
         )
 
-    def _op_FulfillmentTrackingInfoUpdate(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_fulfillment_tracking_info_update(self, variables: dict[str, Any]) -> dict[str, Any]:
         for order in self.orders.values():
             for fulfillment in order.fulfillments:
                 if fulfillment["id"] == variables["fulfillmentId"]:
@@ -305,21 +306,21 @@ class FakeShopify:
         error = {"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}
         return {"fulfillmentTrackingInfoUpdate": {"fulfillment": None, "userErrors": [error]}}
 
-    def _op_OrderTags(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_order_tags(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders[variables["orderId"]]
         return {"order": {"id": order.gid, "tags": list(order.tags)}}
 
-    def _op_TagsAdd(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_tags_add(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders[variables["id"]]
         order.tags.extend(t for t in variables["tags"] if t not in order.tags)
         return {"tagsAdd": {"node": {"id": order.gid}, "userErrors": []}}
 
-    def _op_TagsRemove(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_tags_remove(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders[variables["id"]]
         order.tags[:] = [t for t in order.tags if t not in variables["tags"]]
         return {"tagsRemove": {"node": {"id": order.gid}, "userErrors": []}}
 
-    def _op_MetafieldsSet(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_metafields_set(self, variables: dict[str, Any]) -> dict[str, Any]:
         out = []
         for metafield in variables["metafields"]:
             order = self.orders[metafield["ownerId"]]
@@ -327,7 +328,7 @@ class FakeShopify:
             out.append({"id": "gid://shopify/Metafield/1", **metafield})
         return {"metafieldsSet": {"metafields": out, "userErrors": []}}
 
-    def _op_OrdersUpdatedSince(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_orders_updated_since(self, variables: dict[str, Any]) -> dict[str, Any]:
         ordered = sorted(self.orders.values(), key=lambda o: (o.updated_at, o.number))
         start = int(variables.get("after") or 0)
         page = ordered[start : start + 2]  # tiny pages so paging is exercised
@@ -350,7 +351,7 @@ class FakeShopify:
             }
         }
 
-    def _op_WebhookSubscriptions(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_webhook_subscriptions(self, variables: dict[str, Any]) -> dict[str, Any]:
         return {
             "webhookSubscriptions": {
                 "pageInfo": {"hasNextPage": False, "endCursor": None},
@@ -358,7 +359,7 @@ class FakeShopify:
             }
         }
 
-    def _op_WebhookSubscriptionCreate(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_webhook_subscription_create(self, variables: dict[str, Any]) -> dict[str, Any]:
         created = {
             "id": f"gid://shopify/WebhookSubscription/{next(self._ids)}",
             "topic": variables["topic"],
@@ -367,7 +368,7 @@ class FakeShopify:
         self.subscriptions.append(created)
         return {"webhookSubscriptionCreate": {"webhookSubscription": created, "userErrors": []}}
 
-    def _op_ShopCredentials(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _op_shop_credentials(self, variables: dict[str, Any]) -> dict[str, Any]:
         return {
             "shop": {"name": "Demo", "myshopifyDomain": "demo.myshopify.com"},
             "currentAppInstallation": {"accessScopes": [{"handle": s} for s in self.scopes]},

@@ -13,9 +13,14 @@ from integrator.shopify.errors import (
     ShopifyUnavailable,
     ShopifyUserErrors,
 )
-from integrator.shopify.tokens import InMemoryShopTokenStore, StaticAdminToken, TokenProvider
+from integrator.shopify.tokens import (
+    ClientCredentialsGrant,
+    InMemoryShopTokenStore,
+    StaticAdminToken,
+    TokenProvider,
+)
 from integrator.shopify.transport import build_shopify_http_client
-from tests.shopify.conftest import SHOP
+from tests.shopify.conftest import CREDENTIALS, SHOP
 from tests.shopify.fake_shopify import FakeClock, FakeShopify
 
 
@@ -134,10 +139,6 @@ def test_other_graphql_errors_are_query_errors(clock: FakeClock) -> None:
 def test_admin_url_sends_token_and_graphql_calls_to_the_sandbox(
     shopify: FakeShopify, clock: FakeClock
 ) -> None:
-    from integrator.shopify.tokens import ClientCredentialsGrant
-
-    from tests.shopify.conftest import CREDENTIALS
-
     http = build_shopify_http_client(
         "http://127.0.0.1:8765/", transport=httpx.MockTransport(shopify)
     )

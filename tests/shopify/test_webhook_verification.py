@@ -1,0 +1,64 @@
+"""Webhook HMAC through shopify_app: raw bytes, current and old secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from integrator.shopify.webhook_verification import HMAC_HEADER, sign_webhook, verify_webhook
+
+SAMPLES = Path(__file__).parents[1] / "fixtures/shopify"
+CURRENT, OLD = "current-secret", "old-secret"
+
+
+def headers(signature: str) -> dict[str, str]:
+    return {
+        HMAC_HEADER: signature,
+        "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": "demo.myshopify.com",
+    }
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.json")))
+def test_real_sample_payloads_verify_with_the_current_secret(sample: str) -> None:
+    body = (SAMPLES / sample).read_bytes()
+    assert verify_webhook(body, headers(sign_webhook(body, CURRENT)), [CURRENT, OLD])
+
+
+def test_old_secret_is_accepted_during_rotation() -> None:
+    body = b'{"id":1,"admin_graphql_api_id":"gid:\\/\\/shopify\\/Order\\/1"}'
+    assert verify_webhook(body, headers(sign_webhook(body, OLD)), [CURRENT, OLD])
+    assert not verify_webhook(body, headers(sign_webhook(body, OLD)), [CURRENT])
+
+
+def test_any_of_several_secrets() -> None:
+    body = b'{"id":1}'
+    assert verify_webhook(body, headers(sign_webhook(body, "third")), [CURRENT, OLD, "third"])
+
+
+def test_wrong_secret_missing_header_and_tampering_are_refused() -> None:
+    body = (SAMPLES / "orders_paid.json").read_bytes()
+    signature = sign_webhook(body, CURRENT)
+    assert not verify_webhook(body, headers(sign_webhook(body, "attacker")), [CURRENT, OLD])
+    assert not verify_webhook(body, {"X-Shopify-Topic": "orders/paid"}, [CURRENT])
+    assert not verify_webhook(body + b" ", headers(signature), [CURRENT])
+    assert not verify_webhook(body, headers(signature), [])
+
+
+def test_reserialised_json_no_longer_verifies() -> None:
+    body = b'{"url":"https:\\/\\/example.com\\/a"}'
+    signature = sign_webhook(body, CURRENT)
+    reserialised = json.dumps(json.loads(body), separators=(",", ":")).encode()
+    assert verify_webhook(body, headers(signature), [CURRENT])
+    assert not verify_webhook(reserialised, headers(signature), [CURRENT])
+
+
+def test_header_names_are_case_insensitive_and_non_utf8_is_refused() -> None:
+    body = b'{"id":1}'
+    lower = {HMAC_HEADER.lower(): sign_webhook(body, CURRENT)}
+    assert verify_webhook(body, lower, [CURRENT])
+    assert not verify_webhook(
+        b"\xff\xfe", {HMAC_HEADER: sign_webhook(b"\xff\xfe", CURRENT)}, [CURRENT]
+    )
