@@ -1,0 +1,175 @@
+"""Calculated query cost, after Shopify's published rules (an approximation, documented here).
+
+https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
+- scalars and enums cost 0; an object (or interface/union) field costs 1 plus its selection;
+- a connection costs 2 plus ``first`` (or ``last``) times (1 + the node's selection), whether
+  the node is selected through ``edges { node }`` or ``nodes``; ``pageInfo`` is free;
+- a plain list of objects with a ``first`` argument counts ``first`` objects, otherwise one;
+- each mutation root field costs 10, whatever it selects;
+- fragments on different types of an interface or union count the dearest one.
+The requested cost uses the page sizes asked for; the actual cost uses what was returned, so
+Shopify's refund of the difference can be mirrored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+    value_from_ast_untyped,
+)
+
+from integrator.sandbox.shopify.resolvers import is_connection
+
+MUTATION_COST = 10
+CONNECTION_OVERHEAD = 2
+UNKNOWN = object()  # no response data: price the request, not the answer
+
+
+def query_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
+               variables: Mapping[str, Any] | None, data: Any = UNKNOWN) -> int:
+    """Return the requested cost, or the actual cost of ``data`` when it is given."""
+    operation = _operation(document, operation_name)
+    if operation is None:
+        return 0
+    if operation.operation == OperationType.MUTATION:
+        return MUTATION_COST * len(_fields(operation.selection_set, _fragments(document)))
+    walker = _CostWalker(schema, _fragments(document), dict(variables or {}))
+    root = schema.query_type
+    assert root is not None
+    return round(walker.selection(operation.selection_set, root, data))
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((op for op in operations if op.name and op.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)}
+
+
+def _fields(selection_set: SelectionSetNode,
+            fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
+    found: list[FieldNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            found.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            found.extend(_fields(selection.selection_set, fragments))
+        elif isinstance(selection, FragmentSpreadNode):
+            found.extend(_fields(fragments[selection.name.value].selection_set, fragments))
+    return found
+
+
+class _CostWalker:
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
+                 variables: dict[str, Any]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def selection(self, selection_set: SelectionSetNode | None, parent: Any, data: Any) -> float:
+        """Cost of a selection: shared fields plus the dearest type-conditioned group."""
+        if selection_set is None or data is None:
+            return 0.0
+        shared = 0.0
+        by_condition: dict[str, float] = {}
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                shared += self.field(selection, parent, data)
+                continue
+            fragment = (selection if isinstance(selection, InlineFragmentNode)
+                        else self.fragments[selection.name.value])  # type: ignore[attr-defined]
+            condition = fragment.type_condition.name.value if fragment.type_condition else ""
+            target = self._condition_type(parent, condition)
+            cost = self.selection(fragment.selection_set, target, data)
+            if condition:
+                by_condition[condition] = by_condition.get(condition, 0.0) + cost
+            else:
+                shared += cost
+        return shared + max(by_condition.values(), default=0.0)
+
+    def _condition_type(self, parent: Any, condition: str) -> Any:
+        return self.schema.get_type(condition) or parent if condition else parent
+
+    def field(self, node: FieldNode, parent: Any, data: Any) -> float:
+        fields = getattr(parent, "fields", None)
+        if node.name.value.startswith("__") or not fields or node.name.value not in fields:
+            return 0.0
+        field_type = fields[node.name.value].type
+        if is_leaf_type(get_named_type(field_type)):
+            return 0.0
+        key = node.alias.value if node.alias else node.name.value
+        value = data.get(key) if isinstance(data, Mapping) else UNKNOWN
+        arguments = self._arguments(node)
+        if is_connection(field_type):
+            return self._connection(node, get_named_type(field_type), arguments, value)
+        if isinstance(get_nullable_type(field_type), GraphQLList):
+            return self._list(node, get_named_type(field_type), arguments, value)
+        if value is None:
+            return 0.0
+        return 1.0 + self.selection(node.selection_set, get_named_type(field_type), value)
+
+    def _arguments(self, node: FieldNode) -> dict[str, Any]:
+        return {arg.name.value: value_from_ast_untyped(arg.value, self.variables)
+                for arg in node.arguments or ()}
+
+    def _connection(self, node: FieldNode, connection: Any, arguments: Mapping[str, Any],
+                    value: Any) -> float:
+        if value is None:
+            return 0.0
+        node_type = get_named_type(connection.fields["nodes"].type)
+        per_node = []
+        for inner in _fields(node.selection_set, self.fragments) if node.selection_set else []:
+            inner_key = inner.alias.value if inner.alias else inner.name.value
+            inner_value = value.get(inner_key) if isinstance(value, Mapping) else UNKNOWN
+            if inner.name.value == "nodes":
+                per_node.append(self._items(inner.selection_set, node_type, inner_value, arguments))
+            elif inner.name.value == "edges":
+                per_node.append(self._edges(inner, node_type, inner_value, arguments))
+        return CONNECTION_OVERHEAD + max(per_node, default=0.0)
+
+    def _edges(self, edges: FieldNode, node_type: Any, value: Any,
+               arguments: Mapping[str, Any]) -> float:
+        node_fields = [f for f in _fields(edges.selection_set, self.fragments)
+                       if f.name.value == "node"] if edges.selection_set else []
+        if not node_fields:
+            return 0.0
+        node = node_fields[0]
+        key = node.alias.value if node.alias else node.name.value
+        items = value if value is UNKNOWN else [
+            e.get(key) if isinstance(e, Mapping) else None for e in value or []]
+        return self._items(node.selection_set, node_type, items, arguments)
+
+    def _items(self, selection_set: SelectionSetNode | None, node_type: Any, items: Any,
+               arguments: Mapping[str, Any]) -> float:
+        if items is UNKNOWN:
+            size = arguments.get("first") or arguments.get("last") or 1
+            return float(size) * (1.0 + self.selection(selection_set, node_type, UNKNOWN))
+        return sum(1.0 + self.selection(selection_set, node_type, item)
+                   for item in items or [] if item is not None)
+
+    def _list(self, node: FieldNode, item_type: Any, arguments: Mapping[str, Any],
+              value: Any) -> float:
+        if value is None:
+            return 0.0
+        return self._items(node.selection_set, item_type, value, arguments)
+

@@ -1,0 +1,248 @@
+"""``Mutation`` root fields the project sends, with Shopify's ``userErrors`` behaviour.
+
+A mutation the sandbox does not model answers an empty payload (no user errors) and is
+counted in ``ShopCounters.unmodelled_mutations`` so a test can notice it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from integrator.sandbox.shopify import fulfillment as rules
+from integrator.sandbox.shopify import records
+from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, LineRequest
+from integrator.sandbox.shopify.queries import existing_gid
+from integrator.sandbox.shopify.records import Record, gid, now_iso
+from integrator.sandbox.shopify.resolvers import FieldResolver, Info, placeholder
+from integrator.sandbox.shopify.schema import check_document
+
+if TYPE_CHECKING:
+    from integrator.sandbox.shopify.store import Shop
+
+Plan = list[tuple[Record, list[LineRequest]]]
+
+
+def resolve_mutation_field(shop: Shop, info: Info, **args: Any) -> Any:
+    handler = MUTATIONS.get(info.field_name)
+    if handler is None:
+        shop.counters.unmodelled_mutations[info.field_name] += 1
+        return placeholder(info.return_type, info)
+    return handler(shop, info, **args)
+
+
+def user_error(field: Sequence[str], message: str) -> Record:
+    return {"field": list(field), "message": message}
+
+
+def _fulfillment_create(shop: Shop, info: Info, fulfillment: Mapping[str, Any],
+                        message: str | None = None) -> Record:
+    try:
+        order, plan = _plan(shop, fulfillment["lineItemsByFulfillmentOrder"])
+    except FulfillmentRefused as refused:
+        return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], str(refused))]}
+    created = rules.create_fulfillment(shop.next_id(), order, plan,
+                                       fulfillment.get("trackingInfo"), shop.next_id)
+    shop.register(created)
+    for item in created["fulfillmentLineItems"]:
+        shop.register(item)
+    shop.counters.fulfillments_by_order[order["id"]] += 1
+    return {"fulfillment": created, "userErrors": []}
+
+
+def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan]:
+    plan: Plan = []
+    for group in groups:
+        fulfillment_order = shop.find(str(group["fulfillmentOrderId"]), "FulfillmentOrder")
+        if fulfillment_order is None:
+            raise FulfillmentRefused("Fulfillment order does not exist.")
+        rules.check_fulfillable(fulfillment_order)
+        wanted = group.get("fulfillmentOrderLineItems")
+        plan.append((fulfillment_order, rules.requested_lines(fulfillment_order, wanted)))
+    if not plan or not any(requests for _, requests in plan):
+        raise FulfillmentRefused("Fulfillment has no line items to fulfill.")
+    orders = {fo["order"]["id"] for fo, _ in plan}
+    if len(orders) > 1:
+        raise FulfillmentRefused("All fulfillment orders must belong to the same order.")
+    locations = {fo["assignedLocation"]["location"]["id"] for fo, _ in plan}
+    if len(locations) > 1:
+        raise FulfillmentRefused("All fulfillment orders must be assigned to the same location.")
+    return plan[0][0]["order"], plan
+
+
+def _tracking_update(shop: Shop, info: Info, fulfillmentId: str,  # noqa: N803
+                     trackingInfoInput: Mapping[str, Any], **_: Any) -> Record:  # noqa: N803
+    found = shop.find(existing_gid(fulfillmentId), "Fulfillment")
+    if found is None:
+        return {"fulfillment": None,
+                "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")]}
+    rules.update_tracking(found, trackingInfoInput)
+    return {"fulfillment": found, "userErrors": []}
+
+
+def _accept_request(shop: Shop, info: Info, id: str,  # noqa: A002
+                    message: str | None = None, **_: Any) -> Record:
+    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    if found is None:
+        return {"fulfillmentOrder": None,
+                "userErrors": [user_error(["id"], "Fulfillment order does not exist.")]}
+    try:
+        rules.accept_fulfillment_request(found, message)
+    except FulfillmentRefused as refused:
+        return {"fulfillmentOrder": found, "userErrors": [user_error(["id"], str(refused))]}
+    return {"fulfillmentOrder": found, "userErrors": []}
+
+
+def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
+          fulfillmentHold: Mapping[str, Any]) -> Record:  # noqa: N803
+    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    if found is None or found["status"] not in rules.FULFILLABLE_STATUSES:
+        return {"fulfillmentOrder": found, "userErrors": [
+            user_error(["id"], "The fulfillment order cannot be put on hold.")]}
+    hold = {"__typename": "FulfillmentHold", "id": gid("FulfillmentHold", shop.next_id()),
+            "reason": fulfillmentHold["reason"], "reasonNotes": fulfillmentHold.get("reasonNotes"),
+            "displayReason": str(fulfillmentHold["reason"]).replace("_", " ").capitalize(),
+            "heldByRequestingApp": True, "handle": fulfillmentHold.get("handle")}
+    found["fulfillmentHolds"].append(hold)
+    found["status"] = "ON_HOLD"
+    rules.refresh_order(found["order"])
+    return {"fulfillmentOrder": found, "fulfillmentHold": hold, "userErrors": []}
+
+
+def _release_hold(shop: Shop, info: Info, id: str,  # noqa: A002
+                  **_: Any) -> Record:
+    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    if found is None or found["status"] != "ON_HOLD":
+        return {"fulfillmentOrder": found, "userErrors": [
+            user_error(["id"], "The fulfillment order is not on hold.")]}
+    found["fulfillmentHolds"] = []
+    found["status"] = "OPEN"
+    rules.refresh_order(found["order"])
+    return {"fulfillmentOrder": found, "userErrors": []}
+
+
+def _webhook_subscription_create(shop: Shop, info: Info, topic: str,
+                                 webhookSubscription: Mapping[str, Any]) -> Record:  # noqa: N803
+    uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+    field = ["webhookSubscription", "callbackUrl"]
+    if not uri:
+        return {"webhookSubscription": None, "userErrors": [user_error(field, "Address can't be blank")]}
+    taken = any(s["topic"] == topic and s["uri"] == uri for s in shop.all_of("WebhookSubscription"))
+    if taken:
+        return {"webhookSubscription": None,
+                "userErrors": [user_error(field, "Address for this topic has already been taken")]}
+    number = shop.next_id()
+    created = shop.register({
+        "__typename": "WebhookSubscription", "id": gid("WebhookSubscription", number),
+        "legacyResourceId": str(number), "topic": topic, "uri": uri, "callbackUrl": uri,
+        "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": uri},
+        "format": webhookSubscription.get("format") or "JSON",
+        "includeFields": list(webhookSubscription.get("includeFields") or []),
+        "filter": webhookSubscription.get("filter"), "name": webhookSubscription.get("name"),
+        "createdAt": now_iso(), "updatedAt": now_iso(),
+    })
+    return {"webhookSubscription": created, "userErrors": []}
+
+
+def _webhook_subscription_delete(shop: Shop, info: Info,
+                                 id: str) -> Record:  # noqa: A002
+    if shop.find(existing_gid(id), "WebhookSubscription") is None:
+        return {"deletedWebhookSubscriptionId": None,
+                "userErrors": [user_error(["id"], "Webhook subscription does not exist")]}
+    del shop.nodes[id]
+    return {"deletedWebhookSubscriptionId": id, "userErrors": []}
+
+
+def _tags(adding: bool) -> FieldResolver:
+    def change(shop: Shop, info: Info, id: str,  # noqa: A002
+               tags: Sequence[str]) -> Record:
+        found = shop.find(existing_gid(id))
+        if found is None or "tags" not in found:
+            return {"node": None, "userErrors": [user_error(["id"], "Resource not found")]}
+        wanted = [t.strip() for each in tags for t in each.split(",") if t.strip()]
+        kept = [t for t in found["tags"] if adding or t not in wanted]
+        found["tags"] = kept + [t for t in wanted if adding and t not in kept]
+        found["updatedAt"] = now_iso()
+        return {"node": found, "userErrors": []}
+
+    return change
+
+
+def _metafields_set(shop: Shop, info: Info,
+                    metafields: Sequence[Mapping[str, Any]]) -> Record:
+    errors = [
+        {**user_error(["metafields", str(index), "ownerId"], "Owner does not exist."),
+         "code": "INVALID_VALUE", "elementIndex": index}
+        for index, wanted in enumerate(metafields) if shop.find(str(wanted["ownerId"])) is None
+    ]
+    if errors:
+        return {"metafields": None, "userErrors": errors}
+    return {"metafields": [_set_metafield(shop, wanted) for wanted in metafields],
+            "userErrors": []}
+
+
+def _set_metafield(shop: Shop, wanted: Mapping[str, Any]) -> Record:
+    owner = shop.nodes[str(wanted["ownerId"])]
+    namespace, key = wanted.get("namespace") or "custom", wanted["key"]
+    owned = owner.setdefault("metafields", [])
+    field = next((f for f in owned if f["namespace"] == namespace and f["key"] == key), None)
+    if field is None:
+        field = shop.register(records.metafield(
+            shop.next_id(), owner["__typename"].upper(), f"{namespace}.{key}", wanted["value"]))
+        owned.append(field)
+    field.update(value=wanted["value"], updatedAt=now_iso(),
+                 type=wanted.get("type") or field["type"])
+    return field
+
+
+def _fulfillment_service_create(shop: Shop, info: Info, name: str,
+                                **options: Any) -> Record:
+    if any(s["serviceName"] == name for s in shop.all_of("FulfillmentService")):
+        return {"fulfillmentService": None,
+                "userErrors": [user_error(["name"], "Name has already been taken")]}
+    where = shop.register(records.location(shop.next_id(), name))
+    number = shop.next_id()
+    service = shop.register({
+        "__typename": "FulfillmentService", "id": gid("FulfillmentService", number),
+        "serviceName": name, "handle": name.lower().replace(" ", "-"),
+        "callbackUrl": options.get("callbackUrl"), "location": where, "type": "THIRD_PARTY",
+        "trackingSupport": bool(options.get("trackingSupport")),
+        "inventoryManagement": bool(options.get("inventoryManagement")),
+        "fulfillmentOrdersOptIn": True, "requiresShippingMethod": True,
+    })
+    where.update(fulfillmentService=service, isFulfillmentService=True, isPrimary=False)
+    return {"fulfillmentService": service, "userErrors": []}
+
+
+def _bulk_operation_run_query(shop: Shop, info: Info, query: str,
+                              **_: Any) -> Record:
+    checked = check_document(info.schema, query)
+    if checked.errors:
+        return {"bulkOperation": None, "userErrors": [
+            {**user_error(["query"], error.message), "code": "INVALID"}
+            for error in checked.errors]}
+    number = shop.next_id()
+    operation = shop.register({
+        "__typename": "BulkOperation", "id": gid("BulkOperation", number), "status": "CREATED",
+        "type": "QUERY", "query": query, "createdAt": now_iso(), "objectCount": "0",
+        "rootObjectCount": "0", "url": None, "errorCode": None,
+    })
+    return {"bulkOperation": operation, "userErrors": []}
+
+
+MUTATIONS: dict[str, FieldResolver] = {
+    "fulfillmentCreate": _fulfillment_create,
+    "fulfillmentCreateV2": _fulfillment_create,
+    "fulfillmentTrackingInfoUpdate": _tracking_update,
+    "fulfillmentTrackingInfoUpdateV2": _tracking_update,
+    "fulfillmentOrderAcceptFulfillmentRequest": _accept_request,
+    "fulfillmentOrderHold": _hold,
+    "fulfillmentOrderReleaseHold": _release_hold,
+    "fulfillmentServiceCreate": _fulfillment_service_create,
+    "webhookSubscriptionCreate": _webhook_subscription_create,
+    "webhookSubscriptionDelete": _webhook_subscription_delete,
+    "tagsAdd": _tags(adding=True),
+    "tagsRemove": _tags(adding=False),
+    "metafieldsSet": _metafields_set,
+    "bulkOperationRunQuery": _bulk_operation_run_query,
+}
