@@ -4,6 +4,7 @@ callbacks posted to a URL, and a count of orders created per external reference.
 Control from Python (tests) or over HTTP (chaos runs against a served sandbox)::
 
     sandbox.faults.fail_next("5xx", times=2)      # or "timeout", "429", "down"
+    sandbox.faults.fail_next("timeout", method="POST", path="/orders")
     sandbox.faults.error_rate = 0.1               # 10 % of calls answer 5xx
     sandbox.advance(order_id, to="shipped", items=["111"])
     sandbox.created_count("1001-ab12cd34ef")      # proves no order was doubled
@@ -51,12 +52,17 @@ class FaultPlan:
     # how long a "timeout" request sleeps before answering (the work still happens)
     timeout_sleep_seconds: float = 1.0
     retry_after_seconds: int = 7
-    forced: deque[str] = field(default_factory=deque)
+    # (fault, HTTP method, path) it waits for; None matches any
+    forced: deque[tuple[str, str | None, str | None]] = field(default_factory=deque)
 
-    def fail_next(self, kind: str, times: int = 1) -> None:
+    def fail_next(
+        self, kind: str, times: int = 1, method: str | None = None, path: str | None = None
+    ) -> None:
+        """Force the next ``times`` requests (of ``method`` to ``path``, when given) to fail
+        with ``kind``."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
-        self.forced.extend([kind] * times)
+        self.forced.extend([(kind, method, path)] * times)
 
     def clear(self) -> None:
         self.error_rate = self.timeout_rate = self.rate_limit_rate = 0.0
@@ -64,11 +70,13 @@ class FaultPlan:
         self.down = False
         self.forced.clear()
 
-    def draw(self, rng: random.Random) -> str | None:
+    def draw(self, rng: random.Random, method: str, path: str) -> str | None:
         if self.down:
             return "down"
-        if self.forced:
-            return self.forced.popleft()
+        for index, (kind, wanted_method, wanted_path) in enumerate(self.forced):
+            if wanted_method in (None, method) and wanted_path in (None, path):
+                del self.forced[index]
+                return kind
         roll = rng.random()
         for kind, rate in (
             ("5xx", self.error_rate),
@@ -90,7 +98,7 @@ class FaultPlan:
         if "down" in settings:
             self.down = bool(settings["down"])
         for kind in settings.get("fail_next", ()):
-            self.fail_next(str(kind))
+            self.fail_next(str(kind), method=settings.get("method"), path=settings.get("path"))
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -234,7 +242,7 @@ class SandboxSupplier(abc.ABC):
         return response(environ, start_response)
 
     def answer(self, request: Request, *, in_process: bool) -> Response:
-        fault = self.faults.draw(self.rng)
+        fault = self.faults.draw(self.rng, request.method, request.path)
         if self.faults.latency_seconds:
             time.sleep(min(self.faults.latency_seconds, MAX_SLEEP_SECONDS))
         if fault == "down":

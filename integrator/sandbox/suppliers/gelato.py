@@ -147,7 +147,28 @@ class GelatoSandbox(SandboxSupplier):
         status = {"in_production": "in_production", "on_hold": "on_hold", "failed": "failed",
                   "cancelled": "canceled", "delivered": "delivered"}[to]
         self.set_status(order, status)
-        return [self.order_status_updated(order)]
+        comment = {"on_hold": "Print file resolution too low, awaiting approval",
+                   "failed": "Print file could not be downloaded"}.get(to)
+        item_events = [self.item_status_updated(order, item, comment)
+                       for item in order["items"]] if comment else []
+        return [*item_events, self.order_status_updated(order)]
+
+    def item_status_updated(self, order: dict[str, Any], item: dict[str, Any], comment: str
+                            ) -> dict[str, Any]:
+        return {
+            "id": f"is_{uuid.uuid4().hex[:13]}",
+            "event": "order_item_status_updated",
+            "itemReferenceId": item["itemReferenceId"],
+            "orderReferenceId": order["orderReferenceId"],
+            "orderId": order["id"],
+            "storeId": None,
+            "fulfillmentCountry": "US",
+            "fulfillmentStateProvince": "NY",
+            "fulfillmentFacilityId": "21315db8-e694-4ded-a72a-98f60814c6e8",
+            "status": item["fulfillmentStatus"],
+            "comment": comment,
+            "created": _now(),
+        }
 
     def ship(self, order: dict[str, Any], item_refs: Sequence[str] | None) -> list[dict[str, Any]]:
         events = []
