@@ -20,7 +20,7 @@ ACTIONS_BY_STATUS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class FulfillmentRefused(Exception):
+class FulfillmentRefused(Exception):  # noqa: N818 (Shopify's word: the request is refused)
     """A request Shopify would answer with a user error; ``str()`` is the message."""
 
 
@@ -28,6 +28,9 @@ class FulfillmentRefused(Exception):
 class LineRequest:
     line: Record  # the FulfillmentOrderLineItem record
     quantity: int
+
+
+Plan = list[tuple[Record, list[LineRequest]]]  # per fulfillment order, what to take off it
 
 
 def refresh_order(order: Record) -> None:
@@ -97,7 +100,7 @@ def check_fulfillable(fulfillment_order: Record) -> None:
 def create_fulfillment(
     number: int,
     order: Record,
-    plan: Sequence[tuple[Record, list[LineRequest]]],
+    plan: Plan,
     tracking: Mapping[str, Any] | None,
     line_number: Callable[[], int],
 ) -> Record:

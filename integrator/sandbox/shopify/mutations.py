@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from integrator.sandbox.shopify import fulfillment as rules
 from integrator.sandbox.shopify import records
-from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, LineRequest
+from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, Plan
 from integrator.sandbox.shopify.queries import existing_gid
 from integrator.sandbox.shopify.records import Record, gid, now_iso
 from integrator.sandbox.shopify.resolvers import FieldResolver, Info, placeholder
@@ -19,9 +19,6 @@ from integrator.sandbox.shopify.schema import check_document
 
 if TYPE_CHECKING:
     from integrator.sandbox.shopify.store import Shop
-
-Plan = list[tuple[Record, list[LineRequest]]]
-
 
 def resolve_mutation_field(shop: Shop, info: Info, **args: Any) -> Any:
     handler = MUTATIONS.get(info.field_name)
@@ -41,11 +38,7 @@ def _fulfillment_create(shop: Shop, info: Info, fulfillment: Mapping[str, Any],
         order, plan = _plan(shop, fulfillment["lineItemsByFulfillmentOrder"])
     except FulfillmentRefused as refused:
         return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], str(refused))]}
-    created = rules.create_fulfillment(shop.next_id(), order, plan,
-                                       fulfillment.get("trackingInfo"), shop.next_id)
-    shop.register(created)
-    for item in created["fulfillmentLineItems"]:
-        shop.register(item)
+    created = shop.record_fulfillment(order, plan, fulfillment.get("trackingInfo"))
     shop.counters.fulfillments_by_order[order["id"]] += 1
     return {"fulfillment": created, "userErrors": []}
 

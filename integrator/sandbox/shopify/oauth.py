@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -91,10 +91,14 @@ class TokenIssuer:
         return grant
 
 
-def answer_token_request(sandbox: SandboxShopify, host: str,
+def answer_token_request(sandbox: SandboxShopify, shop_hints: Sequence[str],
                          body: Mapping[str, Any]) -> TokenAnswer:
-    """Answer a token request made to ``host`` with a JSON or form ``body``."""
-    shop = _shop_for(sandbox, host, body)
+    """Answer a token request with a JSON or form ``body``.
+
+    ``shop_hints`` name the shop the request was for: its Host, and the
+    ``X-Shopify-Shop-Domain`` a proxy (the project's ``SHOPIFY_ADMIN_URL`` transport) adds.
+    """
+    shop = _shop_for(sandbox, shop_hints, body)
     if shop is None:
         return 400, _error("invalid_request", "Unknown shop for this client.")
     if body.get("client_id") != shop.client_id or body.get("client_secret") != shop.client_secret:
@@ -111,13 +115,11 @@ def answer_token_request(sandbox: SandboxShopify, host: str,
     return 400, _error("unsupported_grant_type", f"Grant type {grant_type!r} is not supported.")
 
 
-def _shop_for(sandbox: SandboxShopify, host: str, body: Mapping[str, Any]) -> Shop | None:
-    domain = host.split(":", 1)[0]
-    if domain in sandbox.shops:
-        return sandbox.shops[domain]
-    named = str(body.get("shop") or "")
-    if named in sandbox.shops:
-        return sandbox.shops[named]
+def _shop_for(sandbox: SandboxShopify, shop_hints: Sequence[str],
+              body: Mapping[str, Any]) -> Shop | None:
+    for hint in [*shop_hints, str(body.get("shop") or "")]:
+        if hint in sandbox.shops:
+            return sandbox.shops[hint]
     # On loopback the Host names no shop; a client id used by one shop only still does.
     same_client = [s for s in sandbox.shops.values() if s.client_id == body.get("client_id")]
     return same_client[0] if len(same_client) == 1 else None

@@ -279,6 +279,28 @@ class Shop:
             raise KeyError(f"no fulfillment order {fulfillment_order_id} in {self.domain}")
         return fo
 
+    def fulfil(self, fulfillment_order_id: str, quantities: Mapping[str, int] | None = None,
+               tracking: Mapping[str, Any] | None = None) -> Record:
+        """Fulfil FO line items (``{fo_line_item_gid: quantity}``, default all that remain) as
+        the merchant would in the admin, outside the app.
+
+        :raises fulfillment.FulfillmentRefused: the FO or quantities do not allow it.
+        """
+        with self.lock:
+            fo = self._fulfillment_order_or_raise(fulfillment_order_id)
+            fulfillment.check_fulfillable(fo)
+            wanted = [{"id": k, "quantity": v} for k, v in (quantities or {}).items()]
+            plan = [(fo, fulfillment.requested_lines(fo, wanted))]
+            return self.record_fulfillment(fo["order"], plan, tracking)
+
+    def record_fulfillment(self, order: Record, plan: fulfillment.Plan,
+                           tracking: Mapping[str, Any] | None) -> Record:
+        created = fulfillment.create_fulfillment(self.next_id(), order, plan, tracking,
+                                                 self.next_id)
+        for item in [created, *created["fulfillmentLineItems"]]:
+            self.register(item)
+        return created
+
     def fulfillments_of(self, order_id: str | int) -> list[Record]:
         with self.lock:
             return list(self.order(order_id)["fulfillments"])

@@ -1,0 +1,136 @@
+"""Every reference operation (and every operation the project ships) runs against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import OperationDefinitionNode, parse
+
+from integrator.sandbox.shopify import Shop
+from tests.sandbox_shopify.conftest import Admin
+
+REFERENCE = Path("/work/shared/reference/shopify/graphql")
+PROJECT_OPERATIONS = Path(__file__).resolve().parents[2] / "integrator/shopify/operations"
+SUBSCRIPTION = {"uri": "https://integrator.example/webhooks/shopify", "format": "JSON"}
+
+
+def reference_documents() -> list[Path]:
+    found = sorted(REFERENCE.glob("*.graphql"))
+    if not found:
+        pytest.skip("shared reference operations are not on this machine")
+    return found
+
+
+def operation_name(document: str) -> str:
+    for definition in parse(document).definitions:
+        if isinstance(definition, OperationDefinitionNode) and definition.name:
+            return definition.name.value
+    return ""
+
+
+def first_fulfillment_order(order: dict[str, Any]) -> dict[str, Any]:
+    fulfillment_order: dict[str, Any] = order["fulfillmentOrders"][0]
+    return fulfillment_order
+
+
+def given_fulfillment_variables(order: dict[str, Any]) -> dict[str, Any]:
+    """The reference variables, pointed at the seeded FO line item instead of Shopify's."""
+    given = json.loads((REFERENCE / "02_fulfillment_create.variables.json").read_text())
+    fo = first_fulfillment_order(order)
+    group = given["fulfillment"]["lineItemsByFulfillmentOrder"][0]
+    group["fulfillmentOrderId"] = fo["id"]
+    group["fulfillmentOrderLineItems"][0]["id"] = fo["lineItems"][0]["id"]
+    return dict(given)
+
+
+def variables_for(name: str, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
+    fo = first_fulfillment_order(order)
+    if name == "FulfillmentTrackingInfoUpdate" and not order["fulfillments"]:
+        fulfil_first_line(shop, order)
+    tracking = {"company": "DHL", "number": "JD0002", "url": "https://dhl.example/JD0002"}
+    fulfillment_id = order["fulfillments"][0]["id"] if order["fulfillments"] else ""
+    if name == "AcceptFulfillmentRequest":
+        shop.request_fulfillment(fo["id"], "please make it")
+    return {
+        "OrderFulfillmentOrders": {"orderId": order["id"]},
+        "OrderForRouting": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
+        "OrderFulfillmentState": {"orderId": order["id"]},
+        "OrderTags": {"orderId": order["id"]},
+        "FulfillmentCreate": given_fulfillment_variables(order),
+        "FulfillmentTrackingInfoUpdate": {"fulfillmentId": fulfillment_id,
+                                          "trackingInfoInput": tracking, "notifyCustomer": True},
+        "FulfillmentServiceCreate": {"name": "POD Router", "trackingSupport": True,
+                                     "callbackUrl": "https://integrator.example/fs"},
+        "AssignedFulfillmentOrders": {},
+        "AcceptFulfillmentRequest": {"id": fo["id"], "message": "on it"},
+        "OrdersUpdatedSince": {"q": "updated_at:>='2020-01-01T00:00:00Z'",
+                               "query": "updated_at:>='2020-01-01T00:00:00Z'"},
+        "WebhookSubscriptionCreate": {"topic": "ORDERS_PAID", "webhookSubscription": SUBSCRIPTION},
+        "WebhookSubscriptions": {},
+        "TagsAdd": {"id": order["id"], "tags": ["routed"]},
+        "TagsRemove": {"id": order["id"], "tags": ["routed"]},
+        "MetafieldsSet": {"metafields": [{"ownerId": order["id"], "namespace": "integrator",
+                                          "key": "state", "type": "single_line_text_field",
+                                          "value": "routed"}]},
+        "ShopCredentials": {},
+        "BulkOrdersSince": {},
+    }.get(name, {})
+
+
+def fulfil_first_line(shop: Shop, order: dict[str, Any]) -> None:
+    fo = first_fulfillment_order(order)
+    shop.fulfil(fo["id"], {fo["lineItems"][0]["id"]: 1}, {"company": "UPS", "number": "1Z1"})
+
+
+def assert_clean(body: dict[str, Any]) -> None:
+    assert "errors" not in body, body["errors"]
+    for payload in body["data"].values():
+        if isinstance(payload, dict) and "userErrors" in payload:
+            assert payload["userErrors"] == []
+
+
+@pytest.mark.parametrize("path", reference_documents(), ids=lambda path: path.name)
+def test_reference_operation_runs_without_errors(
+    path: Path, admin: Admin, shop: Shop, order: dict[str, Any]
+) -> None:
+    document = path.read_text()
+    body = admin.run(document, variables_for(operation_name(document), shop, order))
+
+    assert_clean(body)
+    assert body["extensions"]["cost"]["actualQueryCost"] >= 1
+
+
+def test_order_fulfillment_orders_answers_the_seeded_order(admin: Admin, order: dict[str, Any]) -> None:
+    body = admin.run((REFERENCE / "01_order_fulfillment_orders.graphql").read_text(),
+                     {"orderId": order["id"]})
+
+    fulfillment_order = body["data"]["order"]["fulfillmentOrders"]["nodes"][0]
+    assert [line["remainingQuantity"] for line in fulfillment_order["lineItems"]["nodes"]] == [2, 1, 1]
+    assert {"action": "CREATE_FULFILLMENT"} in fulfillment_order["supportedActions"]
+
+
+def test_assigned_fulfillment_orders_lists_submitted_requests(
+    admin: Admin, shop: Shop, order: dict[str, Any]
+) -> None:
+    shop.request_fulfillment(first_fulfillment_order(order)["id"], "print these")
+
+    body = admin.run((REFERENCE / "05_assigned_fulfillment_orders.graphql").read_text())
+
+    nodes = body["data"]["assignedFulfillmentOrders"]["nodes"]
+    assert [node["requestStatus"] for node in nodes] == ["SUBMITTED"]
+    assert nodes[0]["merchantRequests"]["nodes"][0]["message"] == "print these"
+
+
+@pytest.mark.parametrize("path", sorted(PROJECT_OPERATIONS.glob("*.graphql")),
+                         ids=lambda path: path.name)
+def test_project_operation_runs_without_errors(
+    path: Path, admin: Admin, shop: Shop, order: dict[str, Any]
+) -> None:
+    document = path.read_text()
+
+    body = admin.run(document, variables_for(operation_name(document), shop, order))
+
+    assert_clean(body)
