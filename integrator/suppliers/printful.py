@@ -217,8 +217,9 @@ class PrintfulAdapter(SupplierAdapter):
                 raise CallbackPayloadError(f"{kind} without data.order")
             status = text(order.get("status"))
             stage = EVENT_STAGES.get(kind) or self.stage_for(status)
+            raw = kind if kind in EVENT_STAGES else status
             return [
-                self._status_event(event_id, order, stage, status or kind, occurred,
+                self._status_event(event_id, order, stage, raw, occurred,
                                    reason=text(data.get("reason")))
             ]
         return [SupplierEvent(kind=EventKind.OTHER, event_id=event_id, raw_status=kind)]
