@@ -154,7 +154,20 @@ class AdminClient:
         self, shop: str, operation: str, document: str, variables: Mapping[str, Any] | None
     ) -> dict[str, Any]:
         self._pace(shop, operation)
-        result = admin_graphql_request(
+        result = self._send(shop, document, variables)
+        if result.log.code == "unauthorized" and self.tokens.forget(shop):
+            # a renewable token was refused (revoked, or replaced by another process): renew
+            # it and try once more before calling the shop's authorisation lost
+            result = self._send(shop, document, variables)
+        body = _json_body(result)
+        extensions = result.extensions or body.get("extensions")
+        self.throttles.observe(shop, operation, extensions, self._clock())
+        if result.ok and result.data is not None:
+            return result.data
+        raise self._failure(shop, operation, result, body)
+
+    def _send(self, shop: str, document: str, variables: Mapping[str, Any] | None) -> GQLResult:
+        return admin_graphql_request(
             document,
             shop=shop_handle(shop),
             access_token=self.tokens.access_token(shop),
@@ -163,12 +176,6 @@ class AdminClient:
             max_retries=0,
             http_client=self._http,
         )
-        body = _json_body(result)
-        extensions = result.extensions or body.get("extensions")
-        self.throttles.observe(shop, operation, extensions, self._clock())
-        if result.ok and result.data is not None:
-            return result.data
-        raise self._failure(shop, operation, result, body)
 
     def _pace(self, shop: str, operation: str) -> None:
         wait = self.throttles.reserve(shop, operation, self._clock())
@@ -187,7 +194,6 @@ class AdminClient:
         if code == "graphql_errors":
             return self._graphql_failure(shop, body)
         if code == "unauthorized":
-            self.tokens.forget(shop)
             return ShopifyAuthError(f"{shop}: access token refused (401)")
         if code == "http_error_403":
             return ShopifyAuthError(f"{shop}: access token lacks a required scope (403)")

@@ -279,13 +279,18 @@ class TokenProvider:
         with self._lock_for(shop):
             return self._load_or_renew(shop).access_token
 
-    def forget(self, shop: str) -> None:
-        """Drop the cached token after Shopify refused it, so the next call renews it."""
+    def forget(self, shop: str) -> bool:
+        """Mark the shop's token as spent after Shopify refused it; say if it can be renewed.
+
+        A static admin token cannot be renewed, so it is left as it is (False).
+        """
         shop = validate_shop_domain(shop)
         with self._lock_for(shop):
             token = self._cache.pop(shop, None) or self._store.load(shop)
-            if token is not None and token.expires_at is not None:
-                self._store.save(shop, replace(token, expires_at=self._clock()))
+            if token is None or token.expires_at is None:
+                return False
+            self._store.save(shop, replace(token, expires_at=self._clock()))
+            return True
 
     def install(self, shop: str, token: ShopToken) -> None:
         """Store a token obtained elsewhere (token exchange from the app-home request)."""

@@ -154,3 +154,28 @@ def test_admin_url_sends_token_and_graphql_calls_to_the_sandbox(
     ]
     assert {r.headers["X-Shopify-Shop-Domain"] for r in shopify.requests} == {SHOP}
     assert {r.headers["Host"] for r in shopify.requests} == {SHOP}
+
+
+def test_revoked_renewable_token_is_renewed_once(client: AdminClient, shopify: FakeShopify) -> None:
+    client.execute(SHOP, "shop_credentials")
+    shopify.valid_tokens.clear()  # Shopify revoked the token early
+
+    assert client.execute(SHOP, "shop_credentials")["shop"]["name"] == "Demo"
+    assert [r["grant_type"] for r in shopify.token_requests] == ["client_credentials"] * 2
+
+
+def test_token_refused_twice_is_an_auth_error(client: AdminClient, shopify: FakeShopify) -> None:
+    client.execute(SHOP, "shop_credentials")
+    shopify.valid_tokens.clear()
+    shopify.scopes = []  # and every new token is refused too
+    original = shopify._token
+
+    def refused_token(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        answer = original(body)
+        shopify.valid_tokens.clear()
+        return answer
+
+    shopify._token = refused_token  # type: ignore[method-assign]
+    with pytest.raises(ShopifyAuthError, match="401"):
+        client.execute(SHOP, "shop_credentials")
+    assert len(shopify.token_requests) == 2
