@@ -1,0 +1,100 @@
+"""`integrator suppliers check|setup`: prove the credentials work and point callbacks at us."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import click
+import requests
+
+from integrator.suppliers.base import TOKEN_QUERY_PARAM, SupplierAdapter
+from integrator.suppliers.registry import UnknownAdapter, build_adapter
+
+CALLBACK_PATH = "/webhooks/suppliers/{name}"
+
+
+def new_session() -> requests.Session:
+    """The HTTP session adapters use; tests replace it with one mounted on sandboxes."""
+    return requests.Session()
+
+
+def callback_url(public_url: str, name: str, secret: str) -> str:
+    path = CALLBACK_PATH.format(name=quote(name, safe=""))
+    return f"{public_url.rstrip('/')}{path}?{TOKEN_QUERY_PARAM}={quote(secret, safe='')}"
+
+
+def _adapters(shop: str | None) -> Iterator[SupplierAdapter]:
+    # imported here: the config loader is heavier than this command needs to start
+    from integrator.routing.config import load_store_config
+    from integrator.routing.problems import ConfigError
+
+    config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
+    try:
+        config = load_store_config(config_dir, os.environ, shop)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"the configuration has {len(error.problems)} problem(s)") from error
+    if not config.suppliers:
+        raise click.ClickException("no suppliers configured")
+    session = new_session()
+    for supplier in config.suppliers.values():
+        try:
+            yield build_adapter(supplier.name, supplier.adapter, supplier.base_url,
+                                supplier.options, session)
+        except UnknownAdapter as error:
+            click.echo(f"✗ {supplier.name}: {error}", err=True)
+
+
+@click.group("suppliers")
+def suppliers() -> None:
+    """Supplier accounts: credentials and callbacks."""
+
+
+@suppliers.command("check")
+@click.option("--shop", default=None, help="Shop domain (chooses config/shops/<shop>/).")
+def check(shop: str | None) -> None:
+    """Make one cheap authenticated call per configured supplier and say what works."""
+    failed = 0
+    for adapter in _adapters(shop):
+        result = adapter.check_credentials()
+        mark = "✓" if result.ok else "✗"
+        click.echo(f"{mark} {adapter.name} ({adapter.KEY}): {result.detail}")
+        failed += not result.ok
+    if failed:
+        raise SystemExit(1)
+
+
+@suppliers.command("setup")
+@click.option("--public-url", required=True,
+              help="Where suppliers reach this service, e.g. https://pod.example.com")
+@click.option("--shop", default=None, help="Shop domain (chooses config/shops/<shop>/).")
+def setup(public_url: str, shop: str | None) -> None:
+    """Register <public-url>/webhooks/suppliers/<name>?token=<callback_secret> with every
+    supplier whose API allows it; print the manual step for the others."""
+    if not public_url.startswith("https://"):
+        click.echo("warning: suppliers may refuse a callback URL that is not https", err=True)
+    failed = 0
+    for adapter in _adapters(shop):
+        secret = adapter.callback_secret
+        if not secret:
+            click.echo(f"✗ {adapter.name}: options.callback_secret is not set; refusing to "
+                       "register a callback anyone could forge")
+            failed += 1
+            continue
+        url = callback_url(public_url, adapter.name, secret)
+        shown = callback_url(public_url, adapter.name, "***")
+        result = adapter.register_callback(url)
+        if result.registered:
+            click.echo(f"✓ {adapter.name}: {shown} registered ({result.detail})")
+        elif result.manual_steps:
+            click.echo(f"→ {adapter.name}: by hand: {result.manual_steps.replace(url, shown)}")
+        else:
+            click.echo(f"✗ {adapter.name}: {result.detail}")
+            failed += 1
+    if failed:
+        raise SystemExit(1)
