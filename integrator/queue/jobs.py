@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, Row, and_, func, or_, select, text, update
+from sqlalchemy import CursorResult, Result, Row, Table, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
+
+JOBS: Table = Job.__table__  # type: ignore[assignment]
+C = JOBS.c
 
 DEFAULT_MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 2.0
@@ -48,7 +52,7 @@ class ClaimedJob:
 
 
 def enqueue(
-    session: Session,
+    session: Session | Connection,
     kind: str,
     payload: dict[str, Any] | None = None,
     *,
@@ -69,21 +73,21 @@ def enqueue(
         "run_at": run_at or utcnow(),
         "created_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
+    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Job)
+        insert(JOBS)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["unique_key"])
-        .returning(Job.id)
+        .returning(C.id)
     )
     return session.execute(statement).scalar_one_or_none()
 
 
 def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:
-    condition = and_(Job.status == "queued", Job.run_at <= now)
+    condition = and_(C.status == "queued", C.run_at <= now)
     if kinds:
-        condition = and_(condition, Job.kind.in_(kinds))
+        condition = and_(condition, C.kind.in_(kinds))
     return condition
 
 
@@ -98,28 +102,24 @@ def claim(
     """Take up to ``limit`` due jobs for ``worker_id`` with a lease; never the same job twice."""
     now = utcnow()
     candidates = (
-        select(Job.id)
-        .where(_claimable(now, kinds))
-        .order_by(Job.priority, Job.run_at, Job.id)
-        .limit(limit)
+        select(C.id).where(_claimable(now, kinds)).order_by(C.priority, C.run_at, C.id).limit(limit)
     )
     if not db.is_sqlite:
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
-        update(Job)
-        .where(Job.id.in_(candidates.scalar_subquery()))
+        update(JOBS)
+        .where(C.id.in_(candidates.scalar_subquery()))
         .values(
             status="running",
             locked_by=worker_id,
             lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=Job.attempts + 1,
+            attempts=C.attempts + 1,
             started_at=now,
         )
-        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
-        .execution_options(synchronize_session=False)
+        .returning(C.id, C.kind, C.payload, C.attempts, C.max_attempts)
     )
-    with db.write() as session:
-        rows: Sequence[Row[Any]] = session.execute(statement).all()
+    with db.engine.begin() as connection:
+        rows: Sequence[Row[Any]] = connection.execute(statement).all()
     return [
         ClaimedJob(row.id, row.kind, row.payload or {}, row.attempts, row.max_attempts, worker_id)
         for row in rows
@@ -128,17 +128,17 @@ def claim(
 
 def _fenced(job: ClaimedJob) -> Any:
     return and_(
-        Job.id == job.id,
-        Job.locked_by == job.locked_by,
-        Job.attempts == job.attempts,
-        Job.status == "running",
+        C.id == job.id,
+        C.locked_by == job.locked_by,
+        C.attempts == job.attempts,
+        C.status == "running",
     )
 
 
 def _fenced_update(db: Database, job: ClaimedJob, **values: Any) -> bool:
-    statement = update(Job).where(_fenced(job)).values(**values)
-    with db.write() as session:
-        return bool(_count(session.execute(statement)))
+    statement = update(JOBS).where(_fenced(job)).values(**values)
+    with db.engine.begin() as connection:
+        return bool(_count(connection.execute(statement)))
 
 
 def ack(db: Database, job: ClaimedJob) -> bool:
@@ -156,7 +156,7 @@ def extend_lease(db: Database, job: ClaimedJob, lease_seconds: float) -> bool:
 def release(db: Database, job: ClaimedJob) -> bool:
     """Give a job back untouched (graceful shutdown): it does not count as an attempt."""
     return _fenced_update(
-        db, job, status="queued", locked_by=None, lease_until=None, attempts=Job.attempts - 1
+        db, job, status="queued", locked_by=None, lease_until=None, attempts=C.attempts - 1
     )
 
 
@@ -207,7 +207,7 @@ def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:
         job,
         status="queued",
         run_at=utcnow() + timedelta(seconds=seconds),
-        attempts=Job.attempts - 1,
+        attempts=C.attempts - 1,
         last_error=reason[:ERROR_TEXT_LIMIT],
         locked_by=None,
         lease_until=None,
@@ -217,16 +217,15 @@ def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:
 def rescue_expired(db: Database) -> tuple[int, int]:
     """Requeue running jobs whose lease expired (their worker died); dead if out of attempts."""
     now = utcnow()
-    expired = and_(Job.status == "running", Job.lease_until < now)
-    with db.write() as session:
+    expired = and_(C.status == "running", C.lease_until < now)
+    with db.engine.begin() as connection:
         dead = _count(
-            session.execute(
-                update(Job)
-                .where(and_(expired, Job.attempts >= Job.max_attempts))
+            connection.execute(
+                update(JOBS)
+                .where(and_(expired, C.attempts >= C.max_attempts))
                 .values(
                     status="dead",
-                    last_error=func.coalesce(Job.last_error, "")
-                    + " [lease expired on last attempt]",
+                    last_error=func.coalesce(C.last_error, "") + " [lease expired on last attempt]",
                     finished_at=now,
                     locked_by=None,
                     lease_until=None,
@@ -234,8 +233,8 @@ def rescue_expired(db: Database) -> tuple[int, int]:
             )
         )
         requeued = _count(
-            session.execute(
-                update(Job)
+            connection.execute(
+                update(JOBS)
                 .where(expired)
                 .values(status="queued", run_at=now, locked_by=None, lease_until=None)
             )
@@ -245,14 +244,14 @@ def rescue_expired(db: Database) -> tuple[int, int]:
 
 def retry_dead(db: Database, *, job_id: int | None = None, kind: str | None = None) -> int:
     """Revive dead jobs (one by id, or all of a kind) with a fresh attempt budget."""
-    condition = Job.status == "dead"
+    condition = C.status == "dead"
     if job_id is not None:
-        condition = and_(condition, Job.id == job_id)
+        condition = and_(condition, C.id == job_id)
     if kind is not None:
-        condition = and_(condition, Job.kind == kind)
-    with db.write() as session:
-        result = session.execute(
-            update(Job)
+        condition = and_(condition, C.kind == kind)
+    with db.engine.begin() as connection:
+        result = connection.execute(
+            update(JOBS)
             .where(condition)
             .values(status="queued", attempts=0, run_at=utcnow(), finished_at=None)
         )
@@ -263,9 +262,11 @@ def queue_stats(db: Database) -> dict[str, Any]:
     """Counts by status and the age of the oldest due queued job, in seconds."""
     now = utcnow()
     with db.read() as session:
-        counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+        counts: dict[str, int] = dict(
+            session.execute(select(C.status, func.count()).group_by(C.status)).all()
+        )
         oldest = session.execute(
-            select(func.min(Job.run_at)).where(or_(Job.status == "queued")).where(Job.run_at <= now)
+            select(func.min(C.run_at)).where(or_(C.status == "queued")).where(C.run_at <= now)
         ).scalar_one_or_none()
     lag = (now - oldest).total_seconds() if oldest else 0.0
     return {"counts": {k: int(v) for k, v in counts.items()}, "oldest_due_seconds": max(lag, 0.0)}
@@ -274,8 +275,8 @@ def queue_stats(db: Database) -> dict[str, Any]:
 def purge_done(db: Database, older_than: timedelta) -> int:
     """Delete finished jobs older than ``older_than`` (dead ones are kept for the operator)."""
     cutoff = utcnow() - older_than
-    with db.write() as session:
-        result = session.execute(
+    with db.engine.begin() as connection:
+        result = connection.execute(
             text("DELETE FROM jobs WHERE status = 'done' AND finished_at < :cutoff"),
             {"cutoff": cutoff},
         )
