@@ -34,7 +34,14 @@ MAIN_LINE: tuple[Stage, ...] = (
 RANK: dict[Stage, int] = {stage: index for index, stage in enumerate(MAIN_LINE)}
 TERMINAL: frozenset[Stage] = frozenset({Stage.CANCELLED, Stage.RETURNED})
 OPEN_BEFORE_SHIPPING: frozenset[Stage] = frozenset(
-    {Stage.RECEIVED, Stage.ROUTED, Stage.SUBMITTED, Stage.IN_PRODUCTION, Stage.ON_HOLD, Stage.FAILED}
+    {
+        Stage.RECEIVED,
+        Stage.ROUTED,
+        Stage.SUBMITTED,
+        Stage.IN_PRODUCTION,
+        Stage.ON_HOLD,
+        Stage.FAILED,
+    }
 )
 
 
