@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "2026-04"
 TRANSIENT_QUERY_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"})
 AUTH_QUERY_CODES = frozenset({"ACCESS_DENIED", "UNAUTHORIZED", "FORBIDDEN"})
+MAX_PACING_PAUSES = 2000  # a bound on the pacing loop, far above any real wait
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class RetryPolicy:
     initial_wait: float = 0.5
     max_wait: float = 30.0
     jitter: float = 0.5
+    # pacing sleeps at most this long before looking at the bucket again, so an answer
+    # received meanwhile by another thread (with Shopify's refund) can cut the wait short
+    max_pause: float = 0.25
 
 
 class _Transient(Exception):
@@ -66,9 +70,9 @@ class _Throttled(_Transient):
 class AdminClient:
     """Send the package's GraphQL operations for any shop and return their ``data``.
 
-    Counters for the metrics layer: ``throttle_waits`` / ``throttle_wait_seconds`` (pauses taken
-    before sending because the shop's bucket was short), ``throttled_responses`` (THROTTLED or
-    429 answers received anyway) and ``retries``.
+    Counters for the metrics layer: ``throttle_waits`` / ``throttle_wait_seconds`` (queries
+    that waited before sending because the shop's bucket was short, and the total wait),
+    ``throttled_responses`` (THROTTLED or 429 answers received anyway) and ``retries``.
     """
 
     def __init__(
@@ -178,14 +182,17 @@ class AdminClient:
         )
 
     def _pace(self, shop: str, operation: str) -> None:
-        wait = self.throttles.reserve(shop, operation, self._clock())
-        if wait <= 0:
-            return
-        with self._counter_lock:
-            self.throttle_waits += 1
-            self.throttle_wait_seconds += wait
-        log.debug("pacing %s %s for %.2fs", shop, operation, wait, extra={"shop": shop})
-        self._sleep(wait)
+        """Wait until the shop's bucket holds the operation's cost (bounded: then just send)."""
+        for pause_number in range(MAX_PACING_PAUSES):
+            wait = self.throttles.try_take(shop, operation, self._clock())
+            if wait <= 0:
+                return
+            pause = min(wait, self._policy.max_pause)
+            with self._counter_lock:
+                self.throttle_waits += 1 if pause_number == 0 else 0
+                self.throttle_wait_seconds += pause
+            log.debug("pacing %s %s for %.2fs", shop, operation, pause, extra={"shop": shop})
+            self._sleep(pause)
 
     def _failure(
         self, shop: str, operation: str, result: GQLResult, body: Mapping[str, Any]

@@ -2,9 +2,9 @@
 
 Every Admin GraphQL answer carries ``extensions.cost``: the query's requested and actual cost
 and ``throttleStatus {maximumAvailable, currentlyAvailable, restoreRate}``. The bucket here
-mirrors that state between answers: before a query is sent its cost is reserved, and when the
-bucket would not hold it the caller is told how long to wait, so the query is never sent just
-to be answered ``THROTTLED``. https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
+mirrors that state between answers: a query is sent only once the bucket holds its expected
+(last requested) cost, which is then taken; otherwise the caller is told how long to wait, so
+the query is never sent just to be answered ``THROTTLED``. https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
 """
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ def requested_cost(extensions: Mapping[str, Any] | None) -> float | None:
 
 
 class CostBucket:
-    """One shop's bucket as last reported, restored at ``restore_rate`` points per second.
-
-    ``available`` may go negative: that is cost reserved by queries that are waiting.
-    """
+    """One shop's bucket as last reported, restored at ``restore_rate`` points per second."""
 
     def __init__(self, status: ThrottleStatus, now: float) -> None:
         self.maximum = status.maximum_available
@@ -54,14 +51,21 @@ class CostBucket:
         restored = self._available + max(0.0, now - self._as_of) * self.restore_rate
         return min(self.maximum, restored)
 
-    def reserve(self, cost: float, now: float) -> float:
-        """Take ``cost`` points and return the seconds to wait before they are really there."""
-        cost = min(cost, self.maximum)  # a query costing more than the bucket is refused anyway
+    def try_take(self, cost: float, now: float) -> float:
+        """Take ``cost`` points if they are there (return 0), else return the seconds to wait.
+
+        Nothing is held while a caller waits, so a fresher ``observe`` (another thread's answer,
+        with Shopify's refund of unused cost) shortens everyone's wait.
+        """
+        cost = min(cost, self.maximum)  # Shopify never asks for more than the bucket holds
         available = self.available_at(now)
-        wait = max(0.0, (cost - available) / self.restore_rate) if self.restore_rate > 0 else 0.0
-        self._available = available - cost
-        self._as_of = now
-        return wait
+        if available >= cost:
+            self._available = available - cost
+            self._as_of = now
+            return 0.0
+        if self.restore_rate <= 0:
+            return 0.0  # nothing to wait for; let Shopify decide
+        return (cost - available) / self.restore_rate
 
     def observe(self, status: ThrottleStatus, now: float) -> None:
         """Replace the estimate with what Shopify reported."""
@@ -80,13 +84,13 @@ class ShopThrottles:
         self._costs: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, shop: str, operation: str, now: float) -> float:
-        """Reserve the operation's expected cost; return the seconds to wait first (0: go)."""
+    def try_take(self, shop: str, operation: str, now: float) -> float:
+        """Take the operation's expected cost from the shop's bucket, or say how long to wait."""
         with self._lock:
             bucket = self._buckets.get(shop)
             if bucket is None:  # nothing known yet: the first answer will tell
                 return 0.0
-            return bucket.reserve(self._costs.get(operation, self._default_cost), now)
+            return bucket.try_take(self._costs.get(operation, self._default_cost), now)
 
     def observe(
         self, shop: str, operation: str, extensions: Mapping[str, Any] | None, now: float
