@@ -321,3 +321,35 @@ def test_register_callback_or_manual_steps(harness: Harness) -> None:
     else:
         assert result.registered is False
         assert url in result.manual_steps
+
+
+def test_delivery_is_reported_where_the_supplier_reports_it(harness: Harness) -> None:
+    order = harness.adapter.submit(harness.request())
+    harness.sandbox.advance(order.supplier_order_id, "shipped")
+    harness.received.clear()
+
+    harness.sandbox.advance(order.supplier_order_id, "delivered")
+
+    events = [e for r in harness.received for e in harness.adapter.parse_callback(r.body)]
+    if harness.key in ("printify", "gelato"):
+        assert Stage.DELIVERED in {e.stage for e in events}
+    else:  # Printful v1 and Prodigi send no delivery callback; reconciliation polls
+        assert events == []
+
+
+def test_control_api_over_http(harness: Harness) -> None:
+    session = harness.adapter.http.session
+    base = harness.adapter.http.base_url
+    session.post(f"{base}/_sandbox/faults", json={"fail_next": ["429"]}, timeout=5)
+
+    with pytest.raises(RetryableSupplierError) as caught:
+        harness.adapter.submit(harness.request())
+    assert caught.value.status == 429
+
+    order = harness.adapter.submit(harness.request())
+    counts = session.get(f"{base}/_sandbox/counts", timeout=5).json()
+    assert list(counts.values()) == [1]
+    posted = session.post(f"{base}/_sandbox/advance", timeout=5,
+                          json={"order_id": order.supplier_order_id, "to": "in_production"})
+    assert posted.json() == {"posted": 1}
+    assert harness.received
