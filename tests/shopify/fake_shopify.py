@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,15 @@ class FakeClock:
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
         self.slept: list[float] = []
+        self._lock = threading.Lock()
 
     def __call__(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
 
 
 @dataclass

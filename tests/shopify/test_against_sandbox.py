@@ -6,6 +6,7 @@ cost rules and throttles from a leaky bucket on the same fake clock the client s
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -144,3 +145,25 @@ def test_client_waits_on_a_50_point_bucket_and_is_never_throttled() -> None:
         assert sandbox.client.throttled_responses == 0
         assert sandbox.client.throttle_waits >= 10
         assert sum(sandbox.clock.slept) > 0
+
+
+def test_threads_sharing_a_client_sync_each_shipment_exactly_once(sandbox: Sandbox) -> None:
+    created = [three_line_order(sandbox.shop) for _ in range(12)]
+    orders = [fetch_order(sandbox.client, SHOP, c["id"]) for c in created]
+    client = sandbox.client
+
+    def sync(batch: list[Any]) -> None:
+        for order in batch:
+            items = [(order.lines[0].line_item_id, 1)]
+            tracking = (f"T-{order.order_id}", "UPS", "")
+            for _ in range(2):  # the second run is a retried job
+                result = create_fulfillment(client, SHOP, order.order_id, items, tracking, False)
+                assert result.is_synced, result
+
+    threads = [threading.Thread(target=sync, args=(orders[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [len(sandbox.shop.fulfillments_of(c["id"])) for c in created] == [1] * 12
