@@ -99,5 +99,5 @@ def http(sandbox: SandboxShopify) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def admin(http: httpx.Client) -> Admin:
+def admin(http: httpx.Client, shop: Shop) -> Admin:
     return Admin(http)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from graphql import get_named_type
+
 from integrator.sandbox.shopify import fulfillment as rules
 from integrator.sandbox.shopify import records
 from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, Plan
 from integrator.sandbox.shopify.queries import existing_gid
 from integrator.sandbox.shopify.records import Record, gid, now_iso
-from integrator.sandbox.shopify.resolvers import FieldResolver, Info, placeholder
+from integrator.sandbox.shopify.resolvers import FieldResolver, Info
 from integrator.sandbox.shopify.schema import check_document
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ def resolve_mutation_field(shop: Shop, info: Info, **args: Any) -> Any:
     handler = MUTATIONS.get(info.field_name)
     if handler is None:
         shop.counters.unmodelled_mutations[info.field_name] += 1
-        return placeholder(info.return_type, info)
+        return {"__typename": get_named_type(info.return_type).name}
     return handler(shop, info, **args)
 
 

@@ -7,9 +7,10 @@ other directly (an order's fulfillment orders point back at the order), like the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Record = dict[str, Any]
@@ -35,8 +36,16 @@ def type_of(global_id: str) -> str | None:
     return parts[0] if len(parts) == 2 and parts[0] else None
 
 
+_last_stamp = [datetime.min.replace(tzinfo=UTC)]
+_stamp_lock = threading.Lock()
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Return a timestamp later than any given before, so ``updated_at`` orders every change."""
+    with _stamp_lock:
+        moment = max(datetime.now(UTC), _last_stamp[0] + timedelta(milliseconds=1))
+        _last_stamp[0] = moment
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def money_bag(amount: str, currency: str = "USD") -> Record:

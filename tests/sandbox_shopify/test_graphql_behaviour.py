@@ -1,0 +1,155 @@
+"""Validation, generic resolution, pagination and search of the sandbox's GraphQL endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrator.sandbox.shopify import LineSpec, Shop
+from tests.sandbox_shopify.conftest import Admin
+
+ORDERS_PAGE = """
+query Page($after: String, $q: String) {
+  orders(first: 2, after: $after, query: $q, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { name } }
+  }
+}"""
+
+
+def test_invalid_document_is_rejected_with_graphql_errors_and_no_data(
+    admin: Admin, shop: Shop
+) -> None:
+    response = admin.post("query { order(id: \"gid://shopify/Order/1\") { noSuchField } }")
+
+    body = response.json()
+    assert response.status_code == 200  # as Shopify: a GraphQL error list, not an HTTP error
+    assert "data" not in body
+    assert "noSuchField" in body["errors"][0]["message"]
+    assert shop.bucket.status().currently_available == shop.bucket.maximum
+
+
+def test_syntax_error_is_rejected(admin: Admin) -> None:
+    body = admin.post("query { order(id: ").json()
+
+    assert "Syntax Error" in body["errors"][0]["message"]
+
+
+def test_request_without_query_is_a_bad_request(admin: Admin) -> None:
+    response = admin.http.post("/admin/api/2026-04/graphql.json", json={"variables": {}},
+                               headers={"X-Shopify-Access-Token": admin.token})
+
+    assert response.status_code == 400
+
+
+def test_unknown_api_version_is_not_found(admin: Admin) -> None:
+    response = admin.http.post("/admin/api/1999-13/graphql.json", json={"query": "{shop{name}}"},
+                               headers={"X-Shopify-Access-Token": admin.token})
+
+    assert response.status_code == 404
+
+
+def test_enrichment_fields_come_from_the_seeded_catalog(admin: Admin, order: dict[str, Any]) -> None:
+    query = """
+    query($id: ID!) { order(id: $id) { lineItems(first: 5) { nodes {
+        sku customAttributes { key value } requiresShipping
+        variant { selectedOptions { name value } }
+        product { productType vendor tags
+                  metafield(namespace: "custom", key: "decoration_method") { value } } } } } }"""
+
+    lines = admin.run(query, {"id": order["id"]})["data"]["order"]["lineItems"]["nodes"]
+
+    first = lines[0]
+    assert first["sku"] == "TEE-BLK-M-DTG"
+    assert first["customAttributes"] == [{"key": "Decoration", "value": "dtg"}]
+    assert first["variant"]["selectedOptions"] == [{"name": "Color", "value": "Black"},
+                                                   {"name": "Size", "value": "M"}]
+    assert first["product"]["productType"] == "T-Shirt"
+    assert first["product"]["metafield"] == {"value": "dtg"}
+    assert lines[2]["product"]["metafield"] is None
+
+
+def test_unmodelled_fields_get_neutral_values(admin: Admin, order: dict[str, Any]) -> None:
+    query = """query($id: ID!) { order(id: $id) { id riskLevel customerJourney { daysToConversion }
+               totalWeight canMarkAsPaid } }"""
+
+    data = admin.run(query, {"id": order["id"]})["data"]["order"]
+
+    assert data["customerJourney"] is None
+    assert data["canMarkAsPaid"] is False
+    assert data["riskLevel"]
+
+
+def test_node_resolves_the_concrete_type(admin: Admin, order: dict[str, Any]) -> None:
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Order { name } } }"""
+
+    nodes = admin.run(query, {"ids": [order["id"], "gid://shopify/Order/404"]})["data"]["nodes"]
+
+    assert nodes == [{"__typename": "Order", "name": order["name"]}, None]
+
+
+def test_malformed_gid_is_an_error(admin: Admin) -> None:
+    body = admin.run('query { order(id: "42") { id } }')
+
+    assert body["data"]["order"] is None
+    assert "Invalid global id" in body["errors"][0]["message"]
+
+
+def test_connection_without_first_or_last_is_an_error(admin: Admin, order: dict[str, Any]) -> None:
+    body = admin.run("query($id: ID!) { order(id: $id) { lineItems { nodes { id } } } }",
+                     {"id": order["id"]})
+
+    assert body["errors"][0]["message"] == "you must provide one of first or last"
+
+
+def test_orders_page_by_cursor_oldest_update_first(admin: Admin, shop: Shop) -> None:
+    names = [shop.create_order([LineSpec("MUG")])["name"] for _ in range(3)]
+    shop.mark_paid(shop.all_of("Order")[0]["id"])  # touched last, so it comes last
+
+    first = admin.run(ORDERS_PAGE)["data"]["orders"]
+    second = admin.run(ORDERS_PAGE, {"after": first["pageInfo"]["endCursor"]})["data"]["orders"]
+
+    seen = [edge["node"]["name"] for edge in first["edges"] + second["edges"]]
+    assert seen == [names[1], names[2], names[0]]
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert second["pageInfo"]["hasNextPage"] is False
+
+
+def test_orders_query_filters_on_status_and_updated_at(admin: Admin, shop: Shop) -> None:
+    shop.create_order([LineSpec("MUG")], financial_status="PENDING")
+    paid = shop.create_order([LineSpec("MUG")])
+    cancelled = shop.create_order([LineSpec("MUG")])
+    shop.cancel_order(cancelled["id"])
+
+    by_status = admin.run(ORDERS_PAGE, {"q": "financial_status:paid -status:cancelled"})
+    in_future = admin.run(ORDERS_PAGE, {"q": "updated_at:>='2999-01-01T00:00:00Z'"})
+
+    assert [e["node"]["name"] for e in by_status["data"]["orders"]["edges"]] == [paid["name"]]
+    assert in_future["data"]["orders"]["edges"] == []
+
+
+def test_tags_metafields_and_webhook_subscriptions_change_state(
+    admin: Admin, shop: Shop, order: dict[str, Any]
+) -> None:
+    admin.run('mutation($id: ID!) { tagsAdd(id: $id, tags: ["routed, held"]) { userErrors { message } } }',
+              {"id": order["id"]})
+    admin.run('mutation($id: ID!) { tagsRemove(id: $id, tags: ["held"]) { userErrors { message } } }',
+              {"id": order["id"]})
+    subscribe = """mutation { webhookSubscriptionCreate(topic: ORDERS_PAID,
+        webhookSubscription: {uri: "https://integrator.example/webhooks/shopify"}) {
+        userErrors { field message } } }"""
+    admin.run(subscribe)
+    again = admin.run(subscribe)["data"]["webhookSubscriptionCreate"]["userErrors"]
+
+    assert order["tags"] == ["routed"]
+    assert [s["topic"] for s in shop.all_of("WebhookSubscription")] == ["ORDERS_PAID"]
+    assert again == [{"field": ["webhookSubscription", "callbackUrl"],
+                      "message": "Address for this topic has already been taken"}]
+
+
+def test_unmodelled_mutation_is_answered_and_counted(admin: Admin, shop: Shop,
+                                                     order: dict[str, Any]) -> None:
+    body = admin.run('mutation($id: ID!) { orderClose(input: {id: $id}) { userErrors { message } } }',
+                     {"id": order["id"]})
+
+    assert body["data"]["orderClose"]["userErrors"] == []
+    assert shop.counters.unmodelled_mutations["orderClose"] == 1
