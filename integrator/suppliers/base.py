@@ -52,7 +52,8 @@ REROUTABLE_WORDS = (
     "cannot be shipped",
     "not shippable",
     "not supported for",
-    "region",
+    "not served",
+    "not available in",
 )
 
 
@@ -247,10 +248,6 @@ class SupplierAdapter(abc.ABC):
         secret = self.callback_secret
         given = query.get(TOKEN_QUERY_PARAM) or header(headers, TOKEN_HEADER)
         return constant_time_equal(given, secret)
-
-
-def with_line_items(event: SupplierEvent, line_item_ids: tuple[str, ...]) -> SupplierEvent:
-    return replace(event, line_item_ids=line_item_ids)
 
 
 def signature_or_token(

@@ -160,10 +160,15 @@ class PrintfulAdapter(SupplierAdapter):
     def fetch_status(
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
     ) -> list[SupplierEvent]:
-        key = supplier_order_id or (f"@{external_ref}" if external_ref else None)
-        if key is None:
+        if supplier_order_id:
+            order = self.http.get(f"/orders/{supplier_order_id}").body["result"]
+        elif external_ref:
+            found = self._find(external_ref)
+            if found is None:
+                return []
+            order = found
+        else:
             raise ValueError("need supplier_order_id or external_ref")
-        order = self.http.get(f"/orders/{key}").body["result"]
         status = text(order.get("status"))
         events = [
             SupplierEvent(

@@ -128,8 +128,10 @@ class ProdigiAdapter(SupplierAdapter):
         if supplier_order_id:
             order = self.http.get(f"/v4.0/Orders/{supplier_order_id}").body["order"]
         elif external_ref:
-            orders = self.http.get("/v4.0/Orders", params={"merchantReferences": external_ref}
+            listed = self.http.get("/v4.0/Orders", params={"merchantReferences": external_ref}
                                    ).body.get("orders") or []
+            # filter again: a list call that ignored the filter must not name another order
+            orders = [o for o in listed if o.get("merchantReference") == external_ref]
             if not orders:
                 return []
             order = orders[0]

@@ -145,7 +145,7 @@ class SandboxSupplier(abc.ABC):
         self.created_per_ref: Counter[str] = Counter()
         # catalog identifiers this supplier answers "out of stock / unavailable" for
         self.unavailable: set[str] = set(unavailable)
-        self.delivered_callbacks: list[tuple[str, int]] = []
+        self.delivered_callbacks: deque[tuple[str, int]] = deque(maxlen=1000)
         self.next_id = 1000
         self.url_map = Map([Rule(path, endpoint=name, methods=[method])
                             for method, path, name in self.rules()])
@@ -270,7 +270,9 @@ class SandboxSupplier(abc.ABC):
             status = error.code or 404
             return json_response(self.error_body(status, error.name), status)
         try:
-            return getattr(self, str(endpoint))(request, **args)  # type: ignore[no-any-return]
+            # one request at a time inside the store: handlers read-modify-write orders
+            with self.lock:
+                return getattr(self, str(endpoint))(request, **args)  # type: ignore[no-any-return]
         except SandboxError as error:
             return json_response(error.body, error.status)
 
