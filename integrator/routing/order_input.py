@@ -27,6 +27,9 @@ def order_from_payload(payload: dict[str, Any], shop: str) -> EnrichedOrder:
     order = _unwrap(payload)
     if "lineItems" in order:
         return _from_graphql(order, shop)
+    if "line_items" in order and "order_id" in order:
+        # fulfillments/* bodies carry line items too, and point at their order
+        raise NotAnOrder("a fulfillment (it has an order_id): not an order payload")
     if "line_items" in order:
         return _from_rest(order, shop)
     raise NotAnOrder("no line_items (REST) or lineItems (GraphQL): not an order payload")

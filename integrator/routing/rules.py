@@ -173,7 +173,7 @@ def _globs_cover(first: tuple[str, ...] | None, later: tuple[str, ...] | None) -
     if first is None:
         return True
     if later is None:
-        return "*" in first
+        return False  # even "*" needs a SKU, and the later rule also takes items without one
     return all(any(_glob_covers(outer, inner) for outer in first) for inner in later)
 
 
