@@ -64,7 +64,11 @@ class _Transient(Exception):
 
 
 class _Throttled(_Transient):
-    pass
+    """Shopify refused to run the request (THROTTLED, 429): always safe to send again."""
+
+
+class _Ambiguous(_Transient):
+    """5xx or network trouble: the request may or may not have been carried out."""
 
 
 class AdminClient:
@@ -116,10 +120,13 @@ class AdminClient:
         """
         shop = validate_shop_domain(shop)
         document = load_operation(operation)
+        # A mutation that may have been carried out is not sent again here: the caller's
+        # retry re-reads what Shopify has first (create_fulfillment looks for its tracking).
+        retryable = _Throttled if is_mutation(document) else _Transient
         retrying = Retrying(
             stop=stop_after_attempt(self._policy.max_attempts),
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(retryable),
             sleep=self._sleep,
             before_sleep=self._count_retry,
             reraise=True,
@@ -208,7 +215,7 @@ class AdminClient:
             self._count_throttled()
             return _Throttled("HTTP 429", retry_after=_retry_after(result))
         if code == "network_error" or code.startswith("http_error_5") or result.ok:
-            return _Transient(f"{code} (HTTP {result.response.status})")
+            return _Ambiguous(f"{code} (HTTP {result.response.status})")
         return ShopifyQueryError(f"{shop} {operation}: {code}", (code,))
 
     def _graphql_failure(self, shop: str, body: Mapping[str, Any]) -> Exception:
@@ -221,7 +228,7 @@ class AdminClient:
         if AUTH_QUERY_CODES.intersection(codes):
             return ShopifyAuthError(f"{shop}: {messages}")
         if TRANSIENT_QUERY_CODES.intersection(codes):
-            return _Transient(messages)
+            return _Ambiguous(messages)
         return ShopifyQueryError(messages, codes)
 
     # --- retry bookkeeping ------------------------------------------------------------------
@@ -241,6 +248,15 @@ class AdminClient:
     def _count_throttled(self) -> None:
         with self._counter_lock:
             self.throttled_responses += 1
+
+
+def is_mutation(document: str) -> bool:
+    """Say whether the document's first statement (after comments) is a mutation."""
+    for line in document.splitlines():
+        text = line.strip()
+        if text and not text.startswith("#"):
+            return text.startswith("mutation")
+    return False
 
 
 def _json_body(result: GQLResult) -> dict[str, Any]:

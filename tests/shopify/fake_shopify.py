@@ -135,6 +135,7 @@ class FakeShopify:
         self.valid_tokens: set[str] = set()
         self.force_throttled = 0
         self.fail_with_status: list[int] = []
+        self.lose_answers = 0  # carry the request out, then answer 502 as a broken proxy would
         self.throttled_answers = 0
         self._ids = itertools.count(9000)
 
@@ -158,7 +159,11 @@ class FakeShopify:
         payload = json.loads(request.content)
         match = OPERATION.search(payload["query"])
         assert match, payload["query"]
-        return self._graphql(match.group(1), payload.get("variables") or {})
+        response = self._graphql(match.group(1), payload.get("variables") or {})
+        if self.lose_answers:
+            self.lose_answers -= 1
+            return httpx.Response(502)
+        return response
 
     def _token(self, body: dict[str, Any]) -> httpx.Response:
         self.token_requests.append(body)

@@ -21,7 +21,7 @@ from integrator.shopify.tokens import (
 )
 from integrator.shopify.transport import build_shopify_http_client
 from tests.shopify.conftest import CREDENTIALS, SHOP
-from tests.shopify.fake_shopify import FakeClock, FakeShopify
+from tests.shopify.fake_shopify import FakeClock, FakeOrder, FakeShopify
 
 
 def test_paces_itself_against_a_50_point_bucket_and_never_gets_throttled(
@@ -179,3 +179,18 @@ def test_token_refused_twice_is_an_auth_error(client: AdminClient, shopify: Fake
     with pytest.raises(ShopifyAuthError, match="401"):
         client.execute(SHOP, "shop_credentials")
     assert len(shopify.token_requests) == 2
+
+
+def test_a_mutation_is_resent_after_throttling_but_not_after_an_ambiguous_failure(
+    client: AdminClient, shopify: FakeShopify
+) -> None:
+    variables = {"id": "gid://shopify/Order/1", "tags": ["x"]}
+    shopify.add_order(FakeOrder(1, [], []))
+    shopify.fail_with_status = [429]
+    client.mutate(SHOP, "tags_add", variables, "tagsAdd")
+    assert client.retries == 1
+
+    shopify.fail_with_status = [503]
+    with pytest.raises(ShopifyUnavailable):
+        client.mutate(SHOP, "tags_add", variables, "tagsAdd")
+    assert client.retries == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from integrator.shopify.client import AdminClient
+from integrator.shopify.errors import ShopifyUnavailable
 from integrator.shopify.fulfillment import (
     FulfillmentOutcome,
     Tracking,
@@ -181,3 +184,28 @@ def test_mirror_stage_sets_metafield_and_swaps_the_production_tag(
     assert order.tags == ["vip", "production:in_production"]
     assert len(shopify.mutations("TagsAdd")) == 1
     assert len(shopify.mutations("TagsRemove")) == 1
+
+
+def test_lost_answer_to_fulfillment_create_is_not_resent_and_the_retry_finds_it(
+    client: AdminClient, shopify: FakeShopify
+) -> None:
+    three_item_order(shopify)
+    shopify.calls.clear()
+
+    # the state query goes through; the mutation is carried out but its answer is lost
+    original = shopify._op_fulfillment_create
+
+    def create_then_lose(variables: dict) -> dict:  # type: ignore[type-arg]
+        shopify.lose_answers = 1
+        return original(variables)
+
+    shopify._op_fulfillment_create = create_then_lose  # type: ignore[method-assign]
+    with pytest.raises(ShopifyUnavailable):
+        create_fulfillment(client, SHOP, "1001", [("11", 1)], UPS, True)
+    shopify._op_fulfillment_create = original  # type: ignore[method-assign]
+
+    retried = create_fulfillment(client, SHOP, "1001", [("11", 1)], UPS, True)
+
+    assert retried.outcome == FulfillmentOutcome.ALREADY_EXISTS
+    assert len(shopify.mutations("FulfillmentCreate")) == 1
+    assert len(shopify.orders["gid://shopify/Order/1001"].fulfillments) == 1
