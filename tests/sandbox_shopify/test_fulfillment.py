@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -180,3 +181,16 @@ def test_cancelled_order_cancels_its_open_fulfillment_orders(shop: Shop,
 
     assert order["cancelReason"] == "CUSTOMER"
     assert [fo["status"] for fo in order["fulfillmentOrders"]] == ["CANCELLED"]
+
+
+def test_concurrent_fulfillments_never_take_more_than_remains(admin: Admin, shop: Shop) -> None:
+    order = shop.create_order([LineSpec("MUG", quantity=3)])
+    fo = order["fulfillmentOrders"][0]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        payloads = list(pool.map(lambda _: create(admin, fulfillment_input(fo, [1])), range(10)))
+
+    accepted = [p for p in payloads if not p["userErrors"]]
+    assert len(accepted) == 3
+    assert fo["lineItems"][0]["remainingQuantity"] == 0
+    assert shop.counters.fulfillments_by_order[order["id"]] == 3

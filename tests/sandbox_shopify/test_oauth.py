@@ -113,3 +113,13 @@ def test_on_loopback_the_proxy_header_names_the_shop(sandbox: SandboxShopify,
     issued = sandbox.tokens.grant_for(response.json()["access_token"])
     assert issued is not None
     assert issued.shop == SHOP
+
+
+def test_uninstall_revokes_every_token(sandbox: SandboxShopify, admin: Admin,
+                                       http: httpx.Client) -> None:
+    issued = grant(http, grant_type="client_credentials").json()["access_token"]
+
+    sandbox.uninstall(SHOP)
+
+    assert shop_name(admin, issued).status_code == 401
+    assert shop_name(admin, admin.token).status_code == 401

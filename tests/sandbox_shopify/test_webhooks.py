@@ -99,6 +99,15 @@ def test_body_has_the_keys_of_shopifys_sample(shop: Shop, order: dict[str, Any])
     assert b"gid:\\/\\/shopify" in receiver.received[0]["body"]  # escaped like Shopify's
 
 
+def test_app_uninstalled_body_has_the_keys_of_shopifys_sample(shop: Shop) -> None:
+    sample = json.loads((SAMPLE.parent / "app_uninstalled.json").read_text())
+
+    body = shop.shop_payload()
+
+    assert set(body) == set(sample)
+    assert body["myshopify_domain"] == shop.domain
+
+
 def test_non_2xx_answers_are_retried_with_the_same_webhook_id(
     shop: Shop, order: dict[str, Any]
 ) -> None:

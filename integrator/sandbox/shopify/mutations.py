@@ -144,7 +144,7 @@ def _webhook_subscription_delete(shop: Shop, info: Info,
     if shop.find(existing_gid(id), "WebhookSubscription") is None:
         return {"deletedWebhookSubscriptionId": None,
                 "userErrors": [user_error(["id"], "Webhook subscription does not exist")]}
-    del shop.nodes[id]
+    shop.unregister(id)
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 

@@ -72,6 +72,39 @@ def order_payload(order: Record, shop_domain: str) -> dict[str, Any]:
     return payload
 
 
+def shop_payload(shop: Record, primary_location: Record) -> dict[str, Any]:
+    """Return the shop object Shopify posts for ``app/uninstalled`` (sample's keys)."""
+    address = primary_location["address"]
+    email = shop["email"]
+    return {
+        "id": int(number_of(shop["id"])), "name": shop["name"], "email": email,
+        "domain": None, "province": None, "country": address["countryCode"],
+        "address1": address["address1"], "zip": address["zip"], "city": address["city"],
+        "source": None, "phone": None, "latitude": None, "longitude": None,
+        "primary_locale": "en", "address2": None, "created_at": None, "updated_at": None,
+        "country_code": address["countryCode"], "country_name": address["countryCode"],
+        "currency": shop["currencyCode"], "customer_email": email,
+        "timezone": "(GMT+00:00) UTC", "iana_timezone": shop["ianaTimezone"],
+        "shop_owner": "Sandbox Owner", "money_format": "${{amount}}",
+        "money_with_currency_format": "${{amount}} USD", "weight_unit": "kg",
+        "province_code": None, "taxes_included": None, "auto_configure_tax_inclusivity": None,
+        "tax_shipping": None, "county_taxes": None,
+        "plan_display_name": shop["plan"]["displayName"], "plan_name": "advanced",
+        "has_discounts": False, "has_gift_cards": False,
+        "myshopify_domain": shop["myshopifyDomain"], "google_apps_domain": None,
+        "google_apps_login_enabled": None, "money_in_emails_format": "${{amount}}",
+        "money_with_currency_in_emails_format": "${{amount}} USD",
+        "eligible_for_payments": True, "requires_extra_payments_agreement": False,
+        "password_enabled": None, "has_storefront": True, "finances": True,
+        "primary_location_id": int(number_of(primary_location["id"])),
+        "checkout_api_supported": True, "multi_location_enabled": True,
+        "setup_required": False, "pre_launch_enabled": False,
+        "enabled_presentment_currencies": ["USD"],
+        "marketing_sms_consent_enabled_at_checkout": False,
+        "transactional_sms_disabled": False,
+    }
+
+
 def _money_set(amount: str) -> dict[str, Any]:
     money = {"amount": amount, "currency_code": "USD"}
     return {"shop_money": money, "presentment_money": dict(money)}

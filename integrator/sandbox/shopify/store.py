@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrator.sandbox.shopify import fulfillment, records
+from integrator.sandbox.shopify import fulfillment, records, rest_payload
 from integrator.sandbox.shopify.oauth import TokenIssuer
 from integrator.sandbox.shopify.records import (
     AddressSpec,
@@ -73,6 +73,8 @@ class Shop:
         self.lock = threading.RLock()
         self.counters = ShopCounters()
         self.nodes: dict[str, Record] = {}
+        self._by_type: dict[str, dict[str, Record]] = {}
+        self._variants_by_sku: dict[str, Record] = {}
         self._ids = iter(ids)
         self._order_numbers = itertools.count(1001)
         self.record = self.register({
@@ -89,7 +91,12 @@ class Shop:
 
     def register(self, record: Record) -> Record:
         self.nodes[record["id"]] = record
+        self._by_type.setdefault(record["__typename"], {})[record["id"]] = record
         return record
+
+    def unregister(self, global_id: str) -> None:
+        record = self.nodes.pop(global_id)
+        del self._by_type[record["__typename"]][global_id]
 
     def find(self, global_id: str, type_name: str | None = None) -> Record | None:
         record = self.nodes.get(global_id)
@@ -98,7 +105,7 @@ class Shop:
         return record
 
     def all_of(self, type_name: str) -> list[Record]:
-        return [record for record in self.nodes.values() if record["__typename"] == type_name]
+        return list(self._by_type.get(type_name, {}).values())
 
     # --- catalog ---------------------------------------------------------------------------
 
@@ -121,12 +128,13 @@ class Shop:
         for key, value in spec.metafields.items():
             record["metafields"].append(self._metafield("PRODUCTVARIANT", key, value))
         owner["variants"].append(record)
+        self._variants_by_sku.setdefault(spec.sku, record)
 
     def _metafield(self, owner_type: str, key: str, value: str) -> Record:
         return self.register(records.metafield(self.next_id(), owner_type, key, value))
 
     def variant_by_sku(self, sku: str) -> Record | None:
-        return next((v for v in self.all_of("ProductVariant") if v["sku"] == sku), None)
+        return self._variants_by_sku.get(sku)
 
     # --- orders ----------------------------------------------------------------------------
 
@@ -307,10 +315,12 @@ class Shop:
 
     def webhook_payload(self, order_id: str | int) -> dict[str, Any]:
         """Return the REST webhook body Shopify would send for this order (orders/* topics)."""
-        from integrator.sandbox.shopify.rest_payload import order_payload
-
         with self.lock:
-            return order_payload(self.order(order_id), self.domain)
+            return rest_payload.order_payload(self.order(order_id), self.domain)
+
+    def shop_payload(self) -> dict[str, Any]:
+        """Return the REST body of ``app/uninstalled`` (the shop object)."""
+        return rest_payload.shop_payload(self.record, self.primary_location)
 
 
 class SandboxShopify:
@@ -340,6 +350,10 @@ class SandboxShopify:
 
     def shop(self, domain: str) -> Shop:
         return self.shops[domain]
+
+    def uninstall(self, domain: str) -> None:
+        """Uninstall the app from a shop: every token issued for it stops working."""
+        self.tokens.revoke_shop(domain)
 
     @property
     def requests(self) -> int:
