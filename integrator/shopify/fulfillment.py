@@ -100,6 +100,8 @@ def create_fulfillment(
     :raises ShopifyUnavailable, ShopifyThrottledOut, ShopifyAuthError: retry the job later.
     """
     tracking = Tracking(*tracking)
+    if not any(quantity > 0 for _, quantity in items):
+        return FulfillmentResult(FulfillmentOutcome.REJECTED, reason="no item quantity to fulfil")
     order = client.execute(shop, "order_fulfillment_state", {"orderId": order_gid(order_id)}).get(
         "order"
     )

@@ -209,3 +209,11 @@ def test_lost_answer_to_fulfillment_create_is_not_resent_and_the_retry_finds_it(
     assert retried.outcome == FulfillmentOutcome.ALREADY_EXISTS
     assert len(shopify.mutations("FulfillmentCreate")) == 1
     assert len(shopify.orders["gid://shopify/Order/1001"].fulfillments) == 1
+
+
+def test_nothing_to_fulfil_is_rejected_without_calling_shopify(
+    client: AdminClient, shopify: FakeShopify
+) -> None:
+    result = create_fulfillment(client, SHOP, "1001", [("11", 0)], UPS, True)
+    assert result.outcome == FulfillmentOutcome.REJECTED
+    assert shopify.calls == []
