@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrator.sandbox.shopify import LineSpec, Shop
+from integrator.sandbox.shopify import FulfillmentOrderSpec, LineSpec, Shop
 from tests.sandbox_shopify.conftest import Admin
 
 ORDERS_PAGE = """
@@ -153,3 +153,33 @@ def test_unmodelled_mutation_is_answered_and_counted(admin: Admin, shop: Shop,
 
     assert body["data"]["orderClose"]["userErrors"] == []
     assert shop.counters.unmodelled_mutations["orderClose"] == 1
+
+
+def test_several_fulfillment_orders_and_holds_are_served(admin: Admin, shop: Shop) -> None:
+    order = shop.create_order([LineSpec("A"), LineSpec("B", quantity=2)], fulfillment_orders=[
+        FulfillmentOrderSpec(lines=[0]),
+        FulfillmentOrderSpec(lines=[1], status="ON_HOLD", location_name="Printful")])
+    query = """query($id: ID!) { order(id: $id) { displayFulfillmentStatus
+        fulfillmentOrders(first: 5) { nodes { status assignedLocation { name }
+            fulfillmentHolds { reason } supportedActions { action }
+            lineItems(first: 5) { nodes { totalQuantity lineItem { sku } } } } } } }"""
+
+    data = admin.run(query, {"id": order["id"]})["data"]["order"]
+
+    held = data["fulfillmentOrders"]["nodes"][1]
+    assert [fo["status"] for fo in data["fulfillmentOrders"]["nodes"]] == ["OPEN", "ON_HOLD"]
+    assert held["assignedLocation"]["name"] == "Printful"
+    assert held["fulfillmentHolds"] == [{"reason": "AWAITING_PAYMENT"}]
+    assert held["supportedActions"] == [{"action": "RELEASE_HOLD"}]
+    assert held["lineItems"]["nodes"] == [{"totalQuantity": 2, "lineItem": {"sku": "B"}}]
+
+
+def test_products_filter_by_search_terms(admin: Admin, order: dict[str, Any]) -> None:
+    query = """query($q: String) { products(first: 10, query: $q, sortKey: TITLE) {
+               nodes { title variants(first: 5) { nodes { sku } } } } }"""
+
+    hats = admin.run(query, {"q": "product_type:Hat"})["data"]["products"]["nodes"]
+    dtg = admin.run(query, {"q": "tag:decoration:dtg"})["data"]["products"]["nodes"]
+
+    assert hats == [{"title": "Dad Hat", "variants": {"nodes": [{"sku": "HAT-NVY-EMB"}]}}]
+    assert [product["title"] for product in dtg] == ["Classic Tee"]

@@ -10,16 +10,32 @@ Typical use in a test::
                         base_url="https://demo.myshopify.com")
 
 and on loopback: ``base_url, stop = serve(SandboxApp(sandbox))``.
+
+Modules: ``store`` (shops and the control API), ``records`` (GraphQL-shaped records),
+``fulfillment`` (Shopify's fulfillment rules), ``schema``/``resolvers``/``queries``/
+``mutations`` (validation and execution against the real 2026-04 schema), ``cost``/``throttle``
+(calculated query cost and the leaky bucket), ``oauth`` (token grants), ``rest_payload`` and
+``webhooks`` (REST webhook bodies and the signed sender), ``app`` (WSGI app and ``serve``).
+
+Where the sandbox knowingly differs from Shopify:
+- query cost follows Shopify's published rules, which price big pages higher than Shopify's
+  current calculator does; the bucket never asks a query for more than it can hold, and the
+  1000-point single-query limit is off unless ``max_single_query_cost`` is set;
+- fields it does not model answer null, or a zero value of their type when non-null, and
+  mutations it does not model answer an empty payload (counted per shop);
+- the search syntax is a subset (field terms, comparisons, negation; no OR).
 """
 
 from integrator.sandbox.shopify.app import SandboxApp, serve
+from integrator.sandbox.shopify.fulfillment import FulfillmentRefused
 from integrator.sandbox.shopify.records import (
     AddressSpec,
     FulfillmentOrderSpec,
     LineSpec,
     VariantSpec,
 )
-from integrator.sandbox.shopify.store import SandboxConfig, SandboxShopify, Shop
+from integrator.sandbox.shopify.sandbox import SandboxConfig, SandboxShopify
+from integrator.sandbox.shopify.store import Shop
 from integrator.sandbox.shopify.webhooks import Delivery, DeliveryOutcome, WebhookSender, sign
 
 __all__ = [
@@ -27,6 +43,7 @@ __all__ = [
     "Delivery",
     "DeliveryOutcome",
     "FulfillmentOrderSpec",
+    "FulfillmentRefused",
     "LineSpec",
     "SandboxApp",
     "SandboxConfig",

@@ -15,7 +15,8 @@ from integrator.sandbox.shopify.resolvers import Info, resolve_record_field, res
 from integrator.sandbox.shopify.schema import admin_schema, check_document
 
 if TYPE_CHECKING:
-    from integrator.sandbox.shopify.store import SandboxConfig, Shop
+    from integrator.sandbox.shopify.sandbox import SandboxConfig
+    from integrator.sandbox.shopify.store import Shop
 
 RATE_LIMITS_URL = "https://shopify.dev/api/usage/rate-limits"
 Answer = tuple[int, dict[str, Any]]

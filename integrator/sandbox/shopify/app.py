@@ -24,7 +24,7 @@ from integrator.sandbox.shopify.oauth import answer_token_request
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from integrator.sandbox.shopify.store import SandboxShopify
+    from integrator.sandbox.shopify.sandbox import SandboxShopify
 
 API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
 SHOP_HEADER = "X-Shopify-Shop-Domain"

@@ -162,7 +162,9 @@ class _CostWalker:
     def _items(self, selection_set: SelectionSetNode | None, node_type: Any, items: Any,
                arguments: Mapping[str, Any]) -> float:
         if items is UNKNOWN:
-            size = arguments.get("first") or arguments.get("last") or 1
+            ids = arguments.get("ids")
+            size = arguments.get("first") or arguments.get("last") or (
+                len(ids) if isinstance(ids, list) else 1)
             return float(size) * (1.0 + self.selection(selection_set, node_type, UNKNOWN))
         return sum(1.0 + self.selection(selection_set, node_type, item)
                    for item in items or [] if item is not None)

@@ -94,10 +94,10 @@ def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
     if found is None or found["status"] not in rules.FULFILLABLE_STATUSES:
         return {"fulfillmentOrder": found, "userErrors": [
             user_error(["id"], "The fulfillment order cannot be put on hold.")]}
-    hold = {"__typename": "FulfillmentHold", "id": gid("FulfillmentHold", shop.next_id()),
-            "reason": fulfillmentHold["reason"], "reasonNotes": fulfillmentHold.get("reasonNotes"),
-            "displayReason": str(fulfillmentHold["reason"]).replace("_", " ").capitalize(),
-            "heldByRequestingApp": True, "handle": fulfillmentHold.get("handle")}
+    hold = records.fulfillment_hold(shop.next_id(), fulfillmentHold["reason"],
+                                    fulfillmentHold.get("reasonNotes"),
+                                    fulfillmentHold.get("handle"))
+    hold["heldByRequestingApp"] = True
     found["fulfillmentHolds"].append(hold)
     found["status"] = "ON_HOLD"
     rules.refresh_order(found["order"])

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from integrator.sandbox.shopify.throttle import Clock
 
 if TYPE_CHECKING:
-    from integrator.sandbox.shopify.store import SandboxShopify, Shop
+    from integrator.sandbox.shopify.sandbox import SandboxShopify
+    from integrator.sandbox.shopify.store import Shop
 
 CLIENT_CREDENTIALS = "client_credentials"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

@@ -312,6 +312,15 @@ def fulfillment_order_line(number: int, line: Record) -> Record:
     }
 
 
+def fulfillment_hold(number: int, reason: str, notes: str | None = None,
+                     handle: str | None = None) -> Record:
+    return {
+        "__typename": "FulfillmentHold", "id": gid("FulfillmentHold", number),
+        "reason": reason, "reasonNotes": notes, "handle": handle,
+        "displayReason": reason.replace("_", " ").capitalize(), "heldByRequestingApp": False,
+    }
+
+
 def tracking_info(tracking: Mapping[str, Any]) -> list[Record]:
     """Turn a FulfillmentTrackingInput into the list Fulfillment.trackingInfo answers."""
     numbers = list(tracking.get("numbers") or []) or [tracking.get("number")]

@@ -1,4 +1,4 @@
-"""In-memory fake shops and the Python control API tests and the demo use to seed them.
+"""In-memory fake shops and the Python control API that tests and the demo seed them with.
 
 Each :class:`Shop` keeps every record in a GID-keyed index (``nodes``) and guards all reads
 and writes with its own lock, so the WSGI app may serve many threads at once.
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from integrator.sandbox.shopify import fulfillment, records, rest_payload
-from integrator.sandbox.shopify.oauth import TokenIssuer
 from integrator.sandbox.shopify.records import (
     AddressSpec,
     FulfillmentOrderSpec,
@@ -23,33 +21,7 @@ from integrator.sandbox.shopify.records import (
     Record,
     VariantSpec,
 )
-from integrator.sandbox.shopify.throttle import Clock, LeakyBucket
-
-DEFAULT_SCOPES = (
-    "read_orders", "write_orders", "read_products", "read_fulfillments", "write_fulfillments",
-    "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders",
-    "read_assigned_fulfillment_orders", "write_assigned_fulfillment_orders",
-)
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    """Knobs of the sandbox; the defaults are those of a Shopify Advanced-plan shop."""
-
-    bucket_size: float = 1000.0
-    restore_rate: float = 100.0
-    clock: Clock = time.monotonic
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
-    client_credentials_lifetime: int = 86399  # Shopify's client-credentials tokens last ~24 h
-    expiring_token_lifetime: int = 3600
-    refresh_token_lifetime: int = 90 * 24 * 3600
-    # Shopify rejects a query whose requested cost is over 1000 ("MAX_COST_EXCEEDED"), but its
-    # current calculator charges big pages far less than the published rules the sandbox
-    # follows (community.shopify.dev/t/23101: a nested first:250 page requested 25 points), so
-    # the limit is off by default; set 1000 to enforce the published one.
-    max_single_query_cost: int | None = None
-    # Shopify answers documents that fail validation with HTTP 200 and an ``errors`` list.
-    invalid_document_status: int = 200
+from integrator.sandbox.shopify.throttle import LeakyBucket
 
 
 @dataclass
@@ -209,6 +181,9 @@ class Shop:
             line = order["lineItems"][index]
             fo["lineItems"].append(self.register(
                 records.fulfillment_order_line(self.next_id(), line)))
+        if spec.status == "ON_HOLD":
+            fo["fulfillmentHolds"].append(records.fulfillment_hold(
+                self.next_id(), "AWAITING_PAYMENT", "held when the sandbox seeded it"))
         if spec.request_status == "SUBMITTED":
             fo["merchantRequests"].append(self._merchant_request(fo, None))
         order["fulfillmentOrders"].append(fo)
@@ -270,6 +245,10 @@ class Shop:
         with self.lock:
             fo = self._fulfillment_order_or_raise(fulfillment_order_id)
             fo["status"] = status
+            if status != "ON_HOLD":
+                fo["fulfillmentHolds"] = []
+            elif not fo["fulfillmentHolds"]:
+                fo["fulfillmentHolds"].append(records.fulfillment_hold(self.next_id(), "OTHER"))
             fulfillment.refresh_order(fo["order"])
             return fo
 
@@ -321,44 +300,3 @@ class Shop:
     def shop_payload(self) -> dict[str, Any]:
         """Return the REST body of ``app/uninstalled`` (the shop object)."""
         return rest_payload.shop_payload(self.record, self.primary_location)
-
-
-class SandboxShopify:
-    """The whole sandbox: any number of shops, the tokens it issued, and its config."""
-
-    def __init__(self, config: SandboxConfig | None = None) -> None:
-        self.config = config or SandboxConfig()
-        self.shops: dict[str, Shop] = {}
-        self.tokens = TokenIssuer(self.config.clock)
-        self._ids = itertools.count(1_000_001)
-        self._lock = threading.Lock()
-
-    def create_shop(self, domain: str, *, client_id: str = "sandbox-client-id",
-                    client_secret: str = "sandbox-client-secret",  # noqa: S107 (fake shop)
-                    access_token: str | None = None, bucket_size: float | None = None,
-                    restore_rate: float | None = None) -> Shop:
-        """Create a shop; ``access_token`` registers a static (non-expiring) admin token."""
-        bucket = LeakyBucket(bucket_size or self.config.bucket_size,
-                             restore_rate or self.config.restore_rate, self.config.clock)
-        shop = Shop(domain, client_id=client_id, client_secret=client_secret, bucket=bucket,
-                    ids=self._ids, scopes=self.config.scopes)
-        with self._lock:
-            self.shops[domain] = shop
-        if access_token:
-            self.tokens.add_static(domain, access_token, ",".join(shop.scopes))
-        return shop
-
-    def shop(self, domain: str) -> Shop:
-        return self.shops[domain]
-
-    def uninstall(self, domain: str) -> None:
-        """Uninstall the app from a shop: every token issued for it stops working."""
-        self.tokens.revoke_shop(domain)
-
-    @property
-    def requests(self) -> int:
-        return sum(shop.counters.requests for shop in self.shops.values())
-
-    @property
-    def throttled(self) -> int:
-        return sum(shop.counters.throttled for shop in self.shops.values())

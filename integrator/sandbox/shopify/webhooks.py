@@ -120,6 +120,9 @@ class WebhookSender:
         with ThreadPoolExecutor(max_workers=max(copies, 1)) as pool:
             return list(pool.map(lambda _: self.deliver(url, delivery), range(copies)))
 
+    def close(self) -> None:
+        self.http.close()
+
     def _post(self, url: str, delivery: Delivery) -> int | None:
         try:
             response = self.http.post(url, content=delivery.body,
