@@ -292,6 +292,12 @@ class TokenProvider:
             self._store.save(shop, replace(token, expires_at=self._clock()))
             return True
 
+    def drop(self, shop: str) -> None:
+        """Forget the cached token (app/uninstalled: the store's row is deleted by the caller)."""
+        shop = validate_shop_domain(shop)
+        with self._lock_for(shop):
+            self._cache.pop(shop, None)
+
     def install(self, shop: str, token: ShopToken) -> None:
         """Store a token obtained elsewhere (token exchange from the app-home request)."""
         shop = validate_shop_domain(shop)

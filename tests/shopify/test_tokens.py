@@ -243,3 +243,13 @@ def test_static_admin_token_is_used_as_is(shopify: FakeShopify) -> None:
     assert provider.access_token(SHOP) == "shpat_static"
     assert provider.access_token(SHOP) == "shpat_static"
     assert shopify.token_requests == []
+
+
+def test_dropped_token_is_read_again_from_the_store(http: httpx.Client) -> None:
+    store = InMemoryShopTokenStore()
+    provider = TokenProvider(StaticAdminToken("shpat_static"), store)
+    assert provider.access_token(SHOP) == "shpat_static"
+    store.sealed.clear()  # the uninstall handler deleted the row
+    provider.drop(SHOP)
+    provider.source = StaticAdminToken("shpat_new")
+    assert provider.access_token(SHOP) == "shpat_new"
