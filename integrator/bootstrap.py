@@ -1,28 +1,135 @@
 """The composition root: the one place that turns Settings into working parts.
 
 Web, worker, clock, CLI and tests all call :func:`bootstrap`; tests pass fakes in.
+Configuration files are read and validated here, at start, so a bad file stops the process
+with every problem named.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrator.db.database import Database
 from integrator.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from integrator.routing.store import StoreConfig
+    from integrator.shopify.client import AdminClient
+    from integrator.suppliers.base import SupplierAdapter
+
+AdapterFactory = Callable[[str, "StoreConfig"], "SupplierAdapter"]
+
+
+class StoreConfigs:
+    """The shared configuration and each shop's own (``config/shops/<domain>/``), read at start."""
+
+    def __init__(self, shared: StoreConfig, per_shop: Mapping[str, StoreConfig]) -> None:
+        self.shared = shared
+        self.per_shop = dict(per_shop)
+
+    @classmethod
+    def load(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> StoreConfigs:
+        """:raises ConfigError: with every problem of every file."""
+        from integrator.routing.config import load_store_config, shops_with_own_config
+
+        env = dict(os.environ if environ is None else environ)
+        shared = load_store_config(settings.config_dir, env)
+        per_shop = {
+            shop: load_store_config(settings.config_dir, env, shop)
+            for shop in shops_with_own_config(settings.config_dir)
+        }
+        return cls(shared, per_shop)
+
+    def for_shop(self, shop: str | None) -> StoreConfig:
+        return self.per_shop.get(shop or "", self.shared)
+
+
+def _build_adapter(name: str, config: StoreConfig) -> SupplierAdapter:
+    from integrator.suppliers.registry import build_adapter
+
+    supplier = config.suppliers[name]
+    return build_adapter(supplier.name, supplier.adapter, supplier.base_url, supplier.options)
 
 
 @dataclass
 class Container:
     settings: Settings
     db: Database
-    # filled in by later layers (pipeline handlers, adapters, Shopify client)
+    configs: StoreConfigs | None = None
+    adapter_factory: AdapterFactory = _build_adapter
+    shopify_client: AdminClient | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._adapters: dict[tuple[int, str], SupplierAdapter] = {}
+        self._lock = threading.Lock()
+
+    def config(self, shop: str | None = None) -> StoreConfig:
+        if self.configs is None:
+            raise RuntimeError("no store configuration loaded")
+        return self.configs.for_shop(shop)
+
+    def adapter(self, supplier: str, shop: str | None = None) -> SupplierAdapter:
+        """The adapter for a configured supplier (one per configuration, kept for reuse).
+
+        :raises KeyError: when the supplier is not configured.
+        """
+        config = self.config(shop)
+        if supplier not in config.suppliers:
+            raise KeyError(supplier)
+        key = (id(config), supplier)
+        with self._lock:
+            if key not in self._adapters:
+                self._adapters[key] = self.adapter_factory(supplier, config)
+            return self._adapters[key]
+
+    @property
+    def shopify(self) -> AdminClient:
+        if self.shopify_client is None:
+            raise RuntimeError("the Shopify client is not configured")
+        return self.shopify_client
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def bootstrap(settings: Settings | None = None, *, db: Database | None = None) -> Container:
+def build_shopify_client(settings: Settings, db: Database) -> AdminClient:
+    from cryptography.fernet import Fernet
+
+    from integrator.db.shop_tokens import SqlShopTokenStore
+    from integrator.shopify.connection import build_admin_client
+    from integrator.shopify.tokens import TokenCipher
+
+    # without ENCRYPTION_KEY tokens live only in this process (encrypted with a throwaway key)
+    keys = settings.encryption_keys or (Fernet.generate_key().decode(),)
+    store = SqlShopTokenStore(db, TokenCipher(list(keys)))
+    return build_admin_client(settings, store)
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    configs: StoreConfigs | None = None,
+    adapter_factory: AdapterFactory | None = None,
+    shopify_client: AdminClient | None = None,
+    load_config: bool = True,
+) -> Container:
+    """Wire the service. :raises ConfigError: when a configuration file is invalid."""
     settings = settings or load_settings()
-    return Container(settings=settings, db=db or Database.from_url(settings.database_url))
+    db = db or Database.from_url(settings.database_url)
+    if configs is None and load_config:
+        configs = StoreConfigs.load(settings)
+    if shopify_client is None and (settings.shopify_client_secret or settings.shopify_admin_token):
+        shopify_client = build_shopify_client(settings, db)
+    return Container(
+        settings=settings,
+        db=db,
+        configs=configs,
+        adapter_factory=adapter_factory or _build_adapter,
+        shopify_client=shopify_client,
+    )

@@ -16,8 +16,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.extensions["integrator"] = container
 
     from webhooks.health import health
+    from webhooks.shopify import shopify_webhooks
+    from webhooks.suppliers import supplier_webhooks
 
     app.register_blueprint(health)
+    app.register_blueprint(shopify_webhooks)
+    app.register_blueprint(supplier_webhooks)
     return app
 
 

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from integrator.bootstrap import Container
 from integrator.queue.worker import Handler, JobContext
+
+log = logging.getLogger(__name__)
 
 
 def noop(_context: JobContext) -> None:
     """Do nothing: used by the queue's tests and benchmarks."""
 
 
+def _bound(container: Container, function: Callable[[Container, JobContext], object]) -> Handler:
+    def handle(context: JobContext) -> None:
+        outcome = function(container, context)
+        log.info(
+            "job.handled",
+            extra={"job_id": context.job.id, "kind": context.job.kind, "outcome": str(outcome)},
+        )
+
+    return handle
+
+
+def _ingest(container: Container, context: JobContext) -> str:
+    from integrator.pipeline.ingest import ingest_order
+
+    return ingest_order(container, str(context.payload["shop"]), str(context.payload["order_id"]))
+
+
 def build_handlers(container: Container) -> dict[str, Handler]:
-    return {"noop": noop}
+    from integrator.pipeline import callbacks, lifecycle, reconcile, submission, tracking
+
+    table: dict[str, Callable[[Container, JobContext], object]] = {
+        "shopify.delivery": lifecycle.handle_delivery,
+        "order.ingest": _ingest,
+        "order.update": lifecycle.update_order,
+        "order.cancel": lifecycle.cancel_order,
+        "supplier.submit": submission.submit,
+        "supplier.callback": callbacks.handle_callback,
+        "shopify.sync_shipment": tracking.sync_shipment,
+        "shopify.update_tracking": tracking.sync_tracking_update,
+        "shopify.mirror_stage": tracking.mirror_order_stage,
+        **reconcile.JOB_KINDS,
+    }
+    handlers = {kind: _bound(container, function) for kind, function in table.items()}
+    handlers["noop"] = noop
+    return handlers

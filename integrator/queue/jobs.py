@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Result, Row, Table, and_, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
+from integrator.db.upsert import insert_or_ignore
 
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 C = JOBS.c
@@ -73,15 +73,7 @@ def enqueue(
         "run_at": run_at or utcnow(),
         "created_at": utcnow(),
     }
-    dialect = (session.get_bind() if isinstance(session, Session) else session).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(JOBS)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["unique_key"])
-        .returning(C.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    return insert_or_ignore(session, Job, values, conflict=["unique_key"])
 
 
 def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:

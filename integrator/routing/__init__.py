@@ -5,7 +5,13 @@ Pure logic, no I/O besides reading the configuration files in :mod:`.config`.
 
 from integrator.routing.config import load_store_config, parse_store_config
 from integrator.routing.problems import ConfigError, ConfigProblem
-from integrator.routing.router import group_by_supplier, next_supplier, route_order
+from integrator.routing.router import (
+    group_by_supplier,
+    next_supplier,
+    route_line,
+    route_manually,
+    route_order,
+)
 from integrator.routing.store import StoreConfig, SupplierConfig
 
 __all__ = [
@@ -17,5 +23,7 @@ __all__ = [
     "load_store_config",
     "next_supplier",
     "parse_store_config",
+    "route_line",
+    "route_manually",
     "route_order",
 ]

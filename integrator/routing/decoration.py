@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from typing import NamedTuple
 
 from integrator.domain.model import OrderLine
 
@@ -64,15 +66,42 @@ class DecorationSource:
     name: str = ""
     table: Mapping[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def label(self) -> str:
+        return f"{self.kind.value}:{self.name}" if self.name else self.kind.value
+
+    @cached_property
+    def folded_table(self) -> tuple[tuple[str, str, str], ...]:
+        """(folded key, key, method), longest key first, so "-EMB-XL" is tried before "-XL"."""
+        return tuple(sorted(((key.casefold(), key, method) for key, method in self.table.items()),
+                            key=lambda row: -len(row[0])))
+
+    @cached_property
+    def patterns(self) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+        return tuple((re.compile(key, re.IGNORECASE), key, method)
+                     for key, method in self.table.items())
+
 
 @dataclass(frozen=True)
 class DecorationConfig:
     sources: tuple[DecorationSource, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)  # normalised spelling → canonical
 
+    @cached_property
+    def _known_spellings(self) -> dict[str, str | None]:
+        return {}
 
-@dataclass(frozen=True)
-class Decoration:
+    def canonical(self, value: str) -> str | None:
+        """:func:`canonical_method` with this store's aliases, remembered per raw value."""
+        known = self._known_spellings
+        if value not in known:
+            if len(known) > 10_000:  # values come from orders: keep the memory bounded
+                known.clear()
+            known[value] = canonical_method(value, self.aliases)
+        return known[value]
+
+
+class Decoration(NamedTuple):
     """The resolved method (None when no source said) and where it came from."""
 
     method: str | None
@@ -104,7 +133,7 @@ def resolve_decoration(
         if found is None:
             continue
         raw, label = found
-        method = canonical_method(raw, config.aliases)
+        method = config.canonical(raw)
         if method is not None:
             return Decoration(method, label, tuple(ignored))
         ignored.append(f"{label} = {raw!r} is not a known decoration method")
@@ -114,7 +143,7 @@ def resolve_decoration(
 def _look_up(
     source: DecorationSource, line: OrderLine, product_type: str | None
 ) -> tuple[str, str] | None:
-    label = f"{source.kind.value}:{source.name}" if source.name else source.kind.value
+    label = source.label
     match source.kind:
         case SourceKind.LINE_ITEM_PROPERTY:
             return _labelled(_get_folded(line.properties, source.name), label)
@@ -125,9 +154,9 @@ def _look_up(
         case SourceKind.PRODUCT_TAG_PREFIX:
             return _labelled(_tag_with_prefix(line.tags, source.name), label)
         case SourceKind.SKU_SUFFIX:
-            return _sku_suffix(line.sku, source.table)
+            return _sku_suffix(line.sku, source)
         case SourceKind.SKU_PATTERN:
-            return _sku_pattern(line.sku, source.table)
+            return _sku_pattern(line.sku, source)
         case SourceKind.PRODUCT_TYPE_DEFAULT:
             return _product_type_default(product_type, source.table)
     return None
@@ -155,23 +184,22 @@ def _tag_with_prefix(tags: tuple[str, ...], prefix: str) -> str | None:
     return None
 
 
-def _sku_suffix(sku: str | None, table: Mapping[str, str]) -> tuple[str, str] | None:
+def _sku_suffix(sku: str | None, source: DecorationSource) -> tuple[str, str] | None:
     if not sku:
         return None
     folded = sku.casefold()
-    # the longest suffix wins, so "-EMB-XL" is not taken for "-XL"
-    for suffix in sorted(table, key=len, reverse=True):
-        if folded.endswith(suffix.casefold()):
-            return table[suffix], f"sku_suffix:{suffix}"
+    for folded_suffix, suffix, method in source.folded_table:
+        if folded.endswith(folded_suffix):
+            return method, f"sku_suffix:{suffix}"
     return None
 
 
-def _sku_pattern(sku: str | None, table: Mapping[str, str]) -> tuple[str, str] | None:
+def _sku_pattern(sku: str | None, source: DecorationSource) -> tuple[str, str] | None:
     if not sku:
         return None
-    for pattern, method in table.items():
-        if re.search(pattern, sku, re.IGNORECASE):
-            return method, f"sku_pattern:{pattern}"
+    for pattern, text, method in source.patterns:
+        if pattern.search(sku):
+            return method, f"sku_pattern:{text}"
     return None
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from integrator.domain.model import (
     Disposition,
@@ -24,8 +25,7 @@ from integrator.routing.store import StoreConfig
 UNMATCHED_RULE = "unmatched"
 
 
-@dataclass(frozen=True)
-class LineFacts:
+class LineFacts(NamedTuple):
     """Everything routing learnt about a line, with where product data came from."""
 
     facts: ItemFacts
@@ -98,6 +98,31 @@ def next_supplier(
         return _hold(decision, f"{prefix}; no catalog entry at the remaining fallbacks "
                                f"({', '.join(skipped)})")
     return _hold(decision, f"{prefix}; no fallback supplier left")
+
+
+def route_manually(
+    line: OrderLine, config: StoreConfig, supplier: str, who: str = "operator"
+) -> ItemDecision:
+    """Send an item to ``supplier`` because a person said so (re-route of a held item).
+
+    Still needs the supplier's catalog listing; without one the item stays held, saying why.
+    """
+    entry = config.catalog.find(line)
+    decoration = resolve_decoration(line, config.decoration)
+    rule = f"manual:{who}"
+    hold = ItemDecision(line.line_item_id, Disposition.HOLD, "", None, rule, decoration.method,
+                        decoration.source, entry.key if entry else None)
+    if supplier not in config.suppliers:
+        return _hold(hold, f"{who} chose {supplier!r}, which is not a configured supplier")
+    if entry is None or supplier not in entry.listings:
+        return _hold(hold, f"{who} chose {supplier}, but it has no catalog listing for "
+                           f"{_identity(line)}")
+    try:
+        spec = build_spec(entry, supplier, line.properties, config.decoration_properties)
+    except PersonalisationError as error:
+        return _hold(hold, f"{who} chose {supplier}; {error}")
+    return ItemDecision(line.line_item_id, Disposition.ROUTE, f"{who} chose {supplier}",
+                        supplier, rule, decoration.method, decoration.source, entry.key, spec)
 
 
 def learn_line(line: OrderLine, ship_to_country: str | None, config: StoreConfig) -> LineFacts:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ItemFacts:
-    """What rules look at, case-folded once per line item (None = not known)."""
+class ItemFacts(NamedTuple):
+    """What rules look at, case-folded once per line item (None = not known). A named tuple
+    because one is built per line item, and that is the hot path."""
 
     product_type: str | None = None
     vendor: str | None = None
@@ -36,33 +37,36 @@ class RuleMatch:
     ship_to_country: frozenset[str] | None = None
     personalised: bool | None = None
 
-    @cached_property
-    def _sku_regex(self) -> re.Pattern[str] | None:
-        if self.sku is None:
-            return None
-        return re.compile("|".join(f"(?:{fnmatch.translate(glob)})" for glob in self.sku))
-
     def matches(self, facts: ItemFacts) -> bool:
         """Say whether an item with ``facts`` meets every condition of this rule."""
-        return (
-            _member(self.product_type, facts.product_type)
-            and _member(self.vendor, facts.vendor)
-            and _member(self.decoration, facts.decoration)
-            and _member(self.ship_to_country, facts.ship_to_country)
-            and (self.personalised is None or self.personalised == facts.personalised)
-            and (self.tags is None or not self.tags.isdisjoint(facts.tags))
-            and self._sku_matches(facts.sku)
-        )
+        # a plain loop: measurably faster than all() over a generator on this hot path
+        for check in self._checks:  # noqa: SIM110
+            if not check(facts):
+                return False
+        return True
 
-    def _sku_matches(self, sku: str | None) -> bool:
-        regex = self._sku_regex
-        if regex is None:
-            return True
-        return sku is not None and regex.match(sku) is not None
-
-
-def _member(allowed: frozenset[str] | None, value: str | None) -> bool:
-    return allowed is None or (value is not None and value in allowed)
+    @cached_property
+    def _checks(self) -> tuple[Callable[[ItemFacts], bool], ...]:
+        """One small predicate per condition given, so absent conditions cost nothing.
+        (None is never in a set of strings, so a missing fact fails its condition.)"""
+        checks: list[Callable[[ItemFacts], bool]] = []
+        if (product_types := self.product_type) is not None:
+            checks.append(lambda facts: facts.product_type in product_types)
+        if (decorations := self.decoration) is not None:
+            checks.append(lambda facts: facts.decoration in decorations)
+        if (countries := self.ship_to_country) is not None:
+            checks.append(lambda facts: facts.ship_to_country in countries)
+        if (vendors := self.vendor) is not None:
+            checks.append(lambda facts: facts.vendor in vendors)
+        if (personalised := self.personalised) is not None:
+            checks.append(lambda facts: facts.personalised is personalised)
+        if (tags := self.tags) is not None:
+            checks.append(lambda facts: not tags.isdisjoint(facts.tags))
+        if self.sku is not None:
+            regex = re.compile("|".join(f"(?:{fnmatch.translate(glob)})" for glob in self.sku))
+            checks.append(lambda facts: facts.sku is not None
+                          and regex.match(facts.sku) is not None)
+        return tuple(checks)
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class UnmatchedPolicy:
 
 # --- first match, fast -----------------------------------------------------------------------
 
-_INDEXED = ("product_type", "decoration", "vendor", "ship_to_country")
+_INDEXED = ("product_type", "decoration", "vendor", "ship_to_country", "tags")
 
 
 @dataclass(frozen=True)
@@ -124,17 +128,19 @@ class RuleIndex:
 
     def first_match(self, facts: ItemFacts) -> Rule | None:
         """Return the first rule (in file order) whose conditions ``facts`` meet."""
+        rules = self.rules
         for position in self._candidates(facts):
-            rule = self.rules[position]
-            if rule.match.matches(facts):
-                return rule
+            if rules[position].match.matches(facts):
+                return rules[position]
         return None
 
     def _candidates(self, facts: ItemFacts) -> Iterable[int]:
         groups = [self.unindexed] if self.unindexed else []
         for name, by_value in self.buckets.items():
             value = getattr(facts, name)
-            if value is not None and value in by_value:
+            if name == "tags":
+                groups += [by_value[tag] for tag in value if tag in by_value]
+            elif value is not None and value in by_value:
                 groups.append(by_value[value])
         if len(groups) == 1:
             return groups[0]

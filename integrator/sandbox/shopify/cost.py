@@ -96,8 +96,13 @@ class _CostWalker:
             if isinstance(selection, FieldNode):
                 shared += self.field(selection, parent, data)
                 continue
-            fragment = (selection if isinstance(selection, InlineFragmentNode)
-                        else self.fragments[selection.name.value])  # type: ignore[attr-defined]
+            if isinstance(selection, FragmentSpreadNode):
+                fragment: InlineFragmentNode | FragmentDefinitionNode = (
+                    self.fragments[selection.name.value])
+            elif isinstance(selection, InlineFragmentNode):
+                fragment = selection
+            else:
+                continue
             condition = fragment.type_condition.name.value if fragment.type_condition else ""
             target = self._condition_type(parent, condition)
             cost = self.selection(fragment.selection_set, target, data)

@@ -205,7 +205,7 @@ def _fulfillment_service_create(shop: Shop, info: Info, name: str,
         "inventoryManagement": bool(options.get("inventoryManagement")),
         "fulfillmentOrdersOptIn": True, "requiresShippingMethod": True,
     })
-    where.update(fulfillmentService=service, isFulfillmentService=True, isPrimary=False)
+    where.update(fulfillmentService=service, isFulfillmentService=True)
     return {"fulfillmentService": service, "userErrors": []}
 
 

@@ -237,14 +237,14 @@ def order_total(lines: Sequence[Record]) -> str:
     return f"{sum(float(line['originalUnitPrice']) * line['quantity'] for line in lines):.2f}"
 
 
-def location(number: int, name: str) -> Record:
+def location(number: int, name: str, *, is_primary: bool = False) -> Record:
     return {
         "__typename": "Location",
         "id": gid("Location", number),
         "legacyResourceId": str(number),
         "name": name,
         "isActive": True,
-        "isPrimary": number == 1,
+        "isPrimary": is_primary,
         "fulfillsOnlineOrders": True,
         "address": {"address1": "1 Warehouse Way", "city": "Berlin", "countryCode": "DE",
                     "zip": "10115", "formatted": ["1 Warehouse Way", "10115 Berlin"]},

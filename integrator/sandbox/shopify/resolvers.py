@@ -125,7 +125,7 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
     """:raises GraphQLError: for a cursor the sandbox did not hand out."""
     try:
         return tuple(json.loads(base64.urlsafe_b64decode(cursor.encode())))
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor}") from error
 
 

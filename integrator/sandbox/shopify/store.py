@@ -56,7 +56,8 @@ class Shop:
             "currencyCode": "USD", "ianaTimezone": "UTC", "url": f"https://{domain}",
             "plan": {"displayName": "Advanced", "partnerDevelopment": False, "shopifyPlus": False},
         })
-        self.primary_location = self.register(records.location(self.next_id(), "Shop location"))
+        self.primary_location = self.register(records.location(
+            self.next_id(), "Shop location", is_primary=True))
 
     def next_id(self) -> int:
         return next(self._ids)

@@ -1,0 +1,251 @@
+"""Supplier events (callbacks and polls) → item stages, shipments and tracking-sync jobs."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from integrator.bootstrap import Container
+from integrator.db.clock import utcnow
+from integrator.db.models import LineItem, Shipment, SupplierOrder
+from integrator.db.upsert import insert_or_ignore
+from integrator.domain.model import EventKind, SupplierEvent, SupplierLine
+from integrator.domain.stages import Stage
+from integrator.pipeline.inbox import load_delivery, mark_delivery
+from integrator.pipeline.ingest import enqueue_mirror
+from integrator.pipeline.records import spec_from_json
+from integrator.pipeline.timeline import move, refresh_order
+from integrator.queue.errors import RetryableJobError, TerminalJobError
+from integrator.queue.jobs import enqueue
+from integrator.queue.worker import JobContext
+from integrator.suppliers.errors import CallbackPayloadError
+
+log = logging.getLogger(__name__)
+
+# a callback can beat the record of its own submission; wait this long for it, this many times
+UNMATCHED_WAIT_SECONDS = 20
+UNMATCHED_PATIENCE = 6
+
+SUPPLIER_ORDER_STATUS = {
+    Stage.SUBMITTED: "submitted",
+    Stage.IN_PRODUCTION: "in_production",
+    Stage.ON_HOLD: "held",
+    Stage.SHIPPED: "shipped",
+    Stage.DELIVERED: "delivered",
+    Stage.CANCELLED: "cancelled",
+    Stage.FAILED: "failed",
+}
+
+
+def find_supplier_order(
+    session: Session, supplier: str, event: SupplierEvent
+) -> SupplierOrder | None:
+    conditions = []
+    if event.supplier_order_id:
+        conditions.append(SupplierOrder.supplier_order_id == event.supplier_order_id)
+    if event.external_ref:
+        conditions.append(SupplierOrder.external_ref == event.external_ref)
+    if not conditions:
+        return None
+    return session.scalars(
+        select(SupplierOrder)
+        .where(SupplierOrder.supplier == supplier, or_(*conditions))
+        .order_by(SupplierOrder.id.desc())
+        .with_for_update()
+    ).first()
+
+
+def items_named(items: list[LineItem], line_item_ids: tuple[str, ...]) -> list[LineItem]:
+    if not line_item_ids:
+        return items
+    wanted = set(line_item_ids)
+    return [item for item in items if item.shopify_line_item_id in wanted]
+
+
+def submitted_lines(items: list[LineItem]) -> list[SupplierLine]:
+    return [
+        SupplierLine(i.shopify_line_item_id, i.quantity, spec_from_json(i.spec), i.title, i.sku)
+        for i in items
+    ]
+
+
+def apply_event(
+    session: Session, container: Container, supplier: str, event: SupplierEvent, *, source: str
+) -> str:
+    """Apply one event; return "applied", "ignored" or "unmatched"."""
+    supplier_order = find_supplier_order(session, supplier, event)
+    if supplier_order is None:
+        return "unmatched"
+    supplier_order.last_heard_at = utcnow()
+    items = list(
+        session.scalars(
+            select(LineItem)
+            .where(LineItem.supplier_order_id == supplier_order.id)
+            .with_for_update()
+        )
+    )
+    if event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
+        adapter = container.adapter(supplier, supplier_order.order.shop_domain)
+        event = adapter.resolve_shipment_items(event, submitted_lines(items))
+        changed = _apply_shipment(session, supplier_order, items, event, source)
+    elif event.kind is EventKind.DELIVERED:
+        changed = _apply_stage(
+            session,
+            items_named(items, event.line_item_ids),
+            Stage.DELIVERED,
+            event,
+            supplier,
+            source,
+        )
+    elif event.stage is not None:
+        changed = _apply_stage(
+            session, items_named(items, event.line_item_ids), event.stage, event, supplier, source
+        )
+    else:
+        changed = False
+    if event.stage in SUPPLIER_ORDER_STATUS and changed:
+        supplier_order.status = SUPPLIER_ORDER_STATUS[event.stage]
+    if event.raw_status:
+        supplier_order.raw_status = event.raw_status[:64]
+    order = supplier_order.order
+    if refresh_order(session, order):
+        enqueue_mirror(session, container, order)
+    return "applied" if changed else "ignored"
+
+
+def _apply_stage(
+    session: Session,
+    items: list[LineItem],
+    stage: Stage,
+    event: SupplierEvent,
+    supplier: str,
+    source: str,
+) -> bool:
+    detail = event.reason or event.raw_status or None
+    moved = False
+    for item in items:
+        # shipping without a shipment event (a status-only "shipped") still moves forward
+        moved |= move(
+            session,
+            item,
+            stage,
+            source=source,
+            detail=detail,
+            supplier=supplier,
+            dedupe_key=f"{event.dedupe_key}:{stage.value}",
+            occurred_at=event.occurred_at,
+        )
+    return moved
+
+
+def _apply_shipment(
+    session: Session,
+    supplier_order: SupplierOrder,
+    items: list[LineItem],
+    event: SupplierEvent,
+    source: str,
+) -> bool:
+    shipment_info = event.shipment
+    assert shipment_info is not None
+    shipped_items = shipment_info.items or tuple()
+    if shipped_items:
+        named = {si.line_item_id: si.quantity for si in shipped_items}
+        chosen = [i for i in items if i.shopify_line_item_id in named]
+        quantities = [{"line_item_id": k, "quantity": v} for k, v in named.items()]
+    else:
+        chosen = items
+        quantities = [
+            {"line_item_id": i.shopify_line_item_id, "quantity": i.quantity} for i in items
+        ]
+    shipment_id = insert_or_ignore(
+        session,
+        Shipment,
+        {
+            "order_id": supplier_order.order_id,
+            "supplier_order_id": supplier_order.id,
+            "supplier": supplier_order.supplier,
+            "supplier_shipment_id": shipment_info.shipment_id,
+            "carrier": shipment_info.carrier,
+            "tracking_number": shipment_info.tracking_number,
+            "tracking_url": shipment_info.tracking_url,
+            "items": quantities,
+            "shipped_at": shipment_info.shipped_at or event.occurred_at or utcnow(),
+            "created_at": utcnow(),
+            "sync_status": "pending",
+        },
+    )
+    if shipment_id is None:
+        return _maybe_update_tracking(session, supplier_order, event)
+    enqueue(
+        session,
+        "shopify.sync_shipment",
+        {"shipment_id": shipment_id},
+        unique_key=f"sync:{shipment_id}",
+    )
+    for item in chosen:
+        move(
+            session,
+            item,
+            Stage.SHIPPED,
+            source=source,
+            detail=f"{shipment_info.carrier} {shipment_info.tracking_number}".strip(),
+            supplier=supplier_order.supplier,
+            dedupe_key=f"shipment:{shipment_info.shipment_id}",
+            occurred_at=shipment_info.shipped_at or event.occurred_at,
+        )
+    return True
+
+
+def _maybe_update_tracking(
+    session: Session, supplier_order: SupplierOrder, event: SupplierEvent
+) -> bool:
+    """A repeated shipment with a new tracking number updates it, never adds a fulfillment."""
+    info = event.shipment
+    assert info is not None
+    shipment = session.scalars(
+        select(Shipment).where(
+            Shipment.supplier_order_id == supplier_order.id,
+            Shipment.supplier_shipment_id == info.shipment_id,
+        )
+    ).one()
+    if not info.tracking_number or info.tracking_number == shipment.tracking_number:
+        return False
+    shipment.tracking_number = info.tracking_number
+    shipment.carrier = info.carrier or shipment.carrier
+    shipment.tracking_url = info.tracking_url or shipment.tracking_url
+    enqueue(
+        session,
+        "shopify.update_tracking",
+        {"shipment_id": shipment.id},
+        unique_key=f"tracking:{shipment.id}:{info.tracking_number}",
+    )
+    return True
+
+
+def handle_callback(container: Container, context: JobContext) -> str:
+    delivery_id = int(str(context.payload["delivery_id"]))
+    with container.db.read() as session:
+        delivery = load_delivery(session, delivery_id)
+        if delivery is None or delivery.body is None:
+            return "gone"
+        supplier, body = delivery.source, delivery.body
+    adapter = container.adapter(supplier)
+    try:
+        events = adapter.parse_callback(body)
+    except CallbackPayloadError as error:
+        raise TerminalJobError(f"stored callback no longer parses: {error}") from error
+    outcomes = []
+    with container.db.write() as session:
+        for event in events:
+            outcomes.append(
+                apply_event(session, container, supplier, event, source=f"supplier:{supplier}")
+            )
+        if "unmatched" in outcomes and context.job.attempts < UNMATCHED_PATIENCE:
+            # rolls the whole callback back; it is applied again, whole, on the next attempt
+            raise RetryableJobError(
+                "callback for a supplier order not recorded yet", retry_after=UNMATCHED_WAIT_SECONDS
+            )
+        mark_delivery(session, delivery_id, "processed", ",".join(outcomes))
+    return ",".join(outcomes)

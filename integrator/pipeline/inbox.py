@@ -1,0 +1,98 @@
+"""The inbox: store a delivery and enqueue its work in one transaction, or find it a duplicate."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrator.db.clock import utcnow
+from integrator.db.models import WebhookDelivery
+from integrator.db.upsert import insert_or_ignore
+from integrator.queue.jobs import enqueue
+
+# headers worth keeping for the operator; never the signature or anything secret
+KEPT_HEADERS = (
+    "X-Shopify-Topic",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Webhook-Id",
+    "X-Shopify-Event-Id",
+    "X-Shopify-Triggered-At",
+    "X-Shopify-API-Version",
+    "Content-Type",
+    "User-Agent",
+)
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    source: str
+    topic: str
+    dedupe_key: str
+    body: bytes
+    headers: dict[str, str]
+    shop_domain: str | None = None
+    event_id: str | None = None
+    triggered_at: str | None = None
+    api_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    delivery_id: int | None  # None: a duplicate of a delivery we already have
+    job_id: int | None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.delivery_id is None
+
+
+def kept_headers(headers: Any) -> dict[str, str]:
+    return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+
+
+def store_delivery(
+    session: Session, delivery: NewDelivery, *, job_kind: str | None, outcome: str = "stored"
+) -> Stored:
+    """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``."""
+    values = {
+        "source": delivery.source,
+        "topic": delivery.topic,
+        "shop_domain": delivery.shop_domain,
+        "dedupe_key": delivery.dedupe_key[:255],
+        "event_id": delivery.event_id,
+        "triggered_at": delivery.triggered_at,
+        "api_version": delivery.api_version,
+        "headers": delivery.headers,
+        "body": delivery.body,
+        "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
+        "body_size": len(delivery.body),
+        "received_at": utcnow(),
+        "outcome": outcome if job_kind else "ignored",
+    }
+    delivery_id = insert_or_ignore(
+        session, WebhookDelivery, values, conflict=["source", "dedupe_key"]
+    )
+    if delivery_id is None or job_kind is None:
+        return Stored(delivery_id, None)
+    job_id = enqueue(
+        session, job_kind, {"delivery_id": delivery_id}, unique_key=f"delivery:{delivery_id}"
+    )
+    return Stored(delivery_id, job_id)
+
+
+def load_delivery(session: Session, delivery_id: int) -> WebhookDelivery | None:
+    return session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)).first()
+
+
+def mark_delivery(
+    session: Session, delivery_id: int, outcome: str, detail: str | None = None
+) -> None:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is not None:
+        delivery.outcome = outcome
+        delivery.outcome_detail = detail
+        delivery.processed_at = utcnow()

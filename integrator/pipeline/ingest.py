@@ -1,0 +1,240 @@
+"""``order.ingest``: enrich a paid order from Shopify, route every item, store, enqueue submissions.
+
+The GraphQL read happens before any transaction; the decisions, the supplier orders and the
+submission jobs are written in one. Running it twice changes nothing: unique constraints on
+(shop, order), (order, line item) and (order, supplier, sequence) carry the idempotency.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrator.bootstrap import Container
+from integrator.db.clock import utcnow
+from integrator.db.models import LineItem, Order, Shop, SupplierOrder
+from integrator.db.upsert import insert_or_ignore
+from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
+from integrator.domain.stages import Stage
+from integrator.pipeline.records import address_to_json, spec_to_json
+from integrator.pipeline.timeline import move, refresh_order
+from integrator.queue.errors import TerminalJobError
+from integrator.queue.jobs import enqueue
+from integrator.queue.worker import JobContext
+from integrator.routing.decoration import SourceKind
+from integrator.routing.router import route_order
+from integrator.routing.store import StoreConfig
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_FINANCIAL = frozenset({"PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"})
+
+
+def metafield_keys(config: StoreConfig) -> list[str]:
+    return [
+        source.name
+        for source in config.decoration.sources
+        if source.kind is SourceKind.PRODUCT_METAFIELD
+    ]
+
+
+def shop_is_active(session: Session, container: Container, shop: str) -> bool:
+    if container.settings.shopify_shop == shop:
+        return True
+    return session.scalar(select(Shop.status).where(Shop.domain == shop)) == "active"
+
+
+def upsert_order(session: Session, order: EnrichedOrder) -> Order:
+    """The order row, created once; address and status refreshed from the source of truth."""
+    insert_or_ignore(
+        session,
+        Order,
+        {
+            "shop_domain": order.shop,
+            "shopify_order_id": order.order_id,
+            "name": order.name,
+            "status": "open",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    row = session.scalars(
+        select(Order)
+        .where(Order.shop_domain == order.shop, Order.shopify_order_id == order.order_id)
+        .with_for_update()
+    ).one()
+    row.name = order.name
+    row.currency = order.currency
+    row.financial_status = order.financial_status
+    if row.redacted_at is None:
+        row.email = order.email or None
+        row.shipping_address = address_to_json(order.shipping_address)
+    if row.paid_at is None:
+        row.paid_at = utcnow()
+    return row
+
+
+def upsert_items(session: Session, row: Order, lines: tuple[OrderLine, ...]) -> dict[str, LineItem]:
+    existing = {i.shopify_line_item_id: i for i in row.line_items}
+    for line in lines:
+        if line.line_item_id in existing:
+            continue
+        item = LineItem(
+            order_id=row.id,
+            shopify_line_item_id=line.line_item_id,
+            title=line.title[:255],
+            sku=line.sku,
+            variant_id=line.variant_id,
+            product_type=line.product_type,
+            quantity=line.quantity,
+            properties=dict(line.properties),
+            stage=Stage.RECEIVED.value,
+            reached_stage=Stage.RECEIVED.value,
+        )
+        session.add(item)
+        session.flush()
+        move_first(session, item)
+        existing[line.line_item_id] = item
+    return existing
+
+
+def move_first(session: Session, item: LineItem) -> None:
+    from integrator.pipeline.timeline import record_event
+
+    record_event(session, item, Stage.RECEIVED, None, source="shopify", dedupe_key="received")
+
+
+def apply_decision(session: Session, item: LineItem, decision: ItemDecision) -> None:
+    item.disposition = decision.disposition.value
+    item.supplier = decision.supplier
+    item.rule = decision.rule
+    item.decoration = decision.decoration
+    item.decoration_source = decision.decoration_source
+    item.catalog_key = decision.catalog_key
+    item.spec = spec_to_json(decision.spec)
+    item.fallbacks = list(decision.fallbacks)
+    item.reason = decision.reason
+    if decision.disposition is Disposition.ROUTE:
+        move(
+            session,
+            item,
+            Stage.ROUTED,
+            source="routing",
+            detail=decision.reason,
+            supplier=decision.supplier,
+            dedupe_key="routed",
+        )
+    elif decision.disposition is Disposition.HOLD:
+        move(
+            session,
+            item,
+            Stage.ON_HOLD,
+            source="routing",
+            detail=decision.reason,
+            dedupe_key="routing-hold",
+        )
+
+
+def supplier_order_for(
+    session: Session, container: Container, row: Order, supplier: str
+) -> SupplierOrder:
+    """The open supplier order of (order, supplier) that can still take items, made if needed."""
+    orders = [so for so in row.supplier_orders if so.supplier == supplier]
+    pending = [so for so in orders if so.status == "pending"]
+    if pending:
+        return pending[0]
+    sequence = max((so.sequence for so in orders), default=-1) + 1
+    reference = container.adapter(supplier, row.shop_domain).reference_for(
+        row.shop_domain,
+        row.shopify_order_id if sequence == 0 else f"{row.shopify_order_id}-{sequence}",
+    )
+    created = SupplierOrder(
+        order_id=row.id,
+        supplier=supplier,
+        sequence=sequence,
+        external_ref=reference,
+        status="pending",
+    )
+    session.add(created)
+    session.flush()
+    row.supplier_orders.append(created)
+    return created
+
+
+def assign_to_supplier_orders(
+    session: Session, container: Container, row: Order, items: list[LineItem]
+) -> list[int]:
+    """Group routed, unassigned items into supplier orders; enqueue one submission each."""
+    touched: dict[int, SupplierOrder] = {}
+    for item in items:
+        if item.stage != Stage.ROUTED.value or item.supplier is None or item.supplier_order_id:
+            continue
+        supplier_order = supplier_order_for(session, container, row, item.supplier)
+        item.supplier_order_id = supplier_order.id
+        touched[supplier_order.id] = supplier_order
+    for supplier_order_id in touched:
+        enqueue(
+            session,
+            "supplier.submit",
+            {"supplier_order_id": supplier_order_id},
+            unique_key=f"submit:{supplier_order_id}",
+        )
+    return list(touched)
+
+
+def ingest_order(container: Container, shop: str, order_id: str) -> str:
+    """Enrich, route and store one order; return what happened (for logs and tests)."""
+    with container.db.read() as session:
+        if not shop_is_active(session, container, shop):
+            return "shop_not_served"
+    config = container.config(shop)
+    enriched = _fetch(container, shop, order_id, config)
+    trigger = config.shopify.trigger_topic.value
+    if trigger == "orders/paid" and enriched.financial_status.upper() not in ACCEPTED_FINANCIAL:
+        return f"not_paid:{enriched.financial_status}"
+    decisions = {d.line_item_id: d for d in route_order(enriched, config)}
+    with container.db.write() as session:
+        row = upsert_order(session, enriched)
+        if row.status == "cancelled" or enriched.cancelled:
+            return "cancelled"
+        items = upsert_items(session, row, enriched.lines)
+        for line_item_id, item in items.items():
+            if item.stage == Stage.RECEIVED.value and line_item_id in decisions:
+                apply_decision(session, item, decisions[line_item_id])
+        assign_to_supplier_orders(session, container, row, list(items.values()))
+        if refresh_order(session, row):
+            enqueue_mirror(session, container, row)
+    log.info("order.ingested", extra={"shop": shop, "order_id": order_id, "items": len(decisions)})
+    return "ingested"
+
+
+def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
+    """Mirror the production stage to Shopify (metafield + tag) when the store wants it."""
+    if not container.config(row.shop_domain).shopify.mirror_stage or not row.production_stage:
+        return
+    enqueue(
+        session,
+        "shopify.mirror_stage",
+        {"order_id": row.id},
+        unique_key=f"mirror:{row.id}:{row.production_stage}",
+    )
+
+
+def _fetch(container: Container, shop: str, order_id: str, config: StoreConfig) -> EnrichedOrder:
+    from integrator.pipeline.shopify_errors import as_job_error
+    from integrator.shopify.enrichment import fetch_order
+
+    with as_job_error():
+        return fetch_order(container.shopify, shop, order_id, metafield_keys(config))
+
+
+def handle_ingest(container: Container) -> object:
+    def handle(context: JobContext) -> None:
+        shop, order_id = str(context.payload["shop"]), str(context.payload["order_id"])
+        if not shop or not order_id:
+            raise TerminalJobError("order.ingest needs shop and order_id")
+        ingest_order(container, shop, order_id)
+
+    return handle

@@ -1,0 +1,269 @@
+"""``supplier.submit``: send one supplier order, with our deterministic reference.
+
+Read (one short transaction) → adapter call (no transaction open) → record (one transaction).
+A crash between the call and the record is safe: the retry sends the same external reference,
+and the adapter finds the order the supplier already has instead of creating a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from integrator.bootstrap import Container
+from integrator.db.clock import utcnow
+from integrator.db.models import LineItem, Order, SupplierOrder
+from integrator.domain.model import (
+    Disposition,
+    ItemDecision,
+    SupplierLine,
+    SupplierOrderRequest,
+    SupplierOrderResult,
+)
+from integrator.domain.stages import Stage
+from integrator.pipeline.ingest import apply_decision, assign_to_supplier_orders, enqueue_mirror
+from integrator.pipeline.records import order_line_from_item, recipient_of, spec_from_json
+from integrator.pipeline.timeline import move, refresh_order
+from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.queue.worker import JobContext
+from integrator.routing.router import next_supplier
+from integrator.suppliers.errors import (
+    RetryableSupplierError,
+    SupplierAuthError,
+    SupplierError,
+    SupplierRejected,
+)
+
+log = logging.getLogger(__name__)
+
+SUBMIT_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Submission:
+    supplier_order_id: int
+    supplier: str
+    shop: str
+    request: SupplierOrderRequest
+
+
+def load_submission(container: Container, supplier_order_id: int) -> Submission | None:
+    """The request to send, or None when there is nothing (left) to submit."""
+    with container.db.read() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id)
+        if supplier_order is None or supplier_order.status != "pending":
+            return None
+        order = supplier_order.order
+        if order.status == "cancelled":
+            return None
+        items = session.scalars(
+            select(LineItem).where(
+                LineItem.supplier_order_id == supplier_order_id,
+                LineItem.stage == Stage.ROUTED.value,
+            )
+        ).all()
+        if not items:
+            return None
+        lines = tuple(
+            SupplierLine(i.shopify_line_item_id, i.quantity, spec_from_json(i.spec), i.title, i.sku)
+            for i in items
+        )
+        request = SupplierOrderRequest(
+            external_ref=supplier_order.external_ref,
+            shop=order.shop_domain,
+            order_id=order.shopify_order_id,
+            order_name=order.name,
+            recipient=recipient_of(order),
+            lines=lines,
+            currency=order.currency or "USD",
+        )
+        return Submission(supplier_order_id, supplier_order.supplier, order.shop_domain, request)
+
+
+def record_submitted(
+    container: Container, submission: Submission, result: SupplierOrderResult
+) -> None:
+    with container.db.write() as session:
+        supplier_order = session.get(
+            SupplierOrder, submission.supplier_order_id, with_for_update=True
+        )
+        assert supplier_order is not None
+        supplier_order.supplier_order_id = result.supplier_order_id
+        supplier_order.raw_status = result.raw_status
+        supplier_order.status = "submitted"
+        supplier_order.submitted_at = utcnow()
+        supplier_order.last_error = None
+        supplier_order.request_copy = {
+            "external_ref": submission.request.external_ref,
+            "lines": [
+                {"line_item_id": line.line_item_id, "quantity": line.quantity, "sku": line.sku}
+                for line in submission.request.lines
+            ],
+        }
+        submitted = {line.line_item_id for line in submission.request.lines}
+        detail = f"{submission.supplier} order {result.supplier_order_id}" + (
+            " (already existed: same reference)" if result.already_existed else ""
+        )
+        for item in _items_of(session, submission.supplier_order_id):
+            if item.shopify_line_item_id in submitted:
+                move(
+                    session,
+                    item,
+                    Stage.SUBMITTED,
+                    source=f"supplier:{submission.supplier}",
+                    detail=detail,
+                    supplier=submission.supplier,
+                    dedupe_key="submitted",
+                )
+                if result.stage not in (Stage.SUBMITTED, Stage.ROUTED, Stage.RECEIVED):
+                    move(
+                        session,
+                        item,
+                        result.stage,
+                        source=f"supplier:{submission.supplier}",
+                        detail=result.raw_status,
+                        supplier=submission.supplier,
+                    )
+        if refresh_order(session, supplier_order.order):
+            enqueue_mirror(session, container, supplier_order.order)
+
+
+def _items_of(session: object, supplier_order_id: int) -> list[LineItem]:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    return list(
+        session.scalars(select(LineItem).where(LineItem.supplier_order_id == supplier_order_id))
+    )
+
+
+def fail_over(container: Container, submission: Submission, reason: str) -> int:
+    """Move every item of the supplier order to its next supplier, or hold it. Return moved."""
+    moved = 0
+    with container.db.write() as session:
+        supplier_order = session.get(
+            SupplierOrder, submission.supplier_order_id, with_for_update=True
+        )
+        assert supplier_order is not None
+        order: Order = supplier_order.order
+        config = container.config(order.shop_domain)
+        supplier_order.status = "failed"
+        supplier_order.last_error = reason
+        items = _items_of(session, submission.supplier_order_id)
+        for item in items:
+            if item.stage != Stage.ROUTED.value:
+                continue
+            current = ItemDecision(
+                item.shopify_line_item_id,
+                Disposition.ROUTE,
+                item.reason or "",
+                item.supplier,
+                item.rule,
+                item.decoration,
+                item.decoration_source,
+                item.catalog_key,
+                None,
+                tuple(item.fallbacks or ()),
+            )
+            decision = next_supplier(
+                current, order_line_from_item(item), config, submission.supplier
+            )
+            move(
+                session,
+                item,
+                Stage.FAILED if decision.supplier is None else Stage.ROUTED,
+                source=f"supplier:{submission.supplier}",
+                detail=reason,
+                supplier=submission.supplier,
+            )
+            item.supplier_order_id = None
+            if decision.supplier is None:
+                item.stage = Stage.RECEIVED.value  # let apply_decision record the hold
+                item.reached_stage = Stage.RECEIVED.value
+            else:
+                item.stage = Stage.RECEIVED.value
+                item.reached_stage = Stage.RECEIVED.value
+                moved += 1
+            apply_decision(session, item, decision)
+        assign_to_supplier_orders(session, container, order, items)
+        refresh_order(session, order)
+    return moved
+
+
+def mark_failed(container: Container, submission: Submission, reason: str) -> None:
+    with container.db.write() as session:
+        supplier_order = session.get(
+            SupplierOrder, submission.supplier_order_id, with_for_update=True
+        )
+        assert supplier_order is not None
+        supplier_order.status = "failed"
+        supplier_order.last_error = reason
+        for item in _items_of(session, submission.supplier_order_id):
+            move(
+                session,
+                item,
+                Stage.FAILED,
+                source=f"supplier:{submission.supplier}",
+                detail=reason,
+                supplier=submission.supplier,
+            )
+        refresh_order(session, supplier_order.order)
+
+
+def note_error(container: Container, supplier_order_id: int, reason: str) -> None:
+    with container.db.write() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id)
+        if supplier_order is not None:
+            supplier_order.last_error = reason
+
+
+def submit(container: Container, context: JobContext) -> str:
+    supplier_order_id = int(str(context.payload["supplier_order_id"]))
+    submission = load_submission(container, supplier_order_id)
+    if submission is None:
+        return "nothing_to_submit"
+    adapter = container.adapter(submission.supplier, submission.shop)
+    if adapter.breaker.is_open():
+        if fail_over(
+            container, submission, f"{submission.supplier} circuit open after repeated outages"
+        ):
+            return "failed_over"
+        raise RetryLater(30, f"{submission.supplier} circuit open")
+    try:
+        result = adapter.submit(submission.request)
+    except RetryableSupplierError as error:
+        reason = f"{submission.supplier}: {error}"
+        if context.job.attempts >= context.job.max_attempts:
+            mark_failed(
+                container, submission, f"{reason} (gave up after {context.job.attempts} attempts)"
+            )
+            raise TerminalJobError(reason) from error
+        note_error(container, supplier_order_id, reason)
+        raise RetryableJobError(reason, retry_after=error.retry_after) from error
+    except SupplierRejected as error:
+        reason = f"{submission.supplier} rejected the order: {error.reason} ({error.code})"
+        if error.reroutable or adapter.rejection_is_reroutable(error):
+            fail_over(container, submission, reason)
+            return "failed_over"
+        mark_failed(container, submission, reason)
+        raise TerminalJobError(reason) from error
+    except SupplierAuthError as error:
+        note_error(
+            container, supplier_order_id, f"{submission.supplier} credentials refused: {error}"
+        )
+        raise RetryableJobError(f"{submission.supplier} auth: {error}", retry_after=300) from error
+    except SupplierError as error:
+        note_error(container, supplier_order_id, f"{submission.supplier}: {error}")
+        raise RetryableJobError(f"{submission.supplier}: {error}") from error
+    record_submitted(container, submission, result)
+    log.info(
+        "supplier_order.submitted",
+        extra={
+            "supplier": submission.supplier,
+            "supplier_order_id": result.supplier_order_id,
+            "order_id": submission.request.order_id,
+        },
+    )
+    return "submitted"

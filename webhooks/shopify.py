@@ -1,0 +1,112 @@
+"""``POST /webhooks/shopify``: a column of checks on the raw bytes, then store + enqueue + 200.
+
+Order (https://shopify.dev/docs/apps/build/webhooks/verify-deliveries): headers → size →
+HMAC over the exact bytes received → JSON → dedupe on X-Shopify-Webhook-Id → one transaction
+that stores the delivery and enqueues its job → 200. Nothing is acknowledged before it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from integrator.bootstrap import Container
+from integrator.db.models import Shop
+from integrator.metrics import DELIVERIES
+from integrator.pipeline.inbox import NewDelivery, kept_headers, store_delivery
+from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
+from integrator.shopify.webhook_verification import verify_webhook
+from webhooks.guards import DATABASE_DOWN, TooLarge, read_body, refuse
+
+log = logging.getLogger(__name__)
+shopify_webhooks = Blueprint("shopify_webhooks", __name__)
+
+REQUIRED_HEADERS = (
+    "X-Shopify-Topic",
+    "X-Shopify-Hmac-Sha256",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Webhook-Id",
+)
+
+
+def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseReturnValue:
+    DELIVERIES.labels("shopify", topic, reason).inc()
+    log.info("webhook.rejected", extra={"source": "shopify", "reason": reason, "topic": topic})
+    return refuse(status, reason)
+
+
+def serves_shop(session: Session, container: Container, domain: str) -> bool:
+    """A shop we work for: the single-store shop, or an installed shop in the table."""
+    if container.settings.shopify_shop and domain == container.settings.shopify_shop:
+        return True
+    status = session.scalar(select(Shop.status).where(Shop.domain == domain))
+    return status == "active"
+
+
+def job_for(session: Session, container: Container, topic: str, shop: str) -> str | None:
+    """The job a delivery causes: compliance topics always, others only for shops we serve."""
+    if topic in COMPLIANCE_TOPICS:
+        return "shopify.delivery"
+    if topic in HANDLED_TOPICS and serves_shop(session, container, shop):
+        return "shopify.delivery"
+    return None
+
+
+@shopify_webhooks.post("/webhooks/shopify")
+def receive() -> ResponseReturnValue:
+    from webhooks.app import container_of
+
+    container = container_of(current_app)
+    if any(not request.headers.get(name) for name in REQUIRED_HEADERS):
+        return _rejected(400, "missing_headers")
+    topic = request.headers["X-Shopify-Topic"]
+    try:
+        body = read_body(request, container.settings.webhook_max_bytes)
+    except TooLarge:
+        return _rejected(413, "too_large", topic)
+    if not verify_webhook(body, dict(request.headers), container.settings.shopify_secrets):
+        return _rejected(401, "bad_signature", topic)
+    try:
+        if not isinstance(json.loads(body), dict):
+            return _rejected(400, "not_a_json_object", topic)
+    except ValueError:
+        return _rejected(400, "malformed_json", topic)
+    shop = request.headers["X-Shopify-Shop-Domain"]
+    delivery = NewDelivery(
+        source="shopify",
+        topic=topic,
+        dedupe_key=request.headers["X-Shopify-Webhook-Id"],
+        body=body,
+        headers=kept_headers(request.headers),
+        shop_domain=shop,
+        event_id=request.headers.get("X-Shopify-Event-Id"),
+        triggered_at=request.headers.get("X-Shopify-Triggered-At"),
+        api_version=request.headers.get("X-Shopify-API-Version"),
+    )
+    try:
+        with container.db.write() as session:
+            stored = store_delivery(
+                session, delivery, job_kind=job_for(session, container, topic, shop)
+            )
+    except DATABASE_DOWN:
+        log.warning("webhook.database_unavailable", extra={"source": "shopify", "topic": topic})
+        return _rejected(503, "database_unavailable", topic)
+    outcome = "duplicate" if stored.duplicate else ("stored" if stored.job_id else "ignored")
+    DELIVERIES.labels("shopify", topic, outcome).inc()
+    log.info(
+        "webhook.accepted",
+        extra={
+            "source": "shopify",
+            "topic": topic,
+            "shop": shop,
+            "outcome": outcome,
+            "delivery_id": stored.delivery_id,
+            "webhook_id": delivery.dedupe_key,
+        },
+    )
+    return jsonify(status=outcome), 200
