@@ -35,6 +35,15 @@ def test_cost_follows_the_published_rules() -> None:
     assert cost_of(TAG) == 10
 
 
+def test_fragments_on_different_types_cost_the_dearest() -> None:
+    document = """query($id: ID!) { node(id: $id) {
+        ... on Order { customer { id } }
+        ...ProductBits } }
+      fragment ProductBits on Product { featuredImage { id } variants(first: 10) { nodes { id } } }"""
+
+    assert cost_of(document, {"id": "gid://shopify/Product/1"}) == 1 + (1 + 2 + 10)
+
+
 def test_drained_bucket_answers_throttled_then_recovers(
     admin: Admin, shop: Shop, order: dict[str, Any], clock: FakeClock
 ) -> None:
