@@ -8,7 +8,7 @@ import pytest
 from routing_builders import catalog_entry, line, make_config, order
 
 from integrator.domain.model import Disposition, OrderLine, PrintFile
-from integrator.routing import group_by_supplier, next_supplier, route_order
+from integrator.routing import group_by_supplier, next_supplier, route_manually, route_order
 
 EVERYWHERE = ("printful", "printify", "gelato", "prodigi")
 
@@ -278,3 +278,24 @@ def test_group_by_supplier_splits_routed_items_only() -> None:
         "gelato": ["2"], "printful": ["1", "3"]}
     assert [d.disposition.value for d in decisions] == ["route", "route", "route", "hold",
                                                          "skip"]
+
+
+class TestManualRoute:
+    def test_operator_sends_a_held_item_to_a_listed_supplier(self) -> None:
+        config = make_config([], [catalog_entry("S", "gelato", "prodigi")])
+        item = line(sku="S", properties={"Note": "rush"})
+        (held,) = route_order(order(item), config)
+        assert held.disposition is Disposition.HOLD
+        moved = route_manually(item, config, "prodigi", who="ops@example.com")
+        assert (moved.disposition, moved.supplier, moved.rule, moved.reason) == (
+            Disposition.ROUTE, "prodigi", "manual:ops@example.com", "ops@example.com chose prodigi")
+        assert moved.spec is not None and moved.spec.packing_note == "Note: rush"
+
+    @pytest.mark.parametrize(("supplier", "reason"), [
+        ("printful", "operator chose printful, but it has no catalog listing for sku S"),
+        ("spod", "operator chose 'spod', which is not a configured supplier"),
+    ])
+    def test_unlisted_or_unknown_supplier_keeps_it_held(self, supplier: str, reason: str) -> None:
+        config = make_config([], [catalog_entry("S", "gelato")])
+        moved = route_manually(line(sku="S"), config, supplier)
+        assert (moved.disposition, moved.reason) == (Disposition.HOLD, reason)
