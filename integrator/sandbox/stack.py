@@ -1,0 +1,304 @@
+"""The whole product on one machine: sandbox Shopify, sandbox suppliers, the web app and a
+worker, wired through the real composition root. Used by ``integrator demo``, the end-to-end
+tests, the benchmarks and the chaos runs.
+
+In-process mode connects everything through WSGI transports (fast, no sockets); loopback mode
+serves each part on 127.0.0.1 with real HTTP between them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from integrator.bootstrap import StoreConfigs, bootstrap
+from integrator.db.database import Database
+from integrator.db.migrate import upgrade
+from integrator.db.models import SupplierOrder
+from integrator.queue.worker import Worker
+from integrator.routing.store import StoreConfig
+from integrator.sandbox.shopify import (
+    AddressSpec,
+    FulfillmentOrderSpec,
+    LineSpec,
+    SandboxApp,
+    SandboxConfig,
+    SandboxShopify,
+    VariantSpec,
+    WebhookSender,
+)
+from integrator.sandbox.shopify import serve as serve_shopify
+from integrator.sandbox.shopify.store import Shop as SandboxShop
+from integrator.sandbox.suppliers import SANDBOXES
+from integrator.sandbox.suppliers.base import SandboxSupplier
+from integrator.sandbox.suppliers.transport import in_process_session, mount
+from integrator.sandbox.suppliers.transport import serve as serve_supplier
+from integrator.settings import Settings, load_settings
+from integrator.suppliers.base import SupplierAdapter
+from integrator.suppliers.registry import build_adapter
+
+SHOP = "demo-store.myshopify.com"
+CLIENT_ID = "sandbox-client-id"
+CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own fake app
+INTEGRATOR_HOST = "http://integrator.sandbox"
+SHOPIFY_HOST = "http://shopify.sandbox"
+# the account ids config/routing.yaml defaults to, so the sandboxes accept our requests
+SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
+    "printful": {"store_id": 1001},
+    "printify": {"shop_id": 2002},
+}
+
+
+@dataclass
+class StackOptions:
+    database_url: str
+    config_dir: Path = Path("config")
+    shop: str = SHOP
+    loopback: bool = False
+    bucket_size: float = 1000.0
+    restore_rate: float = 100.0
+    mirror_stage: bool | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    migrate: bool = True
+
+
+def supplier_base(name: str) -> str:
+    return f"http://{name}.sandbox"
+
+
+class Stack:
+    """Every part of a local deployment, started and wired; ``close()`` stops it all."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self._stops: list[Callable[[], None]] = []
+        if options.migrate:
+            upgrade(options.database_url)
+        self.shopify = SandboxShopify(
+            SandboxConfig(bucket_size=options.bucket_size, restore_rate=options.restore_rate)
+        )
+        self.shop: SandboxShop = self.shopify.create_shop(
+            options.shop, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+        )
+        self.suppliers: dict[str, SandboxSupplier] = {}
+        self._shopify_url = self._start_shopify()
+        supplier_urls = self._start_suppliers()
+        self.settings = self._settings()
+        environ = {**self._environ(supplier_urls), **options.extra_env}
+        configs = StoreConfigs.load(self.settings, environ)
+        if options.mirror_stage is not None:
+            configs = _with_mirror(configs, options.mirror_stage)
+        self.db = Database.from_url(options.database_url)
+        self.container = bootstrap(
+            self.settings,
+            db=self.db,
+            configs=configs,
+            adapter_factory=self._adapter_factory(supplier_urls),
+            shopify_client=self._shopify_client(),
+        )
+        self.app: Flask = self._create_app()
+        self.integrator_url = self._start_app()
+        self._wire_callbacks()
+        self.sender = WebhookSender(CLIENT_SECRET, http=self._webhook_http())
+        self.seed_products(self.config.catalog)
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> StoreConfig:
+        return self.container.config(self.options.shop)
+
+    def _settings(self) -> Settings:
+        return load_settings(
+            {
+                "DATABASE_URL": self.options.database_url,
+                "INTEGRATOR_CONFIG_DIR": str(self.options.config_dir),
+                "SHOPIFY_CLIENT_ID": CLIENT_ID,
+                "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+                "SHOPIFY_SHOP": self.options.shop,
+                "SHOPIFY_ADMIN_URL": self._shopify_url,
+                "ADMIN_TOKEN": self.options.extra_env.get("ADMIN_TOKEN", "sandbox-admin-token"),
+                "LOG_JSON": "true",
+            }
+        )
+
+    def _environ(self, supplier_urls: dict[str, str]) -> dict[str, str]:
+        env = {f"{name.upper()}_BASE_URL": url for name, url in supplier_urls.items()}
+        env.update({f"{name.upper()}_CALLBACK_SECRET": self._secret(name) for name in SANDBOXES})
+        return env
+
+    @staticmethod
+    def _secret(name: str) -> str:
+        return f"sandbox-{name}-callback-secret"
+
+    def _start_shopify(self) -> str:
+        app = SandboxApp(self.shopify)
+        if not self.options.loopback:
+            self._shopify_app = app
+            return SHOPIFY_HOST
+        url, stop = serve_shopify(app)
+        self._stops.append(stop)
+        return url
+
+    def _start_suppliers(self) -> dict[str, str]:
+        urls = {}
+        for name, sandbox_class in SANDBOXES.items():
+            sandbox = sandbox_class(
+                api_key=f"sandbox-{name}-key",
+                callback_secret=self._secret(name),
+                **SANDBOX_ACCOUNTS.get(name, {}),
+            )
+            self.suppliers[name] = sandbox
+            if self.options.loopback:
+                url, stop = serve_supplier(sandbox)
+                self._stops.append(stop)
+                urls[name] = url
+            else:
+                urls[name] = supplier_base(name)
+        return urls
+
+    def _adapter_factory(
+        self, urls: dict[str, str]
+    ) -> Callable[[str, StoreConfig], SupplierAdapter]:
+        session = None
+        if not self.options.loopback:
+            session = in_process_session({urls[n]: s for n, s in self.suppliers.items()})
+
+        def build(name: str, config: StoreConfig) -> SupplierAdapter:
+            supplier = config.suppliers[name]
+            return build_adapter(
+                supplier.name,
+                supplier.adapter,
+                supplier.base_url,
+                supplier.options,
+                session=session if session is not None else requests.Session(),
+            )
+
+        return build
+
+    def _shopify_client(self) -> Any:
+        from cryptography.fernet import Fernet
+
+        from integrator.db.shop_tokens import SqlShopTokenStore
+        from integrator.shopify.connection import build_admin_client
+        from integrator.shopify.tokens import TokenCipher
+
+        keys = self.settings.encryption_keys or (Fernet.generate_key().decode(),)
+        store = SqlShopTokenStore(self.db, TokenCipher(list(keys)))
+        transport = None if self.options.loopback else httpx.WSGITransport(app=self._shopify_app)
+        return build_admin_client(self.settings, store, transport=transport)
+
+    def _create_app(self) -> Flask:
+        from webhooks.app import create_app
+
+        return create_app(self.settings, container=self.container)
+
+    def _start_app(self) -> str:
+        if not self.options.loopback:
+            return INTEGRATOR_HOST
+        server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+
+        self._stops.append(stop)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    def _wire_callbacks(self) -> None:
+        for name, sandbox in self.suppliers.items():
+            sandbox.callback_url = (
+                f"{self.integrator_url}/webhooks/suppliers/{name}?token={self._secret(name)}"
+            )
+            if not self.options.loopback:
+                sandbox.callback_session = mount(requests.Session(), INTEGRATOR_HOST, self.app)
+
+    def _webhook_http(self) -> httpx.Client:
+        if self.options.loopback:
+            return httpx.Client(timeout=httpx.Timeout(10.0, connect=2.0))
+        return httpx.Client(transport=httpx.WSGITransport(app=self.app), timeout=10.0)
+
+    # --- the store's catalogue and its orders --------------------------------------------
+
+    def seed_products(self, catalog: Any) -> None:
+        """Give the sandbox shop one product per catalog entry (type, tags, SKU)."""
+        for entry in catalog.entries:
+            if not entry.sku:
+                continue
+            self.shop.add_product(
+                entry.title or entry.sku,
+                product_type=entry.product_type or "",
+                vendor=entry.vendor or "Sandbox",
+                tags=list(entry.tags),
+                variants=[VariantSpec(entry.sku)],
+            )
+
+    def place_order(
+        self,
+        lines: Sequence[LineSpec],
+        *,
+        address: AddressSpec | None = None,
+        fulfillment_orders: Sequence[FulfillmentOrderSpec] | None = None,
+    ) -> dict[str, Any]:
+        return self.shop.create_order(
+            lines, shipping_address=address, fulfillment_orders=fulfillment_orders
+        )
+
+    def send_webhook(self, topic: str, order: dict[str, Any]) -> Any:
+        payload = self.shop.webhook_payload(order["id"])
+        return self.sender.send(
+            f"{self.integrator_url}/webhooks/shopify", topic, payload, self.options.shop
+        )
+
+    def worker(self, threads: int = 1, **kwargs: Any) -> Worker:
+        from integrator.pipeline.handlers import build_handlers
+
+        return Worker(self.db, build_handlers(self.container), threads=threads, **kwargs)
+
+    def drain(self, max_jobs: int = 100_000) -> int:
+        return self.worker().drain(max_jobs=max_jobs)
+
+    # --- the suppliers' side ---------------------------------------------------------------
+
+    def supplier_orders(self) -> list[tuple[str, str, str]]:
+        """(supplier, supplier order id, external reference) of every submitted order."""
+        with self.db.read() as session:
+            rows = session.query(SupplierOrder).filter(SupplierOrder.supplier_order_id.is_not(None))
+            return [(r.supplier, str(r.supplier_order_id), r.external_ref) for r in rows]
+
+    def advance_all(self, to: str) -> int:
+        """Move every submitted supplier order to ``to`` at its sandbox (posting callbacks)."""
+        moved = 0
+        for supplier, remote_id, _reference in self.supplier_orders():
+            sandbox = self.suppliers[supplier]
+            if remote_id in sandbox.orders:
+                sandbox.advance(remote_id, to)
+                moved += 1
+        return moved
+
+    def close(self) -> None:
+        for stop in reversed(self._stops):
+            stop()
+        self.sender.close()
+        self.container.close()
+
+
+def _with_mirror(configs: StoreConfigs, mirror: bool) -> StoreConfigs:
+    from dataclasses import replace
+
+    def patched(config: StoreConfig) -> StoreConfig:
+        return replace(config, shopify=replace(config.shopify, mirror_stage=mirror))
+
+    return StoreConfigs(
+        patched(configs.shared), {shop: patched(c) for shop, c in configs.per_shop.items()}
+    )
