@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.shopify.admin_api import answer_graphql
 from integrator.sandbox.shopify.oauth import answer_token_request
+from integrator.sandbox.shopify.schema import admin_schema
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -36,6 +37,7 @@ class SandboxApp:
 
     def __init__(self, sandbox: SandboxShopify) -> None:
         self.sandbox = sandbox
+        admin_schema()  # build it now rather than inside the first request
         self.routes = Map([
             Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
             Rule("/admin/oauth/access_token", endpoint="token", methods=["POST"]),

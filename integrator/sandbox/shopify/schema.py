@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,23 @@ SCHEMA_PATH = (
 )
 
 
-@functools.cache
+_built: dict[Path, GraphQLSchema] = {}
+# Serving threads must not build the schema side by side: besides the wasted work, graphql-core's
+# cached properties serialise on one lock and stall every thread for seconds.
+_building = threading.Lock()
+
+
 def admin_schema(path: Path = SCHEMA_PATH) -> GraphQLSchema:
-    """Load and build the Admin API schema once per process (it takes about half a second)."""
+    """Return the Admin API schema, built once per process (it takes about half a second)."""
+    schema = _built.get(path)
+    if schema is None:
+        with _building:
+            schema = _built.get(path) or _build(path)
+            _built[path] = schema
+    return schema
+
+
+def _build(path: Path) -> GraphQLSchema:
     with gzip.open(path, "rt", encoding="utf-8") as stream:
         introspection = json.load(stream)
     return build_client_schema(introspection.get("data", introspection), assume_valid=True)
