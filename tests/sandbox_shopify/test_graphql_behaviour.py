@@ -183,3 +183,12 @@ def test_products_filter_by_search_terms(admin: Admin, order: dict[str, Any]) ->
 
     assert hats == [{"title": "Dad Hat", "variants": {"nodes": [{"sku": "HAT-NVY-EMB"}]}}]
     assert [product["title"] for product in dtg] == ["Classic Tee"]
+
+
+def test_bare_graphql_body_is_accepted(admin: Admin, shop: Shop) -> None:
+    response = admin.http.post("/admin/api/2026-04/graphql.json", content="{ shop { name } }",
+                               headers={"X-Shopify-Access-Token": admin.token,
+                                        "Content-Type": "application/graphql"})
+
+    assert response.json()["data"] == {"shop": {"name": "pod-demo"}}
+    assert shop.counters.requests == 1

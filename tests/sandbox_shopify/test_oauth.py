@@ -123,3 +123,21 @@ def test_uninstall_revokes_every_token(sandbox: SandboxShopify, admin: Admin,
 
     assert shop_name(admin, issued).status_code == 401
     assert shop_name(admin, admin.token).status_code == 401
+
+
+def test_missing_scope_is_access_denied(sandbox: SandboxShopify, http: httpx.Client) -> None:
+    sandbox.create_shop("readonly.myshopify.com", access_token="shpat_ro", scopes=("read_orders",))
+    admin = Admin(http, token="shpat_ro")
+    mutation = """mutation { fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder: [
+                  {fulfillmentOrderId: "gid://shopify/FulfillmentOrder/1"}]}) { userErrors { message } } }"""
+
+    readable = admin.http.post(API, json={"query": "{ orders(first: 1) { nodes { id } } }"},
+                               headers={"X-Shopify-Access-Token": "shpat_ro",
+                                        "Host": "readonly.myshopify.com"}).json()
+    denied = admin.http.post(API, json={"query": mutation},
+                             headers={"X-Shopify-Access-Token": "shpat_ro",
+                                      "Host": "readonly.myshopify.com"}).json()
+
+    assert "errors" not in readable
+    assert denied["data"] == {"fulfillmentCreate": None}
+    assert denied["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"

@@ -13,6 +13,7 @@ from integrator.sandbox.shopify.mutations import resolve_mutation_field
 from integrator.sandbox.shopify.queries import resolve_query_field
 from integrator.sandbox.shopify.resolvers import Info, resolve_record_field, resolve_type
 from integrator.sandbox.shopify.schema import admin_schema, check_document
+from integrator.sandbox.shopify.scopes import check_access
 
 if TYPE_CHECKING:
     from integrator.sandbox.shopify.sandbox import SandboxConfig
@@ -76,8 +77,10 @@ def _priced(shop: Shop, context: RequestContext, document: DocumentNode,
 
 def _resolve(source: Any, info: Info, **args: Any) -> Any:
     if info.parent_type is info.schema.query_type:
+        check_access(info.field_name, info.context.scopes)
         return resolve_query_field(info.context.shop, info, **args)
     if info.parent_type is info.schema.mutation_type:
+        check_access(info.field_name, info.context.scopes)
         return resolve_mutation_field(info.context.shop, info, **args)
     return resolve_record_field(source, info, **args)
 

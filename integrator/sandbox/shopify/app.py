@@ -67,7 +67,7 @@ class SandboxApp:
         if shop is None:
             return _json(401, {"errors": INVALID_TOKEN})
         status, body = answer_graphql(shop, tuple(grant.scope.split(",")),
-                                      _body(request), self.sandbox.config)
+                                      _graphql_body(request), self.sandbox.config)
         return _json(status, body)
 
     def _token(self, request: Request) -> Response:
@@ -87,6 +87,13 @@ def _shop_hints(request: Request) -> list[str]:
     """Shop domains a request names: its Host, then the header a proxy adds."""
     hints = [request.host.split(":", 1)[0], request.headers.get(SHOP_HEADER, "")]
     return [hint for hint in hints if hint]
+
+
+def _graphql_body(request: Request) -> Any:
+    """Read a JSON body, or a bare document sent as ``application/graphql`` (Shopify takes both)."""
+    if request.mimetype == "application/graphql":
+        return {"query": request.get_data(as_text=True)}
+    return _body(request)
 
 
 def _body(request: Request) -> Any:

@@ -53,12 +53,14 @@ class SandboxShopify:
     def create_shop(self, domain: str, *, client_id: str = "sandbox-client-id",
                     client_secret: str = "sandbox-client-secret",  # noqa: S107 (fake shop)
                     access_token: str | None = None, bucket_size: float | None = None,
-                    restore_rate: float | None = None) -> Shop:
-        """Create a shop; ``access_token`` registers a static (non-expiring) admin token."""
+                    restore_rate: float | None = None,
+                    scopes: tuple[str, ...] | None = None) -> Shop:
+        """Create a shop; ``access_token`` registers a static (non-expiring) admin token, and
+        ``scopes`` (default: the config's) are what every token for it is granted."""
         bucket = LeakyBucket(bucket_size or self.config.bucket_size,
                              restore_rate or self.config.restore_rate, self.config.clock)
         shop = Shop(domain, client_id=client_id, client_secret=client_secret, bucket=bucket,
-                    ids=self._ids, scopes=self.config.scopes)
+                    ids=self._ids, scopes=scopes or self.config.scopes)
         with self._lock:
             self.shops[domain] = shop
         if access_token:
