@@ -33,22 +33,44 @@ def routing_document() -> dict[str, Any]:
     ]
     for product_type in PRODUCT_TYPES:
         rules += [
-            {"name": f"{product_type} embroidered EU",
-             "match": {"product_type": product_type, "decoration": "embroidery",
-                       "ship_to_country": EU},
-             "supplier": "gelato", "fallback": ["printful"]},
-            {"name": f"{product_type} embroidered",
-             "match": {"product_type": product_type, "decoration": "embroidery"},
-             "supplier": "printful", "fallback": ["printify"]},
-            {"name": f"{product_type} personalised print",
-             "match": {"product_type": product_type, "decoration": ["dtg", "uv_print"],
-                       "personalised": True},
-             "supplier": "printify", "fallback": ["printful"]},
-            {"name": f"{product_type} print",
-             "match": {"product_type": product_type, "decoration": ["dtg", "uv_print"]},
-             "supplier": "printful", "fallback": ["prodigi"]},
-            {"name": f"{product_type} other", "match": {"product_type": product_type},
-             "supplier": "prodigi", "fallback": ["gelato"]},
+            {
+                "name": f"{product_type} embroidered EU",
+                "match": {
+                    "product_type": product_type,
+                    "decoration": "embroidery",
+                    "ship_to_country": EU,
+                },
+                "supplier": "gelato",
+                "fallback": ["printful"],
+            },
+            {
+                "name": f"{product_type} embroidered",
+                "match": {"product_type": product_type, "decoration": "embroidery"},
+                "supplier": "printful",
+                "fallback": ["printify"],
+            },
+            {
+                "name": f"{product_type} personalised print",
+                "match": {
+                    "product_type": product_type,
+                    "decoration": ["dtg", "uv_print"],
+                    "personalised": True,
+                },
+                "supplier": "printify",
+                "fallback": ["printful"],
+            },
+            {
+                "name": f"{product_type} print",
+                "match": {"product_type": product_type, "decoration": ["dtg", "uv_print"]},
+                "supplier": "printful",
+                "fallback": ["prodigi"],
+            },
+            {
+                "name": f"{product_type} other",
+                "match": {"product_type": product_type},
+                "supplier": "prodigi",
+                "fallback": ["gelato"],
+            },
         ]
     assert len(rules) == 500
     return {
@@ -58,17 +80,20 @@ def routing_document() -> dict[str, Any]:
             "gelato": {"adapter": "gelato", "api_key": "k"},
             "prodigi": {"adapter": "prodigi", "api_key": "k"},
         },
-        "decoration": [{"line_item_property": "Decoration"},
-                       {"sku_suffix": {f"-{suffix}": method
-                                       for suffix, method in SUFFIXES.items()}}],
+        "decoration": [
+            {"line_item_property": "Decoration"},
+            {"sku_suffix": {f"-{suffix}": method for suffix, method in SUFFIXES.items()}},
+        ],
         "rules": rules,
         "unmatched": "hold",
     }
 
 
 LISTING = {
-    "printful": {"variant_id": 4017, "files": [{"placement": "front",
-                                                "url": "https://example.com/a.png"}]},
+    "printful": {
+        "variant_id": 4017,
+        "files": [{"placement": "front", "url": "https://example.com/a.png"}],
+    },
     "printify": {"product_id": "p", "variant_id": 1},
     "gelato": {"product_uid": "uid"},
     "prodigi": {"sku": "GLOBAL-1"},
@@ -81,15 +106,18 @@ def catalog_document(rng: random.Random) -> list[dict[str, Any]]:
         suffix = list(SUFFIXES)[number % len(SUFFIXES)]
         # three suppliers of four, so that some decisions take the fallback
         listed = rng.sample(SUPPLIERS, 3)
-        entry: dict[str, Any] = {"sku": f"SKU{number:05d}-{suffix}",
-                                 "product_type": PRODUCT_TYPES[number % len(PRODUCT_TYPES)]}
+        entry: dict[str, Any] = {
+            "sku": f"SKU{number:05d}-{suffix}",
+            "product_type": PRODUCT_TYPES[number % len(PRODUCT_TYPES)],
+        }
         entry.update({supplier: LISTING[supplier] for supplier in listed})
         entries.append(entry)
     return entries
 
 
-def make_orders(rng: random.Random, catalog: list[dict[str, Any]], items: int
-                ) -> list[EnrichedOrder]:
+def make_orders(
+    rng: random.Random, catalog: list[dict[str, Any]], items: int
+) -> list[EnrichedOrder]:
     orders = []
     for order_number in range(items // ORDER_SIZE):
         lines = []
@@ -97,11 +125,25 @@ def make_orders(rng: random.Random, catalog: list[dict[str, Any]], items: int
             entry = rng.choice(catalog)
             properties = {"Name": "Ada"} if rng.random() < 0.2 else {}
             tags = (rng.choice(PROMO_TAGS),) if rng.random() < 0.02 else ("apparel",)
-            lines.append(OrderLine(
-                line_item_id=f"{order_number}-{position}", quantity=1, sku=entry["sku"],
-                product_type=entry["product_type"], tags=tags, properties=properties))
-        orders.append(EnrichedOrder("bench.myshopify.com", str(order_number), "#", tuple(lines),
-                                    Address(country_code=rng.choice(COUNTRIES))))
+            lines.append(
+                OrderLine(
+                    line_item_id=f"{order_number}-{position}",
+                    quantity=1,
+                    sku=entry["sku"],
+                    product_type=entry["product_type"],
+                    tags=tags,
+                    properties=properties,
+                )
+            )
+        orders.append(
+            EnrichedOrder(
+                "bench.myshopify.com",
+                str(order_number),
+                "#",
+                tuple(lines),
+                Address(country_code=rng.choice(COUNTRIES)),
+            )
+        )
     return orders
 
 
@@ -121,10 +163,12 @@ class HandWritten:
                 for personalised in (True, False):
                     key = product_type.casefold()
                     chains[(key, "embroidery", eu, personalised)] = (
-                        ("gelato", "printful") if eu else ("printful", "printify"))
+                        ("gelato", "printful") if eu else ("printful", "printify")
+                    )
                     for method in ("dtg", "uv_print"):
                         chains[(key, method, eu, personalised)] = (
-                            ("printify", "printful") if personalised else ("printful", "prodigi"))
+                            ("printify", "printful") if personalised else ("printful", "prodigi")
+                        )
                     chains[(key, "sublimation", eu, personalised)] = ("prodigi", "gelato")
         listings = {entry["sku"]: frozenset(set(entry) & set(SUPPLIERS)) for entry in catalog}
         return cls(chains, listings)
@@ -139,8 +183,9 @@ class HandWritten:
                 chain: tuple[str, ...] = ("printify",)
             else:
                 method = SUFFIXES[sku.rsplit("-", 1)[1]]
-                chain = self.chains[((line.product_type or "").casefold(), method, eu,
-                                     bool(line.properties))]
+                chain = self.chains[
+                    ((line.product_type or "").casefold(), method, eu, bool(line.properties))
+                ]
             listed = self.listings.get(sku, frozenset())
             decided.append(next((supplier for supplier in chain if supplier in listed), None))
         return decided
@@ -150,8 +195,9 @@ def routed_suppliers(orders: list[EnrichedOrder], config: StoreConfig) -> list[s
     suppliers = []
     for order in orders:
         for decision in route_order(order, config):
-            suppliers.append(decision.supplier if decision.disposition is Disposition.ROUTE
-                             else None)
+            suppliers.append(
+                decision.supplier if decision.disposition is Disposition.ROUTE else None
+            )
     return suppliers
 
 
@@ -186,8 +232,9 @@ def main() -> None:
     assert ours == theirs, "routing and the hand-written lookup disagree"
 
     routing_seconds = best_of(arguments.repeats, lambda: routed_suppliers(orders, config))
-    baseline_seconds = best_of(arguments.repeats,
-                               lambda: [baseline.decide(order) for order in orders])
+    baseline_seconds = best_of(
+        arguments.repeats, lambda: [baseline.decide(order) for order in orders]
+    )
     result = {
         "rules": len(config.rules),
         "catalog_entries": len(config.catalog),
@@ -201,8 +248,10 @@ def main() -> None:
     if arguments.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"{result['rules']} rules, {result['catalog_entries']} catalog entries, "
-          f"{items} line items in orders of {ORDER_SIZE} (same decisions checked)")
+    print(
+        f"{result['rules']} rules, {result['catalog_entries']} catalog entries, "
+        f"{items} line items in orders of {ORDER_SIZE} (same decisions checked)"
+    )
     print(f"config load (parse + check):  {load_seconds:8.3f} s")
     print(f"routing (route_order):        {result['routing_items_per_second']:>10,} items/s")
     print(f"hand-written dict lookup:     {result['baseline_items_per_second']:>10,} items/s")

@@ -18,8 +18,11 @@ def config() -> None:
 
 
 @config.command("check")
-@click.option("--shop", default=None,
-              help="Check only this shop's configuration (default: shared and every shop).")
+@click.option(
+    "--shop",
+    default=None,
+    help="Check only this shop's configuration (default: shared and every shop).",
+)
 def check(shop: str | None) -> None:
     """Exit 1 listing every problem as file:line: key.path: message; exit 0 with a summary."""
     config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))

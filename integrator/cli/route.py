@@ -26,9 +26,11 @@ def route() -> None:
 @route.command("explain")
 @click.argument("order_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.option("--shop", default=None,
-              help="Shop domain (chooses config/shops/<shop>/); default from the payload or "
-                   "SHOPIFY_SHOP.")
+@click.option(
+    "--shop",
+    default=None,
+    help="Shop domain (chooses config/shops/<shop>/); default from the payload or SHOPIFY_SHOP.",
+)
 def explain(order_file: Path, as_json: bool, shop: str | None) -> None:
     """Print, per line item, the decision, supplier, rule, decoration and catalog entry."""
     payload = _read_payload(order_file)
@@ -36,15 +38,15 @@ def explain(order_file: Path, as_json: bool, shop: str | None) -> None:
     config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
     try:
         order = order_from_payload(payload, shop)
-        config = load_store_config(config_dir, os.environ,
-                                   shop if shop != DEFAULT_SHOP else None)
+        config = load_store_config(config_dir, os.environ, shop if shop != DEFAULT_SHOP else None)
     except NotAnOrder as error:
         raise click.ClickException(f"{order_file}: {error}") from error
     except ConfigError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(
-            f"the configuration has {len(error.problems)} problem(s)") from error
+            f"the configuration has {len(error.problems)} problem(s)"
+        ) from error
     explanation = explain_order(order, config)
     if as_json:
         click.echo(json.dumps(explanation, indent=2))

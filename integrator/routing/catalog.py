@@ -22,8 +22,7 @@ REQUIRED_IDENTIFIERS: Mapping[str, tuple[tuple[str, ...], ...]] = {
 def missing_identifiers(adapter: str, identifiers: Mapping[str, str]) -> str | None:
     """Describe what ``identifiers`` lacks for ``adapter``, or None when it has enough."""
     alternatives = REQUIRED_IDENTIFIERS.get(adapter, ())
-    if not alternatives or any(all(identifiers.get(key) for key in keys)
-                               for keys in alternatives):
+    if not alternatives or any(all(identifiers.get(key) for key in keys) for keys in alternatives):
         return None
     return " or ".join(" and ".join(keys) for keys in alternatives)
 
@@ -157,8 +156,11 @@ def _carry(
         return
     match mapping.carry_as:
         case CarryAs.FILE:
-            files.append(PrintFile(mapping.placement or "front", _file_url(mapping, name, value),
-                                   mapping.kind))
+            files.append(
+                PrintFile(
+                    mapping.placement or "front", _file_url(mapping, name, value), mapping.kind
+                )
+            )
         case CarryAs.OPTION:
             options[mapping.option or name] = value
         case CarryAs.PACKING_NOTE:

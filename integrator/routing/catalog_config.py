@@ -44,13 +44,14 @@ def build_catalog(
         entry = _build_entry(document, index, item, suppliers, declared, problems)
         if entry is None:
             continue
-        for key in (f"sku {entry.sku}" if entry.sku else None,
-                    f"variant_id {entry.variant_id}" if entry.variant_id else None):
+        for key in (
+            f"sku {entry.sku}" if entry.sku else None,
+            f"variant_id {entry.variant_id}" if entry.variant_id else None,
+        ):
             if key is None:
                 continue
             if key in seen:
-                problems.append(document.problem(
-                    (index,), f"duplicate {key} (also [{seen[key]}])"))
+                problems.append(document.problem((index,), f"duplicate {key} (also [{seen[key]}])"))
             seen.setdefault(key, index)
         entries.append(entry)
     return Catalog(tuple(entries))
@@ -71,12 +72,14 @@ def _build_entry(
     count = len(problems)
     if not section.sku and not section.variant_id:
         problems.append(document.problem(path, "an entry needs a sku or a variant_id"))
-    personalisation = _build_mappings(document, path + ("personalisation",),
-                                      section.personalisation, problems)
+    personalisation = _build_mappings(
+        document, path + ("personalisation",), section.personalisation, problems
+    )
     listings = {}
     for supplier, listing_data in (section.model_extra or {}).items():
-        listing = _build_listing(document, path + (supplier,), supplier, listing_data,
-                                 suppliers, declared, problems)
+        listing = _build_listing(
+            document, path + (supplier,), supplier, listing_data, suppliers, declared, problems
+        )
         if listing is not None:
             listings[supplier] = listing
     if not section.model_extra:
@@ -105,8 +108,11 @@ def _build_listing(
     problems: list[ConfigProblem],
 ) -> SupplierListing | None:
     if supplier not in declared:
-        problems.append(document.problem(
-            path, f"unknown supplier {supplier!r} (not under suppliers: in routing.yaml)"))
+        problems.append(
+            document.problem(
+                path, f"unknown supplier {supplier!r} (not under suppliers: in routing.yaml)"
+            )
+        )
         return None
     section = check_section(schema.ListingSection, data, path, document, problems)
     if section is None or supplier not in suppliers:
@@ -115,14 +121,26 @@ def _build_listing(
     identifiers = _identifiers(document, path, adapter, section.model_extra or {}, problems)
     missing = missing_identifiers(adapter, identifiers)
     if missing is not None:
-        problems.append(document.problem(
-            path, f"missing identifiers for {supplier} ({adapter}): needs {missing}"))
+        problems.append(
+            document.problem(
+                path, f"missing identifiers for {supplier} ({adapter}): needs {missing}"
+            )
+        )
     for position, print_file in enumerate(section.files):
         if not is_web_url(print_file.url):
-            problems.append(document.problem(path + ("files", position, "url"),
-                                             f"should be an http(s) URL, got {print_file.url!r}"))
-    mappings = (None if section.personalisation is None else _build_mappings(
-        document, path + ("personalisation",), section.personalisation, problems))
+            problems.append(
+                document.problem(
+                    path + ("files", position, "url"),
+                    f"should be an http(s) URL, got {print_file.url!r}",
+                )
+            )
+    mappings = (
+        None
+        if section.personalisation is None
+        else _build_mappings(
+            document, path + ("personalisation",), section.personalisation, problems
+        )
+    )
     return SupplierListing(
         supplier,
         identifiers,
@@ -143,10 +161,14 @@ def _identifiers(
     identifiers = {}
     for key, value in extra.items():
         if key not in allowed:
-            problems.append(document.problem(
-                path + (key,), f"unknown key (identifiers for {adapter}: "
-                               f"{', '.join(sorted(allowed))}; or files, options, "
-                               "personalisation)"))
+            problems.append(
+                document.problem(
+                    path + (key,),
+                    f"unknown key (identifiers for {adapter}: "
+                    f"{', '.join(sorted(allowed))}; or files, options, "
+                    "personalisation)",
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, str | int):
             problems.append(document.problem(path + (key,), "should be a string or a number"))
         else:
@@ -164,13 +186,22 @@ def _build_mappings(
     for position, section in enumerate(sections):
         carry_as = CarryAs(section.carry_as)
         if carry_as is CarryAs.FILE and not section.placement:
-            problems.append(document.problem(path + (position,),
-                                             "a file layer needs a placement"))
+            problems.append(document.problem(path + (position,), "a file layer needs a placement"))
         if section.url_template is not None and "{value}" not in section.url_template:
-            problems.append(document.problem(path + (position, "url_template"),
-                                             "the template should contain {value}"))
-        mappings.append(PersonalisationMapping(
-            section.property, carry_as, section.placement, section.url_template,
-            section.kind, section.option, section.label,
-        ))
+            problems.append(
+                document.problem(
+                    path + (position, "url_template"), "the template should contain {value}"
+                )
+            )
+        mappings.append(
+            PersonalisationMapping(
+                section.property,
+                carry_as,
+                section.placement,
+                section.url_template,
+                section.kind,
+                section.option,
+                section.label,
+            )
+        )
     return tuple(mappings)

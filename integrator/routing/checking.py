@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -33,6 +34,25 @@ def check_section(
             message = _MESSAGES.get(detail["type"], detail["msg"])
             problems.append(document.problem(path + location, message))
         return None
+
+
+class SectionChecker:
+    """Carries the document and the problem list through the section checks."""
+
+    def __init__(self, document: YamlDocument, problems: list[ConfigProblem]) -> None:
+        self.document = document
+        self.problems = problems
+
+    def report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(self.document.problem(path, message))
+
+    def supplier_reference(self, path: KeyPath, name: str, declared: Collection[str]) -> None:
+        """Report ``name`` at ``path`` unless it is a supplier under ``suppliers:``."""
+        if name not in declared:
+            self.report(
+                path,
+                f"unknown supplier {name!r} (configured: {', '.join(sorted(declared)) or 'none'})",
+            )
 
 
 def is_web_url(value: str) -> bool:

@@ -51,8 +51,9 @@ def load_store_config(
     """
     problems: list[ConfigProblem] = []
     if shop is not None and not _SHOP_DOMAIN.match(shop):
-        raise ConfigError([ConfigProblem(str(config_dir), "", None,
-                                         f"{shop!r} is not a shop domain")])
+        raise ConfigError(
+            [ConfigProblem(str(config_dir), "", None, f"{shop!r} is not a shop domain")]
+        )
     routing_path, catalog_path = config_files(config_dir, shop)
     routing = _read(routing_path, problems)
     catalog = _read(catalog_path, problems)
@@ -71,8 +72,11 @@ def parse_store_config(
     """
     problems: list[ConfigProblem] = []
     return _build(
-        YamlDocument(ROUTING_FILE, routing), YamlDocument(CATALOG_FILE, catalog),
-        environ or {}, shop, problems,
+        YamlDocument(ROUTING_FILE, routing),
+        YamlDocument(CATALOG_FILE, catalog),
+        environ or {},
+        shop,
+        problems,
     )
 
 
@@ -117,8 +121,12 @@ def _interpolated(
     document: YamlDocument, environ: Mapping[str, str], problems: list[ConfigProblem]
 ) -> Any:
     def missing(path: KeyPath, name: str) -> None:
-        problems.append(document.problem(
-            path, f"environment variable {name} is not set (write ${{{name}:-default}} "
-                  "for a default)"))
+        problems.append(
+            document.problem(
+                path,
+                f"environment variable {name} is not set (write ${{{name}:-default}} "
+                "for a default)",
+            )
+        )
 
     return interpolate(document.data, environ, missing)

@@ -73,13 +73,18 @@ class DecorationSource:
     @cached_property
     def folded_table(self) -> tuple[tuple[str, str, str], ...]:
         """(folded key, key, method), longest key first, so "-EMB-XL" is tried before "-XL"."""
-        return tuple(sorted(((key.casefold(), key, method) for key, method in self.table.items()),
-                            key=lambda row: -len(row[0])))
+        return tuple(
+            sorted(
+                ((key.casefold(), key, method) for key, method in self.table.items()),
+                key=lambda row: -len(row[0]),
+            )
+        )
 
     @cached_property
     def patterns(self) -> tuple[tuple[re.Pattern[str], str, str], ...]:
-        return tuple((re.compile(key, re.IGNORECASE), key, method)
-                     for key, method in self.table.items())
+        return tuple(
+            (re.compile(key, re.IGNORECASE), key, method) for key, method in self.table.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,7 @@ def _tag_with_prefix(tags: tuple[str, ...], prefix: str) -> str | None:
     folded = prefix.casefold()
     for tag in tags:
         if tag.casefold().startswith(folded):
-            return tag[len(prefix):]
+            return tag[len(prefix) :]
     return None
 
 

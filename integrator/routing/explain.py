@@ -15,19 +15,29 @@ def explain_order(order: EnrichedOrder, config: StoreConfig) -> dict[str, Any]:
     decisions = route_order(order, config)
     items = [
         _explain_item(position, line, decision, learn_line(line, country, config))
-        for position, (line, decision) in enumerate(zip(order.lines, decisions, strict=True),
-                                                     start=1)
+        for position, (line, decision) in enumerate(
+            zip(order.lines, decisions, strict=True), start=1
+        )
     ]
     return {
-        "order": {"id": order.order_id, "name": order.name, "shop": order.shop,
-                  "ship_to_country": country or None},
+        "order": {
+            "id": order.order_id,
+            "name": order.name,
+            "shop": order.shop,
+            "ship_to_country": country or None,
+        },
         "config_files": list(config.files),
         "items": items,
-        "supplier_orders": {supplier: [decision.line_item_id for decision in group]
-                            for supplier, group in group_by_supplier(decisions).items()},
-        "counts": {disposition.value: sum(1 for decision in decisions
-                                          if decision.disposition is disposition)
-                   for disposition in Disposition},
+        "supplier_orders": {
+            supplier: [decision.line_item_id for decision in group]
+            for supplier, group in group_by_supplier(decisions).items()
+        },
+        "counts": {
+            disposition.value: sum(
+                1 for decision in decisions if decision.disposition is disposition
+            )
+            for disposition in Disposition
+        },
     }
 
 
@@ -58,10 +68,14 @@ def _explain_item(
         "tags_from": known.tags_from,
         "personalised": known.facts.personalised,
         "unknown": _unknown(line, decision, known),
-        "spec": None if spec is None else {
+        "spec": None
+        if spec is None
+        else {
             "identifiers": dict(spec.identifiers),
-            "files": [{"placement": file.placement, "url": file.url, "kind": file.kind}
-                      for file in spec.files],
+            "files": [
+                {"placement": file.placement, "url": file.url, "kind": file.kind}
+                for file in spec.files
+            ],
             "options": dict(spec.options),
             "packing_note": spec.packing_note,
         },
@@ -101,13 +115,20 @@ def render_text(explanation: dict[str, Any]) -> str:
 
 
 def _item_block(item: dict[str, Any]) -> list[str]:
-    identity = ", ".join(part for part in (
-        f"sku {item['sku']}" if item["sku"] else "",
-        f"variant {item['variant_id']}" if item["variant_id"] else "") if part)
-    block = [f"#{item['position']} {item['title']} x{item['quantity']}  "
-             f"(line {item['line_item_id']}{', ' + identity if identity else ''})",
-             f"  decision:   {item['decision'].upper()}",
-             f"  reason:     {item['reason']}"]
+    identity = ", ".join(
+        part
+        for part in (
+            f"sku {item['sku']}" if item["sku"] else "",
+            f"variant {item['variant_id']}" if item["variant_id"] else "",
+        )
+        if part
+    )
+    block = [
+        f"#{item['position']} {item['title']} x{item['quantity']}  "
+        f"(line {item['line_item_id']}{', ' + identity if identity else ''})",
+        f"  decision:   {item['decision'].upper()}",
+        f"  reason:     {item['reason']}",
+    ]
     if item["decision"] == Disposition.SKIP.value:
         return block
     block += [
@@ -144,6 +165,8 @@ def _with_origin(value: str | None, origin: str | None) -> str:
 
 def _summary(explanation: dict[str, Any]) -> str:
     counts = ", ".join(f"{count} {name}" for name, count in explanation["counts"].items())
-    orders = "; ".join(f"{supplier}: {len(ids)} item(s)"
-                       for supplier, ids in explanation["supplier_orders"].items())
+    orders = "; ".join(
+        f"{supplier}: {len(ids)} item(s)"
+        for supplier, ids in explanation["supplier_orders"].items()
+    )
     return f"{counts}. Supplier orders: {orders or 'none'}."

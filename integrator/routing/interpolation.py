@@ -26,11 +26,14 @@ def _walk(data: Any, path: KeyPath, environ: Mapping[str, str], on_missing: Miss
     if isinstance(data, str):
         return _substitute(data, path, environ, on_missing) if "$" in data else data
     if isinstance(data, dict):
-        return {key: _walk(value, path + (str(key),), environ, on_missing)
-                for key, value in data.items()}
+        return {
+            key: _walk(value, path + (str(key),), environ, on_missing)
+            for key, value in data.items()
+        }
     if isinstance(data, list):
-        return [_walk(item, path + (index,), environ, on_missing)
-                for index, item in enumerate(data)]
+        return [
+            _walk(item, path + (index,), environ, on_missing) for index, item in enumerate(data)
+        ]
     return data
 
 

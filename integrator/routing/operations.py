@@ -64,7 +64,9 @@ class ProductionOverride:
 
 @dataclass(frozen=True)
 class ProductionTimes:
-    expected_days: Mapping[Stage, float] = field(default_factory=lambda: dict(DEFAULT_EXPECTED_DAYS))
+    expected_days: Mapping[Stage, float] = field(
+        default_factory=lambda: dict(DEFAULT_EXPECTED_DAYS)
+    )
     overrides: tuple[ProductionOverride, ...] = ()
 
 

@@ -36,8 +36,7 @@ def order_from_payload(payload: dict[str, Any], shop: str) -> EnrichedOrder:
 
 
 def _unwrap(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    wrapped = _mapping(_mapping(payload.get("data")).get("order")) or _mapping(
-        payload.get("order"))
+    wrapped = _mapping(_mapping(payload.get("data")).get("order")) or _mapping(payload.get("order"))
     return wrapped or payload
 
 
@@ -92,7 +91,8 @@ def _rest_address(address: Any) -> Address | None:
     if not isinstance(address, Mapping):
         return None
     name = address.get("name") or " ".join(
-        part for part in (address.get("first_name"), address.get("last_name")) if part)
+        part for part in (address.get("first_name"), address.get("last_name")) if part
+    )
     return Address(
         name=str(name or ""),
         company=str(address.get("company") or ""),
@@ -153,7 +153,8 @@ def _graphql_address(address: Any) -> Address | None:
     if not isinstance(address, Mapping):
         return None
     name = address.get("name") or " ".join(
-        part for part in (address.get("firstName"), address.get("lastName")) if part)
+        part for part in (address.get("firstName"), address.get("lastName")) if part
+    )
     return Address(
         name=str(name or ""),
         company=str(address.get("company") or ""),
@@ -162,8 +163,7 @@ def _graphql_address(address: Any) -> Address | None:
         city=str(address.get("city") or ""),
         province_code=str(address.get("provinceCode") or ""),
         zip=str(address.get("zip") or ""),
-        country_code=str(address.get("countryCodeV2") or address.get("countryCode") or "")
-        .upper(),
+        country_code=str(address.get("countryCodeV2") or address.get("countryCode") or "").upper(),
         phone=str(address.get("phone") or ""),
     )
 
@@ -173,8 +173,11 @@ def _graphql_metafields(product: Mapping[str, Any]) -> dict[str, str]:
     single ``metafield(namespace:, key:)`` fields."""
     found: dict[str, str] = {}
     candidates = list(_nodes(product.get("metafields")))
-    candidates += [value for value in product.values()
-                   if isinstance(value, Mapping) and "namespace" in value and "key" in value]
+    candidates += [
+        value
+        for value in product.values()
+        if isinstance(value, Mapping) and "namespace" in value and "key" in value
+    ]
     for node in candidates:
         if node.get("value") is not None:
             found[f"{node.get('namespace')}.{node.get('key')}"] = str(node["value"])
@@ -188,8 +191,11 @@ def _nodes(connection: Any) -> list[Mapping[str, Any]]:
         return []
     if isinstance(connection.get("nodes"), list):
         return [node for node in connection["nodes"] if isinstance(node, Mapping)]
-    return [edge["node"] for edge in connection.get("edges") or ()
-            if isinstance(edge, Mapping) and isinstance(edge.get("node"), Mapping)]
+    return [
+        edge["node"]
+        for edge in connection.get("edges") or ()
+        if isinstance(edge, Mapping) and isinstance(edge.get("node"), Mapping)
+    ]
 
 
 # --- small readers ----------------------------------------------------------------------------
@@ -206,8 +212,9 @@ def _pairs(value: Any, key_name: str, value_name: str) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for item in value or ():
         if isinstance(item, Mapping) and item.get(key_name) is not None:
-            pairs[str(item[key_name])] = "" if item.get(value_name) is None else \
-                str(item[value_name])
+            pairs[str(item[key_name])] = (
+                "" if item.get(value_name) is None else str(item[value_name])
+            )
     return pairs
 
 

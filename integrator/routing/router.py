@@ -58,8 +58,9 @@ def route_line(line: OrderLine, ship_to_country: str | None, config: StoreConfig
     return _decide_for_chain(line, known, config, rule.name, rule.chain, _rule_reason(rule))
 
 
-def group_by_supplier(decisions: tuple[ItemDecision, ...] | list[ItemDecision]
-                      ) -> dict[str, list[ItemDecision]]:
+def group_by_supplier(
+    decisions: tuple[ItemDecision, ...] | list[ItemDecision],
+) -> dict[str, list[ItemDecision]]:
     """Group routed decisions by supplier (one supplier order each), suppliers sorted."""
     groups: dict[str, list[ItemDecision]] = {}
     for decision in decisions:
@@ -84,19 +85,26 @@ def next_supplier(
             skipped.append(supplier)
             continue
         try:
-            spec = build_spec(entry, supplier, order_line.properties,
-                              config.decoration_properties)
+            spec = build_spec(entry, supplier, order_line.properties, config.decoration_properties)
         except PersonalisationError as error:
             return _hold(decision, f"{prefix}; {error}")
         return ItemDecision(
-            decision.line_item_id, Disposition.ROUTE,
+            decision.line_item_id,
+            Disposition.ROUTE,
             f"{prefix}; failover to {supplier}" + _skipped_note(skipped, supplier),
-            supplier, decision.rule, decision.decoration, decision.decoration_source,
-            entry.key, spec, remaining[position + 1:],
+            supplier,
+            decision.rule,
+            decision.decoration,
+            decision.decoration_source,
+            entry.key,
+            spec,
+            remaining[position + 1 :],
         )
     if skipped:
-        return _hold(decision, f"{prefix}; no catalog entry at the remaining fallbacks "
-                               f"({', '.join(skipped)})")
+        return _hold(
+            decision,
+            f"{prefix}; no catalog entry at the remaining fallbacks ({', '.join(skipped)})",
+        )
     return _hold(decision, f"{prefix}; no fallback supplier left")
 
 
@@ -110,30 +118,50 @@ def route_manually(
     entry = config.catalog.find(line)
     decoration = resolve_decoration(line, config.decoration)
     rule = f"manual:{who}"
-    hold = ItemDecision(line.line_item_id, Disposition.HOLD, "", None, rule, decoration.method,
-                        decoration.source, entry.key if entry else None)
+    hold = ItemDecision(
+        line.line_item_id,
+        Disposition.HOLD,
+        "",
+        None,
+        rule,
+        decoration.method,
+        decoration.source,
+        entry.key if entry else None,
+    )
     if supplier not in config.suppliers:
         return _hold(hold, f"{who} chose {supplier!r}, which is not a configured supplier")
     if entry is None or supplier not in entry.listings:
-        return _hold(hold, f"{who} chose {supplier}, but it has no catalog listing for "
-                           f"{_identity(line)}")
+        return _hold(
+            hold, f"{who} chose {supplier}, but it has no catalog listing for {_identity(line)}"
+        )
     try:
         spec = build_spec(entry, supplier, line.properties, config.decoration_properties)
     except PersonalisationError as error:
         return _hold(hold, f"{who} chose {supplier}; {error}")
-    return ItemDecision(line.line_item_id, Disposition.ROUTE, f"{who} chose {supplier}",
-                        supplier, rule, decoration.method, decoration.source, entry.key, spec)
+    return ItemDecision(
+        line.line_item_id,
+        Disposition.ROUTE,
+        f"{who} chose {supplier}",
+        supplier,
+        rule,
+        decoration.method,
+        decoration.source,
+        entry.key,
+        spec,
+    )
 
 
 def learn_line(line: OrderLine, ship_to_country: str | None, config: StoreConfig) -> LineFacts:
     """Gather what rules look at: order data first, catalog hints where the order is silent."""
     entry = config.catalog.find(line)
-    product_type, product_type_from = _with_hint(line.product_type,
-                                                 entry.product_type if entry else None)
+    product_type, product_type_from = _with_hint(
+        line.product_type, entry.product_type if entry else None
+    )
     vendor, vendor_from = _with_hint(line.vendor, entry.vendor if entry else None)
     tags, tags_from = _tags_with_hint(line.tags, entry.tags if entry else ())
     decoration = resolve_decoration(
-        line if tags == line.tags else replace(line, tags=tags), config.decoration, product_type)
+        line if tags == line.tags else replace(line, tags=tags), config.decoration, product_type
+    )
     facts = ItemFacts(
         product_type=product_type.strip().casefold() if product_type else None,
         vendor=vendor.strip().casefold() if vendor else None,
@@ -143,8 +171,17 @@ def learn_line(line: OrderLine, ship_to_country: str | None, config: StoreConfig
         ship_to_country=ship_to_country.upper() if ship_to_country else None,
         personalised=is_personalised(line.properties, config.decoration_properties),
     )
-    return LineFacts(facts, entry, decoration, product_type, product_type_from, vendor,
-                     vendor_from, tags, tags_from)
+    return LineFacts(
+        facts,
+        entry,
+        decoration,
+        product_type,
+        product_type_from,
+        vendor,
+        vendor_from,
+        tags,
+        tags_from,
+    )
 
 
 # --- parts -------------------------------------------------------------------------------------
@@ -166,12 +203,22 @@ def _unmatched(line: OrderLine, known: LineFacts, config: StoreConfig) -> ItemDe
         why += f"; no catalog entry for {_identity(line)}"
     policy = config.unmatched
     if policy.action is UnmatchedAction.ROUTE and policy.supplier is not None:
-        return _decide_for_chain(line, known, config, UNMATCHED_RULE, (policy.supplier,),
-                                 f"{why}; unmatched items go to {policy.supplier}")
-    disposition = Disposition.IGNORE if policy.action is UnmatchedAction.IGNORE else \
-        Disposition.HOLD
-    suffix = "; unmatched: ignore (the merchant fulfils it)" if disposition is \
-        Disposition.IGNORE else "; unmatched: hold"
+        return _decide_for_chain(
+            line,
+            known,
+            config,
+            UNMATCHED_RULE,
+            (policy.supplier,),
+            f"{why}; unmatched items go to {policy.supplier}",
+        )
+    disposition = (
+        Disposition.IGNORE if policy.action is UnmatchedAction.IGNORE else Disposition.HOLD
+    )
+    suffix = (
+        "; unmatched: ignore (the merchant fulfils it)"
+        if disposition is Disposition.IGNORE
+        else "; unmatched: hold"
+    )
     return _decision(line, known, disposition, why + suffix)
 
 
@@ -185,24 +232,37 @@ def _decide_for_chain(
 ) -> ItemDecision:
     entry = known.entry
     if entry is None:
-        return _decision(line, known, Disposition.HOLD,
-                         f"{reason}, but there is no catalog entry for {_identity(line)}",
-                         rule=rule_name)
+        return _decision(
+            line,
+            known,
+            Disposition.HOLD,
+            f"{reason}, but there is no catalog entry for {_identity(line)}",
+            rule=rule_name,
+        )
     for position, supplier in enumerate(chain):
         if supplier not in entry.listings:
             continue
         try:
             spec = build_spec(entry, supplier, line.properties, config.decoration_properties)
         except PersonalisationError as error:
-            return _decision(line, known, Disposition.HOLD, f"{reason}; {error}",
-                             rule=rule_name)
-        return _decision(line, known, Disposition.ROUTE,
-                         reason + _skipped_note(chain[:position], supplier),
-                         rule=rule_name, supplier=supplier, spec=spec,
-                         fallbacks=chain[position + 1:])
-    return _decision(line, known, Disposition.HOLD,
-                     f"{reason}, but catalog entry {entry.key} has no listing for "
-                     f"{', '.join(chain)}", rule=rule_name)
+            return _decision(line, known, Disposition.HOLD, f"{reason}; {error}", rule=rule_name)
+        return _decision(
+            line,
+            known,
+            Disposition.ROUTE,
+            reason + _skipped_note(chain[:position], supplier),
+            rule=rule_name,
+            supplier=supplier,
+            spec=spec,
+            fallbacks=chain[position + 1 :],
+        )
+    return _decision(
+        line,
+        known,
+        Disposition.HOLD,
+        f"{reason}, but catalog entry {entry.key} has no listing for {', '.join(chain)}",
+        rule=rule_name,
+    )
 
 
 def _decision(
@@ -217,16 +277,29 @@ def _decision(
     fallbacks: tuple[str, ...] = (),
 ) -> ItemDecision:
     return ItemDecision(
-        line.line_item_id, disposition, reason, supplier, rule,
-        known.decoration.method, known.decoration.source,
-        known.entry.key if known.entry else None, spec, fallbacks,
+        line.line_item_id,
+        disposition,
+        reason,
+        supplier,
+        rule,
+        known.decoration.method,
+        known.decoration.source,
+        known.entry.key if known.entry else None,
+        spec,
+        fallbacks,
     )
 
 
 def _hold(decision: ItemDecision, reason: str) -> ItemDecision:
     return ItemDecision(
-        decision.line_item_id, Disposition.HOLD, reason, None, decision.rule,
-        decision.decoration, decision.decoration_source, decision.catalog_key,
+        decision.line_item_id,
+        Disposition.HOLD,
+        reason,
+        None,
+        decision.rule,
+        decision.decoration,
+        decision.decoration_source,
+        decision.catalog_key,
     )
 
 
@@ -242,16 +315,20 @@ def _skipped_note(skipped: tuple[str, ...] | list[str], chosen: str) -> str:
 
 def _describe(known: LineFacts) -> str:
     facts = known.facts
-    return ", ".join((
-        f"product_type={known.product_type or 'unknown'}",
-        f"decoration={facts.decoration or 'unknown'}",
-        f"ship_to={facts.ship_to_country or 'unknown'}",
-    ))
+    return ", ".join(
+        (
+            f"product_type={known.product_type or 'unknown'}",
+            f"decoration={facts.decoration or 'unknown'}",
+            f"ship_to={facts.ship_to_country or 'unknown'}",
+        )
+    )
 
 
 def _identity(line: OrderLine) -> str:
-    parts = [f"sku {line.sku}" if line.sku else "", f"variant {line.variant_id}"
-             if line.variant_id else ""]
+    parts = [
+        f"sku {line.sku}" if line.sku else "",
+        f"variant {line.variant_id}" if line.variant_id else "",
+    ]
     return " / ".join(part for part in parts if part) or "a line without sku or variant"
 
 

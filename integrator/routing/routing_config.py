@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrator.domain.stages import Stage
 from integrator.routing import schema
-from integrator.routing.checking import check_section, is_web_url
+from integrator.routing.checking import SectionChecker, check_section, is_web_url
 from integrator.routing.decoration import (
     DecorationConfig,
     DecorationSource,
@@ -18,14 +17,12 @@ from integrator.routing.decoration import (
     normalise_spelling,
 )
 from integrator.routing.operations import (
-    DEFAULT_EXPECTED_DAYS,
     AlertSettings,
-    ProductionOverride,
     ProductionTimes,
     ReconcileSettings,
     ShopifySettings,
-    TriggerTopic,
 )
+from integrator.routing.operations_config import build_operations
 from integrator.routing.problems import ConfigProblem, KeyPath
 from integrator.routing.rules import (
     Rule,
@@ -38,8 +35,15 @@ from integrator.routing.store import KNOWN_ADAPTERS, SupplierConfig
 from integrator.routing.yaml_document import YamlDocument
 
 _TOP_LEVEL = (
-    "suppliers", "decoration", "decoration_aliases", "rules", "unmatched",
-    "shopify", "production", "reconcile", "alerts",
+    "suppliers",
+    "decoration",
+    "decoration_aliases",
+    "rules",
+    "unmatched",
+    "shopify",
+    "production",
+    "reconcile",
+    "alerts",
 )
 _SUPPLIER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _RESERVED_NAMES = frozenset(action.value for action in UnmatchedAction)
@@ -60,20 +64,9 @@ class RoutingParts:
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
-class _Checker:
-    """Carries the document and the problem list through the section checks."""
-
-    def __init__(self, document: YamlDocument, problems: list[ConfigProblem]) -> None:
-        self.document = document
-        self.problems = problems
-
-    def report(self, path: KeyPath, message: str) -> None:
-        self.problems.append(self.document.problem(path, message))
-
-
 def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> RoutingParts:
     """Check every section of routing.yaml, recording problems, and build what is sound."""
-    check = _Checker(document, problems)
+    check = SectionChecker(document, problems)
     data = document.data if document.data is not None else {}
     parts = RoutingParts()
     if not isinstance(data, dict):
@@ -83,18 +76,19 @@ def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> Rout
         if key not in _TOP_LEVEL:
             check.report((key,), f"unknown key (sections are: {', '.join(_TOP_LEVEL)})")
     _build_suppliers(check, data.get("suppliers"), parts)
-    parts.decoration = _build_decoration(check, data.get("decoration"),
-                                         data.get("decoration_aliases"))
+    parts.decoration = _build_decoration(
+        check, data.get("decoration"), data.get("decoration_aliases")
+    )
     parts.rules = _build_rules(check, data.get("rules"), parts)
     parts.unmatched = _build_unmatched(check, data.get("unmatched", "hold"), parts)
-    _build_operations(check, data, parts)
+    build_operations(check, data, parts)
     return parts
 
 
 # --- suppliers ---------------------------------------------------------------------------------
 
 
-def _build_suppliers(check: _Checker, data: Any, parts: RoutingParts) -> None:
+def _build_suppliers(check: SectionChecker, data: Any, parts: RoutingParts) -> None:
     if data is None:
         check.report(("suppliers",), "no suppliers configured")
         return
@@ -108,33 +102,46 @@ def _build_suppliers(check: _Checker, data: Any, parts: RoutingParts) -> None:
             parts.suppliers[supplier.name] = supplier
 
 
-def _build_supplier(check: _Checker, name: str, data: Any) -> SupplierConfig | None:
+def _build_supplier(check: SectionChecker, name: str, data: Any) -> SupplierConfig | None:
     path: KeyPath = ("suppliers", name)
     if not _SUPPLIER_NAME.match(name) or name in _RESERVED_NAMES:
-        check.report(path, "a supplier name is lower-case letters, digits, '-' or '_', "
-                           "and not 'hold', 'ignore' or 'route'")
+        check.report(
+            path,
+            "a supplier name is lower-case letters, digits, '-' or '_', "
+            "and not 'hold', 'ignore' or 'route'",
+        )
     section = check_section(schema.SupplierSection, data, path, check.document, check.problems)
     if section is None:
         return None
     adapter = section.adapter or name
     if adapter not in KNOWN_ADAPTERS:
-        check.report(path + (("adapter",) if section.adapter else ()),
-                     f"unknown adapter {adapter!r} (known: {', '.join(KNOWN_ADAPTERS)})")
+        check.report(
+            path + (("adapter",) if section.adapter else ()),
+            f"unknown adapter {adapter!r} (known: {', '.join(KNOWN_ADAPTERS)})",
+        )
         return None
     base_url = section.base_url or None
     if base_url is not None and not is_web_url(base_url):
         check.report(path + ("base_url",), f"should be an http(s) URL, got {base_url!r}")
-    options = check_section(schema.ADAPTER_OPTIONS[adapter], section.model_extra, path,
-                            check.document, check.problems)
+    options = check_section(
+        schema.ADAPTER_OPTIONS[adapter], section.model_extra, path, check.document, check.problems
+    )
     if options is None:
         return None
-    return SupplierConfig(name, adapter, base_url, options.model_dump(exclude_none=True))
+    if options.callback_url and not is_web_url(options.callback_url):
+        check.report(
+            path + ("callback_url",), f"should be an http(s) URL, got {options.callback_url!r}"
+        )
+    settings = options.model_dump(exclude_none=True)
+    if not settings.get("callback_url"):
+        settings.pop("callback_url", None)
+    return SupplierConfig(name, adapter, base_url, settings)
 
 
 # --- decoration --------------------------------------------------------------------------------
 
 
-def _build_decoration(check: _Checker, sources: Any, aliases: Any) -> DecorationConfig:
+def _build_decoration(check: SectionChecker, sources: Any, aliases: Any) -> DecorationConfig:
     alias_table = _build_aliases(check, aliases)
     if sources is None:
         return DecorationConfig((), alias_table)
@@ -149,7 +156,7 @@ def _build_decoration(check: _Checker, sources: Any, aliases: Any) -> Decoration
     return DecorationConfig(tuple(built), alias_table)
 
 
-def _build_aliases(check: _Checker, data: Any) -> dict[str, str]:
+def _build_aliases(check: SectionChecker, data: Any) -> dict[str, str]:
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -159,18 +166,21 @@ def _build_aliases(check: _Checker, data: Any) -> dict[str, str]:
     for spelling, method in data.items():
         canonical = canonical_method(str(method), {})
         if canonical is None:
-            check.report(("decoration_aliases", str(spelling)),
-                         f"{method!r} is not a canonical decoration method")
+            check.report(
+                ("decoration_aliases", str(spelling)),
+                f"{method!r} is not a canonical decoration method",
+            )
             continue
         table[normalise_spelling(str(spelling))] = canonical
     return table
 
 
 def _build_source(
-    check: _Checker, path: KeyPath, data: Any, aliases: Mapping[str, str]
+    check: SectionChecker, path: KeyPath, data: Any, aliases: Mapping[str, str]
 ) -> DecorationSource | None:
-    section = check_section(schema.DecorationSourceSection, data, path, check.document,
-                            check.problems)
+    section = check_section(
+        schema.DecorationSourceSection, data, path, check.document, check.problems
+    )
     if section is None:
         return None
     kind_name, value = next((name, value) for name, value in section if value is not None)
@@ -200,7 +210,7 @@ def _is_regex(pattern: str) -> bool:
 # --- rules -------------------------------------------------------------------------------------
 
 
-def _build_rules(check: _Checker, data: Any, parts: RoutingParts) -> tuple[Rule, ...]:
+def _build_rules(check: SectionChecker, data: Any, parts: RoutingParts) -> tuple[Rule, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
@@ -213,45 +223,41 @@ def _build_rules(check: _Checker, data: Any, parts: RoutingParts) -> tuple[Rule,
         if rule is None:
             continue
         if rule.name in names:
-            check.report(("rules", index, "name"),
-                         f"duplicate rule name (also rules[{names[rule.name]}])")
+            check.report(
+                ("rules", index, "name"), f"duplicate rule name (also rules[{names[rule.name]}])"
+            )
         names.setdefault(rule.name, index)
         shadow = shadowing_rule(rule, rules)
         if shadow is not None:
-            check.report(("rules", index),
-                         f"rule {rule.name!r} can never match: the earlier rule "
-                         f"{shadow.name!r} (rules[{names[shadow.name]}]) catches every item it "
-                         "would")
+            check.report(
+                ("rules", index),
+                f"rule {rule.name!r} can never match: the earlier rule "
+                f"{shadow.name!r} (rules[{names[shadow.name]}]) catches every item it "
+                "would",
+            )
         rules.append(rule)
     return tuple(rules)
 
 
-def _build_rule(check: _Checker, index: int, data: Any, parts: RoutingParts) -> Rule | None:
+def _build_rule(check: SectionChecker, index: int, data: Any, parts: RoutingParts) -> Rule | None:
     path: KeyPath = ("rules", index)
     section = check_section(schema.RuleSection, data, path, check.document, check.problems)
     if section is None:
         return None
-    _check_supplier_ref(check, path + ("supplier",), section.supplier, parts)
+    check.supplier_reference(path + ("supplier",), section.supplier, parts.declared_suppliers)
     for position, name in enumerate(section.fallback):
-        _check_supplier_ref(check, path + ("fallback", position), name, parts)
+        check.supplier_reference(path + ("fallback", position), name, parts.declared_suppliers)
     chain = [section.supplier, *section.fallback]
     if len(set(chain)) != len(chain):
         check.report(path + ("fallback",), "a supplier appears twice in supplier + fallback")
     match = _build_match(check, path + ("match",), section.match, parts.decoration.aliases)
     if match is None:
         return None
-    return Rule(section.name or f"rules[{index}]", match, section.supplier,
-                tuple(section.fallback))
-
-
-def _check_supplier_ref(check: _Checker, path: KeyPath, name: str, parts: RoutingParts) -> None:
-    if name not in parts.declared_suppliers:
-        check.report(path, f"unknown supplier {name!r} (configured: "
-                           f"{', '.join(sorted(parts.declared_suppliers)) or 'none'})")
+    return Rule(section.name or f"rules[{index}]", match, section.supplier, tuple(section.fallback))
 
 
 def _build_match(
-    check: _Checker, path: KeyPath, section: schema.MatchSection, aliases: Mapping[str, str]
+    check: SectionChecker, path: KeyPath, section: schema.MatchSection, aliases: Mapping[str, str]
 ) -> RuleMatch | None:
     problems_before = len(check.problems)
     for name, values in section:
@@ -263,13 +269,16 @@ def _build_match(
         for position, value in enumerate(section.decoration):
             method = canonical_method(value, aliases)
             if method is None:
-                check.report(path + ("decoration", position),
-                             f"unknown decoration method {value!r}")
+                check.report(
+                    path + ("decoration", position), f"unknown decoration method {value!r}"
+                )
             decorations.append(method or value)
     for position, country in enumerate(section.ship_to_country or ()):
         if not re.fullmatch(r"[A-Za-z]{2}", country):
-            check.report(path + ("ship_to_country", position),
-                         f"{country!r} is not a two-letter ISO country code")
+            check.report(
+                path + ("ship_to_country", position),
+                f"{country!r} is not a two-letter ISO country code",
+            )
     if len(check.problems) != problems_before:
         return None
     return RuleMatch(
@@ -278,8 +287,11 @@ def _build_match(
         sku=tuple(glob.casefold() for glob in section.sku) if section.sku else None,
         tags=_folded(section.tags),
         decoration=frozenset(decorations) if decorations is not None else None,
-        ship_to_country=(frozenset(code.upper() for code in section.ship_to_country)
-                         if section.ship_to_country else None),
+        ship_to_country=(
+            frozenset(code.upper() for code in section.ship_to_country)
+            if section.ship_to_country
+            else None
+        ),
         personalised=section.personalised,
     )
 
@@ -288,64 +300,13 @@ def _folded(values: list[str] | None) -> frozenset[str] | None:
     return frozenset(value.strip().casefold() for value in values) if values else None
 
 
-def _build_unmatched(check: _Checker, value: Any, parts: RoutingParts) -> UnmatchedPolicy:
+def _build_unmatched(check: SectionChecker, value: Any, parts: RoutingParts) -> UnmatchedPolicy:
     text = str(value)
     if text in (UnmatchedAction.HOLD, UnmatchedAction.IGNORE):
         return UnmatchedPolicy(UnmatchedAction(text))
     if text not in parts.declared_suppliers:
-        check.report(("unmatched",), f"should be hold, ignore or a configured supplier, "
-                                     f"got {text!r}")
+        check.report(
+            ("unmatched",), f"should be hold, ignore or a configured supplier, got {text!r}"
+        )
         return UnmatchedPolicy()
     return UnmatchedPolicy(UnmatchedAction.ROUTE, text)
-
-
-# --- operational sections ----------------------------------------------------------------------
-
-
-def _build_operations(check: _Checker, data: Mapping[str, Any], parts: RoutingParts) -> None:
-    document, problems = check.document, check.problems
-    shopify = check_section(schema.ShopifySection, data.get("shopify"), ("shopify",),
-                            document, problems)
-    if shopify is not None:
-        parts.shopify = ShopifySettings(TriggerTopic(shopify.trigger_topic),
-                                        shopify.notify_customer, shopify.mirror_stage)
-    production = check_section(schema.ProductionSection, data.get("production"),
-                               ("production",), document, problems)
-    if production is not None:
-        parts.production = _build_production(check, production, parts)
-    reconcile = check_section(schema.ReconcileSection, data.get("reconcile"), ("reconcile",),
-                              document, problems)
-    if reconcile is not None:
-        parts.reconcile = ReconcileSettings(
-            dict(reconcile.intervals.model_dump()), reconcile.silent_supplier_after,
-            reconcile.missed_orders_overlap, reconcile.raw_body_retention_days,
-            reconcile.personal_data_retention_days,
-        )
-    alerts = check_section(schema.AlertsSection, data.get("alerts"), ("alerts",),
-                           document, problems)
-    if alerts is not None:
-        webhook_url = alerts.webhook_url or None
-        if webhook_url is not None and not is_web_url(webhook_url):
-            check.report(("alerts", "webhook_url"), f"should be an http(s) URL, got "
-                                                    f"{webhook_url!r}")
-        parts.alerts = AlertSettings(webhook_url)
-
-
-def _build_production(
-    check: _Checker, section: schema.ProductionSection, parts: RoutingParts
-) -> ProductionTimes:
-    defaults = dict(DEFAULT_EXPECTED_DAYS)
-    defaults.update({Stage(name): days for name, days in section.expected_days.items()})
-    overrides = []
-    for index, override in enumerate(section.overrides):
-        path: KeyPath = ("production", "overrides", index)
-        if override.supplier is None and override.product_type is None:
-            check.report(path, "an override names a supplier, a product_type, or both")
-        if override.supplier is not None:
-            _check_supplier_ref(check, path + ("supplier",), override.supplier, parts)
-        overrides.append(ProductionOverride(
-            {Stage(name): days for name, days in override.expected_days.items()},
-            override.supplier,
-            override.product_type.casefold() if override.product_type else None,
-        ))
-    return ProductionTimes(defaults, tuple(overrides))

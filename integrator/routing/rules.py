@@ -64,8 +64,9 @@ class RuleMatch:
             checks.append(lambda facts: not tags.isdisjoint(facts.tags))
         if self.sku is not None:
             regex = re.compile("|".join(f"(?:{fnmatch.translate(glob)})" for glob in self.sku))
-            checks.append(lambda facts: facts.sku is not None
-                          and regex.match(facts.sku) is not None)
+            checks.append(
+                lambda facts: facts.sku is not None and regex.match(facts.sku) is not None
+            )
         return tuple(checks)
 
 
@@ -121,8 +122,11 @@ class RuleIndex:
                 buckets[condition].setdefault(value, []).append(position)
         return cls(
             tuple(rules),
-            {name: {value: tuple(found) for value, found in by_value.items()}
-             for name, by_value in buckets.items() if by_value},
+            {
+                name: {value: tuple(found) for value, found in by_value.items()}
+                for name, by_value in buckets.items()
+                if by_value
+            },
             tuple(unindexed),
         )
 

@@ -21,7 +21,9 @@ from pydantic import (
 
 def _one_or_many(value: Any) -> Any:
     """Let a single value stand for a one-element list (``product_type: Hat``)."""
-    return [value] if isinstance(value, str | int | float) and not isinstance(value, bool) else value
+    return (
+        [value] if isinstance(value, str | int | float) and not isinstance(value, bool) else value
+    )
 
 
 TextList = Annotated[list[str], BeforeValidator(_one_or_many)]
@@ -47,6 +49,9 @@ class SupplierSection(Open):
 
 class CommonOptions(Strict):
     callback_secret: str | None = None
+    # our public callback address for this supplier, where its API takes one per order or
+    # per registration (Prodigi's callbackUrl, `integrator suppliers setup`)
+    callback_url: str | None = None
     timeout_seconds: PositiveFloat = 30.0
 
 
@@ -54,6 +59,7 @@ class PrintfulOptions(CommonOptions):
     api_key: str
     store_id: str | None = None
     confirm: bool = True
+    webhook_secret: str | None = None  # Printful's own signing secret for webhooks v2
 
 
 class PrintifyOptions(CommonOptions):

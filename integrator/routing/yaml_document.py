@@ -63,8 +63,14 @@ def _record_lines(
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                problems.append(ConfigProblem(document.file, format_key_path(path + (key,)),
-                                              key_node.start_mark.line + 1, "duplicate key"))
+                problems.append(
+                    ConfigProblem(
+                        document.file,
+                        format_key_path(path + (key,)),
+                        key_node.start_mark.line + 1,
+                        "duplicate key",
+                    )
+                )
             seen.add(key)
             document.lines[path + (key,)] = key_node.start_mark.line + 1
             _record_lines(value_node, path + (key,), document, problems)

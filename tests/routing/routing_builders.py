@@ -15,8 +15,10 @@ SUPPLIERS: dict[str, Any] = {
 }
 
 LISTINGS: dict[str, Any] = {
-    "printful": {"variant_id": 4017, "files": [{"placement": "front",
-                                                "url": "https://example.com/f.png"}]},
+    "printful": {
+        "variant_id": 4017,
+        "files": [{"placement": "front", "url": "https://example.com/f.png"}],
+    },
     "printify": {"product_id": "p1", "variant_id": 33719},
     "gelato": {"product_uid": "canvas_uid"},
     "prodigi": {"sku": "GLOBAL-X"},
@@ -37,8 +39,7 @@ def make_config(
     unmatched: str = "hold",
     **sections: Any,
 ) -> StoreConfig:
-    routing = {"suppliers": SUPPLIERS, "rules": rules or [], "unmatched": unmatched,
-               **sections}
+    routing = {"suppliers": SUPPLIERS, "rules": rules or [], "unmatched": unmatched, **sections}
     if decoration is not None:
         routing["decoration"] = decoration
     return parse_store_config(routing, catalog or [])
@@ -51,5 +52,10 @@ def line(line_item_id: str = "1", **fields: Any) -> OrderLine:
 
 def order(*lines: OrderLine, country: str | None = "US") -> EnrichedOrder:
     address = Address(country_code=country) if country else None
-    return EnrichedOrder(shop="demo.myshopify.com", order_id="1001", name="#1001",
-                         lines=tuple(lines), shipping_address=address)
+    return EnrichedOrder(
+        shop="demo.myshopify.com",
+        order_id="1001",
+        name="#1001",
+        lines=tuple(lines),
+        shipping_address=address,
+    )

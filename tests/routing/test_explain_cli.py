@@ -27,8 +27,11 @@ def other_samples() -> list[Path]:
 
 def run(*args: str, config_dir: Path = DEFAULT_CONFIG, command: object = route) -> object:
     runner = CliRunner()
-    return runner.invoke(command, list(args),  # type: ignore[arg-type]
-                         env={"INTEGRATOR_CONFIG_DIR": str(config_dir), "SHOPIFY_SHOP": None})
+    return runner.invoke(
+        command,
+        list(args),  # type: ignore[arg-type]
+        env={"INTEGRATOR_CONFIG_DIR": str(config_dir), "SHOPIFY_SHOP": None},
+    )
 
 
 def test_there_are_order_samples() -> None:
@@ -41,19 +44,24 @@ def test_explain_text_on_shopify_sample(sample: Path) -> None:
     result = run("explain", str(sample))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert out.startswith(f"Order {payload['name']} (820982911946154508) shop "
-                          "jsmith.myshopify.com, ship to US\n")
+    assert out.startswith(
+        f"Order {payload['name']} (820982911946154508) shop jsmith.myshopify.com, ship to US\n"
+    )
     for position, item in enumerate(payload["line_items"], start=1):
         line_id = item["admin_graphql_api_id"].rsplit("/", 1)[-1]
-        assert f"#{position} {item['title']} x{item['quantity']}  (line {line_id}, " \
-               f"sku {item['sku']})" in out
+        assert (
+            f"#{position} {item['title']} x{item['quantity']}  (line {line_id}, "
+            f"sku {item['sku']})" in out
+        )
     # the samples' products are not in the demo catalog: every item is held, and says why
     assert out.count("  decision:   HOLD\n") == len(payload["line_items"])
-    assert out.count("  unknown:    product_type, tags, decoration, catalog entry\n") == \
-        len(payload["line_items"])
+    assert out.count("  unknown:    product_type, tags, decoration, catalog entry\n") == len(
+        payload["line_items"]
+    )
     assert "no catalog entry for sku SKU2006-001; unmatched: hold" in out
-    assert out.endswith(f"0 route, {len(payload['line_items'])} hold, 0 ignore, 0 skip. "
-                        "Supplier orders: none.\n")
+    assert out.endswith(
+        f"0 route, {len(payload['line_items'])} hold, 0 ignore, 0 skip. Supplier orders: none.\n"
+    )
 
 
 @pytest.mark.parametrize("sample", order_samples(), ids=lambda path: path.name)
@@ -62,10 +70,15 @@ def test_explain_json_on_shopify_sample(sample: Path) -> None:
     result = run("explain", str(sample), "--json")
     assert result.exit_code == 0, result.output
     explained = json.loads(result.output)
-    assert explained["order"] == {"id": "820982911946154508", "name": payload["name"],
-                                  "shop": "jsmith.myshopify.com", "ship_to_country": "US"}
+    assert explained["order"] == {
+        "id": "820982911946154508",
+        "name": payload["name"],
+        "shop": "jsmith.myshopify.com",
+        "ship_to_country": "US",
+    }
     assert [item["line_item_id"] for item in explained["items"]] == [
-        item["admin_graphql_api_id"].rsplit("/", 1)[-1] for item in payload["line_items"]]
+        item["admin_graphql_api_id"].rsplit("/", 1)[-1] for item in payload["line_items"]
+    ]
     for item in explained["items"]:
         assert item["decision"] == "hold" and item["supplier"] is None
         assert item["product_type"] is None and item["catalog_entry"] is None
@@ -84,38 +97,65 @@ def test_explain_graphql_demo_order() -> None:
     result = run("explain", str(DEMO_ORDERS / "demo_order_graphql.json"), "--json")
     assert result.exit_code == 0, result.output
     items = {item["sku"] or item["title"]: item for item in json.loads(result.output)["items"]}
-    summary = {key: (item["decision"], item["supplier"], item["rule"], item["decoration"],
-                     item["decoration_source"]) for key, item in items.items()}
+    summary = {
+        key: (
+            item["decision"],
+            item["supplier"],
+            item["rule"],
+            item["decoration"],
+            item["decoration_source"],
+        )
+        for key, item in items.items()
+    }
     assert summary == {
         "TEE-BLK-M-DTG": ("route", "printful", "printed tees", "dtg", "sku_suffix:-DTG"),
-        "HAT-NAVY-EMB": ("route", "printful", "embroidered headwear and hoodies",
-                         "embroidery", "variant_option:Decoration"),
-        "CANVAS-30X40": ("route", "gelato", "wall art to Europe", "none",
-                         "product_metafield:custom.decoration_method"),
-        "TEE-BLK-M-MONO": ("route", "printful", "personalised tees", "embroidery",
-                           "sku_pattern:-MONO$"),
+        "HAT-NAVY-EMB": (
+            "route",
+            "printful",
+            "embroidered headwear and hoodies",
+            "embroidery",
+            "variant_option:Decoration",
+        ),
+        "CANVAS-30X40": (
+            "route",
+            "gelato",
+            "wall art to Europe",
+            "none",
+            "product_metafield:custom.decoration_method",
+        ),
+        "TEE-BLK-M-MONO": (
+            "route",
+            "printful",
+            "personalised tees",
+            "embroidery",
+            "sku_pattern:-MONO$",
+        ),
         "Gift card": ("skip", None, None, None, None),
         "STICKER-01": ("hold", None, None, None, None),
     }
     monogram = items["TEE-BLK-M-MONO"]["spec"]
     assert monogram["files"][-1] == {
-        "placement": "embroidery_chest_left", "kind": "default",
-        "url": "https://example.com/render/monogram.png?text=AL"}
+        "placement": "embroidery_chest_left",
+        "kind": "default",
+        "url": "https://example.com/render/monogram.png?text=AL",
+    }
     assert monogram["options"] == {"monogram_font": "serif"}
     assert monogram["packing_note"] == "Gift message: Happy birthday"
     assert items["CANVAS-30X40"]["spec"]["identifiers"] == {
-        "product_uid": "canvas_300x400-mm-12x16-inch_canvas_wood-fsc-slim_4-0_ver"}
+        "product_uid": "canvas_300x400-mm-12x16-inch_canvas_wood-fsc-slim_4-0_ver"
+    }
 
 
 def test_explain_rest_demo_order_uses_catalog_hints() -> None:
     result = run("explain", str(DEMO_ORDERS / "demo_order_rest.json"))
     assert result.exit_code == 0, result.output
     assert "shop demo-store.myshopify.com, ship to US" in result.output
-    assert "  product:    type Poster (from catalog), tags wall-art (from catalog)" in \
-        result.output
+    assert "  product:    type Poster (from catalog), tags wall-art (from catalog)" in result.output
     assert "  decoration: uv_print (from line_item_property:Decoration)" in result.output
-    assert result.output.endswith("3 route, 0 hold, 0 ignore, 1 skip. Supplier orders: "
-                                  "printify: 1 item(s); prodigi: 2 item(s).\n")
+    assert result.output.endswith(
+        "3 route, 0 hold, 0 ignore, 1 skip. Supplier orders: "
+        "printify: 1 item(s); prodigi: 2 item(s).\n"
+    )
 
 
 def test_explain_reports_config_problems(tmp_path: Path) -> None:
@@ -137,13 +177,17 @@ def test_config_check_checks_every_shop() -> None:
     result = run("check", config_dir=DEFAULT_CONFIG / "examples" / "multi-shop", command=config)
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in result.output.splitlines()] == [
-        "OK shared", "OK acme-prints.myshopify.com", "OK tee-lab.myshopify.com"]
+        "OK shared",
+        "OK acme-prints.myshopify.com",
+        "OK tee-lab.myshopify.com",
+    ]
 
 
 def test_config_check_lists_every_problem(tmp_path: Path) -> None:
     (tmp_path / "routing.yaml").write_text(
         "suppliers:\n  printful: {adapter: printfool, api_key: k}\n"
-        "rules:\n  - {name: a, supplier: printful, fallback: [gelato]}\n")
+        "rules:\n  - {name: a, supplier: printful, fallback: [gelato]}\n"
+    )
     (tmp_path / "catalog.yaml").write_text("- sku: A\n  gelato: {}\n")
     result = run("check", config_dir=tmp_path, command=config)
     assert result.exit_code == 1

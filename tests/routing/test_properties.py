@@ -28,22 +28,31 @@ def optional_list(values: list[str]) -> st.SearchStrategy[list[str] | None]:
 
 
 # strategies are built once: building them inside @composite draws is what makes tests slow
-MATCH_SECTIONS = st.fixed_dictionaries({}, optional={
-    "product_type": st.lists(st.sampled_from(PRODUCT_TYPES), min_size=1, max_size=2,
-                             unique=True),
-    "vendor": st.lists(st.sampled_from(VENDORS), min_size=1, max_size=2, unique=True),
-    "sku": st.lists(st.sampled_from(["HAT-*", "*-DTG", "MUG-?", "*"]), min_size=1, max_size=2,
-                    unique=True),
-    "tags": st.lists(st.sampled_from(TAGS), min_size=1, max_size=2, unique=True),
-    "decoration": st.lists(st.sampled_from(METHODS), min_size=1, max_size=2, unique=True),
-    "ship_to_country": st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=2,
-                                unique=True),
-    "personalised": st.booleans(),
-})
+MATCH_SECTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "product_type": st.lists(
+            st.sampled_from(PRODUCT_TYPES), min_size=1, max_size=2, unique=True
+        ),
+        "vendor": st.lists(st.sampled_from(VENDORS), min_size=1, max_size=2, unique=True),
+        "sku": st.lists(
+            st.sampled_from(["HAT-*", "*-DTG", "MUG-?", "*"]), min_size=1, max_size=2, unique=True
+        ),
+        "tags": st.lists(st.sampled_from(TAGS), min_size=1, max_size=2, unique=True),
+        "decoration": st.lists(st.sampled_from(METHODS), min_size=1, max_size=2, unique=True),
+        "ship_to_country": st.lists(
+            st.sampled_from(COUNTRIES), min_size=1, max_size=2, unique=True
+        ),
+        "personalised": st.booleans(),
+    },
+)
 CHAINS = st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True)
 RULE_SECTIONS = st.lists(st.tuples(MATCH_SECTIONS, CHAINS), max_size=8).map(
-    lambda drawn: [{"name": f"r{position}", "match": match, "supplier": chain[0],
-                    "fallback": chain[1:]} for position, (match, chain) in enumerate(drawn)])
+    lambda drawn: [
+        {"name": f"r{position}", "match": match, "supplier": chain[0], "fallback": chain[1:]}
+        for position, (match, chain) in enumerate(drawn)
+    ]
+)
 ORDER_LINES = st.builds(
     OrderLine,
     line_item_id=st.integers(1, 10**6).map(str),
@@ -52,9 +61,11 @@ ORDER_LINES = st.builds(
     product_type=st.none() | st.sampled_from(PRODUCT_TYPES + ["hat", "MUG"]),
     vendor=st.none() | st.sampled_from(VENDORS),
     tags=st.lists(st.sampled_from(TAGS), max_size=2).map(tuple),
-    properties=st.dictionaries(st.sampled_from(["Decoration", "Name", "_ref", "Photo"]),
-                               st.sampled_from(["EMB", "dtg", "Ada", "",
-                                                "https://example.com/p.png"]), max_size=2),
+    properties=st.dictionaries(
+        st.sampled_from(["Decoration", "Name", "_ref", "Photo"]),
+        st.sampled_from(["EMB", "dtg", "Ada", "", "https://example.com/p.png"]),
+        max_size=2,
+    ),
     requires_shipping=st.sampled_from([True] * 9 + [False]),
     is_gift_card=st.sampled_from([False] * 9 + [True]),
     fulfillable_quantity=st.none() | st.integers(0, 2),
@@ -72,17 +83,30 @@ def order_lines() -> st.SearchStrategy[OrderLine]:
 def catalogs() -> st.SearchStrategy[list[dict[str, Any]]]:
     listings = st.lists(st.sampled_from(NAMES), min_size=1, unique=True)
     return st.dictionaries(st.sampled_from(SKUS), listings).map(
-        lambda drawn: [catalog_entry(sku, *names, personalisation=[
-            {"property": "Photo", "as": "file", "placement": "back"}])
-            for sku, names in sorted(drawn.items())])
+        lambda drawn: [
+            catalog_entry(
+                sku,
+                *names,
+                personalisation=[{"property": "Photo", "as": "file", "placement": "back"}],
+            )
+            for sku, names in sorted(drawn.items())
+        ]
+    )
 
 
-def config_or_none(rules: list[dict[str, Any]], catalog: list[dict[str, Any]],
-                   unmatched: str) -> Any:
+def config_or_none(
+    rules: list[dict[str, Any]], catalog: list[dict[str, Any]], unmatched: str
+) -> Any:
     try:
-        return make_config(rules, catalog, decoration=[{"line_item_property": "Decoration"},
-                                                       {"sku_suffix": {"-EMB": "embroidery"}}],
-                           unmatched=unmatched)
+        return make_config(
+            rules,
+            catalog,
+            decoration=[
+                {"line_item_property": "Decoration"},
+                {"sku_suffix": {"-EMB": "embroidery"}},
+            ],
+            unmatched=unmatched,
+        )
     except ConfigError as error:
         # only shadowed rules may be refused by these generators
         assert all("can never match" in problem.message for problem in error.problems)
@@ -90,18 +114,30 @@ def config_or_none(rules: list[dict[str, Any]], catalog: list[dict[str, Any]],
 
 
 @settings(max_examples=200, deadline=None)
-@given(rules=rule_sections(), catalog=catalogs(),
-       unmatched=st.sampled_from(["hold", "ignore", *NAMES]),
-       lines=st.lists(order_lines(), max_size=6), country=st.none() | st.sampled_from(COUNTRIES))
+@given(
+    rules=rule_sections(),
+    catalog=catalogs(),
+    unmatched=st.sampled_from(["hold", "ignore", *NAMES]),
+    lines=st.lists(order_lines(), max_size=6),
+    country=st.none() | st.sampled_from(COUNTRIES),
+)
 def test_routing_is_total_and_deterministic(
-    rules: list[dict[str, Any]], catalog: list[dict[str, Any]], unmatched: str,
-    lines: list[OrderLine], country: str | None,
+    rules: list[dict[str, Any]],
+    catalog: list[dict[str, Any]],
+    unmatched: str,
+    lines: list[OrderLine],
+    country: str | None,
 ) -> None:
     config = config_or_none(rules, catalog, unmatched)
     if config is None:
         return
-    order = EnrichedOrder("s.myshopify.com", "1", "#1", tuple(lines),
-                          Address(country_code=country) if country else None)
+    order = EnrichedOrder(
+        "s.myshopify.com",
+        "1",
+        "#1",
+        tuple(lines),
+        Address(country_code=country) if country else None,
+    )
     decisions = route_order(order, config)
     assert [d.line_item_id for d in decisions] == [line.line_item_id for line in lines]
     assert route_order(order, config) == decisions
@@ -119,8 +155,11 @@ def test_routing_is_total_and_deterministic(
 
 
 @settings(max_examples=200, deadline=None)
-@given(rules=rule_sections(), lines=st.lists(order_lines(), min_size=1, max_size=5),
-       country=st.none() | st.sampled_from(COUNTRIES))
+@given(
+    rules=rule_sections(),
+    lines=st.lists(order_lines(), min_size=1, max_size=5),
+    country=st.none() | st.sampled_from(COUNTRIES),
+)
 def test_rule_index_agrees_with_linear_scan(
     rules: list[dict[str, Any]], lines: list[OrderLine], country: str | None
 ) -> None:
@@ -134,8 +173,10 @@ def test_rule_index_agrees_with_linear_scan(
 
 
 def to_rule_match(section: dict[str, Any]) -> RuleMatch:
-    folded = {key: frozenset(v.casefold() for v in value) if isinstance(value, list) else value
-              for key, value in section.items()}
+    folded = {
+        key: frozenset(v.casefold() for v in value) if isinstance(value, list) else value
+        for key, value in section.items()
+    }
     if "sku" in folded:
         folded["sku"] = tuple(sorted(folded["sku"]))
     if "ship_to_country" in folded:
@@ -148,17 +189,28 @@ SHADOW_CONFIG = make_config([], [], decoration=[{"line_item_property": "Decorati
 
 def narrower(first: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """A match that keeps every condition of ``first`` (narrowed) and adds some of ``extra``."""
-    return {**extra, **{key: value[:1] if isinstance(value, list) else value
-                        for key, value in first.items()}}
+    return {
+        **extra,
+        **{key: value[:1] if isinstance(value, list) else value for key, value in first.items()},
+    }
 
 
 @settings(max_examples=300, deadline=None)
-@given(first=MATCH_SECTIONS, extra=MATCH_SECTIONS, other=MATCH_SECTIONS,
-       use_narrower=st.booleans(), lines=st.lists(order_lines(), min_size=1, max_size=8),
-       country=st.none() | st.sampled_from(COUNTRIES))
+@given(
+    first=MATCH_SECTIONS,
+    extra=MATCH_SECTIONS,
+    other=MATCH_SECTIONS,
+    use_narrower=st.booleans(),
+    lines=st.lists(order_lines(), min_size=1, max_size=8),
+    country=st.none() | st.sampled_from(COUNTRIES),
+)
 def test_a_shadowed_rule_never_matches_first(
-    first: dict[str, Any], extra: dict[str, Any], other: dict[str, Any], use_narrower: bool,
-    lines: list[OrderLine], country: str | None,
+    first: dict[str, Any],
+    extra: dict[str, Any],
+    other: dict[str, Any],
+    use_narrower: bool,
+    lines: list[OrderLine],
+    country: str | None,
 ) -> None:
     outer = to_rule_match(first)
     later = to_rule_match(narrower(first, extra) if use_narrower else other)
