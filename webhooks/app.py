@@ -15,11 +15,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
     app.extensions["integrator"] = container
 
+    from webhooks.admin import admin
     from webhooks.health import health
+    from webhooks.metrics import metrics
+    from webhooks.request_context import request_context
     from webhooks.shopify import shopify_webhooks
     from webhooks.suppliers import supplier_webhooks
 
+    app.register_blueprint(request_context)
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
+    app.register_blueprint(admin)
     app.register_blueprint(shopify_webhooks)
     app.register_blueprint(supplier_webhooks)
     return app

@@ -1,0 +1,162 @@
+"""The admin JSON API under ``/admin/api`` (``Authorization: Bearer <ADMIN_TOKEN>``).
+
+The same data and actions as the console; documented in ``docs/openapi.yaml``. No cookies
+are read here, so no CSRF token is needed: a browser never sends the bearer token by itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from integrator.bootstrap import Container
+from integrator.pipeline.operator import OperatorError
+from integrator.queue.jobs import queue_stats
+from webhooks.admin import queries
+from webhooks.admin.actions import NotFound, act_on_item, retry_job, to_json
+from webhooks.admin.auth import bearer_token, tokens_match
+from webhooks.admin.production import production_stats
+
+admin_api = Blueprint("api", __name__)
+
+
+def _container() -> Container:
+    from webhooks.app import container_of
+
+    return container_of(current_app)
+
+
+def _error(status: int, message: str, **headers: str) -> ResponseReturnValue:
+    return jsonify(error=message), status, headers
+
+
+@admin_api.before_request
+def _require_token() -> ResponseReturnValue | None:
+    expected = _container().settings.admin_token
+    if not expected:
+        return _error(403, "the admin API is disabled: ADMIN_TOKEN is not set")
+    if not tokens_match(bearer_token(request.headers.get("Authorization")), expected):
+        return _error(401, "a valid bearer token is required", **{"WWW-Authenticate": "Bearer"})
+    return None
+
+
+@admin_api.errorhandler(404)
+def _not_found(_error_: Exception) -> ResponseReturnValue:
+    return _error(404, "not found")
+
+
+@admin_api.errorhandler(405)
+def _not_allowed(_error_: Exception) -> ResponseReturnValue:
+    return _error(405, "method not allowed")
+
+
+@admin_api.get("/orders")
+def list_orders() -> ResponseReturnValue:
+    try:
+        wanted = queries.OrderFilter.from_args(request.args)
+    except queries.FilterError as error:
+        return _error(400, str(error))
+    page = queries.list_orders(_container().db, wanted)
+    return jsonify(
+        orders=to_json(page.orders),
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+        pages=page.pages,
+    )
+
+
+@admin_api.get("/orders/<int(max=9223372036854775807):order_id>")
+def get_order(order_id: int) -> ResponseReturnValue:
+    detail = queries.order_detail(_container().db, order_id)
+    if detail is None:
+        return _error(404, f"no order {order_id}")
+    return jsonify(to_json(detail))
+
+
+@admin_api.get("/holds")
+def list_holds() -> ResponseReturnValue:
+    return jsonify(items=to_json(queries.holds(_container().db)))
+
+
+@admin_api.get("/jobs")
+def list_jobs() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status is not None and status not in queries.JOB_STATUSES:
+        return _error(400, f"status: must be one of {', '.join(queries.JOB_STATUSES)}")
+    db = _container().db
+    stats = queue_stats(db)
+    return jsonify(
+        jobs=to_json(queries.jobs(db, status)),
+        counts=stats["counts"],
+        oldest_due_seconds=round(stats["oldest_due_seconds"], 1),
+    )
+
+
+@admin_api.post("/jobs/<int(max=9223372036854775807):job_id>/retry")
+def retry_dead_job(job_id: int) -> ResponseReturnValue:
+    try:
+        retry_job(_container(), job_id)
+    except NotFound as error:
+        return _error(404, str(error))
+    except OperatorError as error:
+        return _error(409, str(error))
+    return jsonify(id=job_id, status="queued")
+
+
+def _supplier_from_body() -> str | None:
+    body: Any = request.get_json(silent=True)
+    if isinstance(body, dict) and isinstance(body.get("supplier"), str):
+        return str(body["supplier"])
+    return None
+
+
+def _item_action(line_item_id: int, action: str) -> ResponseReturnValue:
+    supplier = _supplier_from_body() if action == "reroute" else None
+    if action == "reroute" and not supplier:
+        return _error(400, 'send {"supplier": "<configured supplier>"}')
+    try:
+        stage = act_on_item(_container(), action, line_item_id, supplier)
+    except NotFound as error:
+        return _error(404, str(error))
+    except OperatorError as error:
+        return _error(409, str(error))
+    return jsonify(line_item_id=line_item_id, action=action, stage=stage)
+
+
+@admin_api.post("/items/<int(max=9223372036854775807):line_item_id>/retry")
+def retry_item(line_item_id: int) -> ResponseReturnValue:
+    return _item_action(line_item_id, "retry")
+
+
+@admin_api.post("/items/<int(max=9223372036854775807):line_item_id>/reroute")
+def reroute_item(line_item_id: int) -> ResponseReturnValue:
+    return _item_action(line_item_id, "reroute")
+
+
+@admin_api.post("/items/<int(max=9223372036854775807):line_item_id>/release")
+def release_item(line_item_id: int) -> ResponseReturnValue:
+    return _item_action(line_item_id, "release")
+
+
+@admin_api.post("/items/<int(max=9223372036854775807):line_item_id>/cancel")
+def cancel_item(line_item_id: int) -> ResponseReturnValue:
+    return _item_action(line_item_id, "cancel")
+
+
+def _since(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    return datetime.combine(date.fromisoformat(raw), time())
+
+
+@admin_api.get("/stats")
+def stats() -> ResponseReturnValue:
+    try:
+        since = _since(request.args.get("since"))
+    except ValueError:
+        return _error(400, "since: not a date like 2026-01-31")
+    return jsonify(to_json(production_stats(_container().db, since)))

@@ -1,0 +1,247 @@
+"""The operator console: server-rendered pages under ``/admin``, signed in with ADMIN_TOKEN.
+
+Every view needs a signed-in session except the sign-in form and the stylesheet; every POST
+needs this session's CSRF token. With no ADMIN_TOKEN set the console refuses everything.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+
+from integrator.bootstrap import Container
+from integrator.domain.stages import Stage
+from integrator.pipeline.operator import OperatorError
+from integrator.queue.jobs import queue_stats
+from webhooks.admin import queries
+from webhooks.admin.actions import (
+    ITEM_ACTIONS,
+    NotFound,
+    act_on_item,
+    configured_suppliers,
+    retry_job,
+)
+from webhooks.admin.auth import (
+    CSRF_FIELD,
+    SignInLimiter,
+    csrf_matches,
+    csrf_token,
+    is_signed_in,
+    session_secret,
+    sign_in,
+    tokens_match,
+)
+from webhooks.admin.formatting import FILTERS
+from webhooks.admin.production import charts, production_stats
+
+console = Blueprint(
+    "console",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+LIMITER_KEY = "admin_sign_in_limiter"
+PUBLIC_ENDPOINTS = frozenset({"admin.console.sign_in", "admin.console.static"})
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@console.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    """Session cookie and sign-in limiter for the app the console is registered on."""
+    from webhooks.app import container_of
+
+    app = cast(Flask, state.app)
+    settings = container_of(app).settings
+    if settings.admin_token:
+        app.secret_key = session_secret(settings.admin_token)
+    app.config.update(
+        SESSION_COOKIE_NAME="integrator_admin",
+        SESSION_COOKIE_PATH="/admin",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
+    app.extensions[LIMITER_KEY] = SignInLimiter()
+    app.jinja_env.filters.update(FILTERS)
+
+
+def _container() -> Container:
+    from webhooks.app import container_of
+
+    return container_of(current_app)
+
+
+def _page(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(f"admin/{template}", **context), http_status
+
+
+def _refuse(status: int, message: str) -> ResponseReturnValue:
+    return _page("refused.html", status, message=message)
+
+
+@console.context_processor
+def _shared() -> dict[str, Any]:
+    signed_in = is_signed_in(session)
+    return {
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": (lambda: csrf_token(session)),
+        "signed_in": signed_in,
+    }
+
+
+@console.before_request
+def _guard() -> ResponseReturnValue | None:
+    if not _container().settings.admin_token:
+        return _refuse(403, "The console is disabled: set ADMIN_TOKEN to use it.")
+    if request.endpoint == "admin.console.static":
+        return None
+    if request.endpoint not in PUBLIC_ENDPOINTS and not is_signed_in(session):
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for(".sign_in", next=request.full_path.rstrip("?")))
+        return _refuse(403, "Sign in first.")
+    if request.method == "POST" and not csrf_matches(session, request.form.get(CSRF_FIELD)):
+        return _refuse(403, "The form's CSRF token is missing or out of date; reload the page.")
+    return None
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path inside the console: never another site (no open redirect)."""
+    if not target or "\\" in target or target.startswith("//"):
+        return None
+    if target == "/admin" or target.startswith("/admin/"):
+        return target
+    return None
+
+
+@console.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+def sign_in_page() -> ResponseReturnValue:
+    next_page = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _page("sign_in.html", next_page=next_page)
+    limiter: SignInLimiter = current_app.extensions[LIMITER_KEY]
+    if not limiter.allow(request.remote_addr or "unknown"):
+        body, status = _page(
+            "sign_in.html", 429, next_page=next_page, error="Too many tries; wait a minute."
+        )
+        return body, status, {"Retry-After": str(int(limiter.window_seconds))}
+    if not tokens_match(request.form.get("token"), _container().settings.admin_token):
+        return _page("sign_in.html", 401, next_page=next_page, error="That is not the admin token.")
+    sign_in(session)
+    session.permanent = True
+    return redirect(next_page or url_for(".orders"))
+
+
+@console.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for(".sign_in"))
+
+
+@console.get("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for(".orders"))
+
+
+@console.get("/orders")
+def orders() -> ResponseReturnValue:
+    try:
+        wanted = queries.OrderFilter.from_args(request.args)
+    except queries.FilterError as error:
+        return _refuse(400, str(error))
+    found = queries.list_orders(_container().db, wanted)
+    return _page(
+        "orders.html",
+        page=found,
+        stages=[s.value for s in Stage],
+        suppliers=configured_suppliers(_container()),
+        problems=queries.PROBLEMS,
+    )
+
+
+@console.get("/orders/<int(max=9223372036854775807):order_id>")
+def order(order_id: int) -> ResponseReturnValue:
+    detail = queries.order_detail(_container().db, order_id)
+    if detail is None:
+        return _refuse(404, f"There is no order {order_id}.")
+    return _page(
+        "order.html",
+        order=detail,
+        suppliers=configured_suppliers(_container(), detail["shop_domain"]),
+    )
+
+
+@console.get("/holds")
+def holds() -> ResponseReturnValue:
+    container = _container()
+    rows = queries.holds(container.db)
+    suppliers = {
+        row["shop_domain"]: configured_suppliers(container, row["shop_domain"]) for row in rows
+    }
+    return _page("holds.html", rows=rows, suppliers=suppliers)
+
+
+@console.post("/items/<int(max=9223372036854775807):line_item_id>/<action>")
+def item_action(line_item_id: int, action: str) -> ResponseReturnValue:
+    if action not in ITEM_ACTIONS:
+        abort(404)
+    supplier = request.form.get("supplier") or None
+    try:
+        stage = act_on_item(_container(), action, line_item_id, supplier)
+    except NotFound as error:
+        return _refuse(404, str(error))
+    except OperatorError as error:
+        flash(f"Item {line_item_id}: {error}", "error")
+    else:
+        flash(f"Item {line_item_id}: {action} done, now {stage.replace('_', ' ')}.", "ok")
+    return redirect(_safe_next(request.form.get("next")) or url_for(".holds"))
+
+
+@console.get("/jobs")
+def jobs() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status is not None and status not in queries.JOB_STATUSES:
+        return _refuse(400, f"status: must be one of {', '.join(queries.JOB_STATUSES)}")
+    db = _container().db
+    return _page(
+        "jobs.html",
+        rows=queries.jobs(db, status),
+        stats=queue_stats(db),
+        status=status,
+        statuses=queries.JOB_STATUSES,
+    )
+
+
+@console.post("/jobs/<int(max=9223372036854775807):job_id>/retry")
+def job_retry(job_id: int) -> ResponseReturnValue:
+    try:
+        retry_job(_container(), job_id)
+    except NotFound as error:
+        return _refuse(404, str(error))
+    except OperatorError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Job {job_id} is queued again.", "ok")
+    return redirect(url_for(".jobs", status="dead"))
+
+
+@console.get("/production")
+def production() -> ResponseReturnValue:
+    stats = production_stats(_container().db)
+    return _page("production.html", stats=stats, charts=charts(stats["production_times"]))
