@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
 from integrator.sandbox.shopify import FulfillmentOrderSpec, LineSpec, Shop
+from integrator.sandbox.shopify.demo_catalog import sample_lines, seed_pod_catalog
 from tests.sandbox_shopify.conftest import Admin
 
 ORDERS_PAGE = """
@@ -192,3 +195,16 @@ def test_bare_graphql_body_is_accepted(admin: Admin, shop: Shop) -> None:
 
     assert response.json()["data"] == {"shop": {"name": "pod-demo"}}
     assert shop.counters.requests == 1
+
+
+def test_demo_catalog_seeds_orders_that_enrichment_can_read(admin: Admin, shop: Shop) -> None:
+    seed_pod_catalog(shop)
+    order = shop.create_order(sample_lines(random.Random(7), count=12))
+    query = """query($id: ID!) { order(id: $id) { lineItems(first: 50) { nodes {
+               sku product { productType } } } } }"""
+
+    lines = admin.run(query, {"id": order["id"]})["data"]["order"]["lineItems"]["nodes"]
+
+    assert len(lines) == 12
+    assert all(line["product"]["productType"] for line in lines)
+    assert 8_000 < len(json.dumps(shop.webhook_payload(order["id"]))) < 30_000
