@@ -99,11 +99,13 @@ class DecorationConfig:
     def canonical(self, value: str) -> str | None:
         """:func:`canonical_method` with this store's aliases, remembered per raw value."""
         known = self._known_spellings
-        if value not in known:
-            if len(known) > 10_000:  # values come from orders: keep the memory bounded
-                known.clear()
-            known[value] = canonical_method(value, self.aliases)
-        return known[value]
+        if value in known:
+            return known.get(value)  # .get: another worker thread may have just cleared it
+        method = canonical_method(value, self.aliases)
+        if len(known) > 10_000:  # values come from orders: keep the memory bounded
+            known.clear()
+        known[value] = method
+        return method
 
 
 class Decoration(NamedTuple):

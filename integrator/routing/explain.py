@@ -24,6 +24,8 @@ def explain_order(order: EnrichedOrder, config: StoreConfig) -> dict[str, Any]:
             "id": order.order_id,
             "name": order.name,
             "shop": order.shop,
+            "financial_status": order.financial_status or None,
+            "cancelled": order.cancelled,
             "ship_to_country": country or None,
         },
         "config_files": list(config.files),
@@ -106,6 +108,13 @@ def render_text(explanation: dict[str, Any]) -> str:
         f"ship to {order['ship_to_country'] or 'unknown'}",
         f"config: {', '.join(explanation['config_files'])}",
     ]
+    if order["cancelled"]:
+        # routing does not look at it; the pipeline does not route a cancelled order
+        lines.insert(
+            1,
+            f"note: the order is cancelled (financial status "
+            f"{order['financial_status'] or 'unknown'})",
+        )
     for item in explanation["items"]:
         lines.append("")
         lines.extend(_item_block(item))

@@ -46,6 +46,7 @@ def test_explain_text_on_shopify_sample(sample: Path) -> None:
     out = result.output
     assert out.startswith(
         f"Order {payload['name']} (820982911946154508) shop jsmith.myshopify.com, ship to US\n"
+        "note: the order is cancelled (financial status VOIDED)\n"
     )
     for position, item in enumerate(payload["line_items"], start=1):
         line_id = item["admin_graphql_api_id"].rsplit("/", 1)[-1]
@@ -75,6 +76,8 @@ def test_explain_json_on_shopify_sample(sample: Path) -> None:
         "name": payload["name"],
         "shop": "jsmith.myshopify.com",
         "ship_to_country": "US",
+        "financial_status": "VOIDED",
+        "cancelled": True,
     }
     assert [item["line_item_id"] for item in explained["items"]] == [
         item["admin_graphql_api_id"].rsplit("/", 1)[-1] for item in payload["line_items"]
