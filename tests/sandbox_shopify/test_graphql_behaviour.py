@@ -208,3 +208,23 @@ def test_demo_catalog_seeds_orders_that_enrichment_can_read(admin: Admin, shop: 
     assert len(lines) == 12
     assert all(line["product"]["productType"] for line in lines)
     assert 8_000 < len(json.dumps(shop.webhook_payload(order["id"]))) < 30_000
+
+
+def test_nested_connection_pages_forwards_and_in_reverse(admin: Admin, order: dict[str, Any]) -> None:
+    query = """query($id: ID!, $after: String, $reverse: Boolean) { order(id: $id) {
+               lineItems(first: 2, after: $after, reverse: $reverse) {
+                 pageInfo { hasNextPage endCursor } nodes { sku } } } }"""
+
+    def page(**variables: Any) -> dict[str, Any]:
+        data = admin.run(query, {"id": order["id"], **variables})["data"]
+        items: dict[str, Any] = data["order"]["lineItems"]
+        return items
+
+    first = page()
+    rest = page(after=first["pageInfo"]["endCursor"])
+    backwards = page(reverse=True)
+
+    assert [n["sku"] for n in first["nodes"] + rest["nodes"]] == [
+        "TEE-BLK-M-DTG", "TEE-WHT-L-DTG", "HAT-NVY-EMB"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert [n["sku"] for n in backwards["nodes"]] == ["HAT-NVY-EMB", "TEE-WHT-L-DTG"]

@@ -46,14 +46,19 @@ def given_fulfillment_variables(order: dict[str, Any]) -> dict[str, Any]:
     return dict(given)
 
 
-def variables_for(name: str, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
+def prepare_shop_for(name: str, shop: Shop, order: dict[str, Any]) -> None:
+    """Put the shop in the state the operation acts on (a fulfillment, a pending request)."""
     fo = first_fulfillment_order(order)
-    if name == "FulfillmentTrackingInfoUpdate" and not order["fulfillments"]:
-        fulfil_first_line(shop, order)
-    tracking = {"company": "DHL", "number": "JD0002", "url": "https://dhl.example/JD0002"}
-    fulfillment_id = order["fulfillments"][0]["id"] if order["fulfillments"] else ""
+    if name == "FulfillmentTrackingInfoUpdate":
+        shop.fulfil(fo["id"], {fo["lineItems"][0]["id"]: 1}, {"company": "UPS", "number": "1Z1"})
     if name == "AcceptFulfillmentRequest":
         shop.request_fulfillment(fo["id"], "please make it")
+
+
+def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
+    fo = first_fulfillment_order(order)
+    tracking = {"company": "DHL", "number": "JD0002", "url": "https://dhl.example/JD0002"}
+    fulfillment_id = order["fulfillments"][0]["id"] if order["fulfillments"] else ""
     return {
         "OrderFulfillmentOrders": {"orderId": order["id"]},
         "OrderForRouting": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
@@ -80,11 +85,6 @@ def variables_for(name: str, shop: Shop, order: dict[str, Any]) -> dict[str, Any
     }.get(name, {})
 
 
-def fulfil_first_line(shop: Shop, order: dict[str, Any]) -> None:
-    fo = first_fulfillment_order(order)
-    shop.fulfil(fo["id"], {fo["lineItems"][0]["id"]: 1}, {"company": "UPS", "number": "1Z1"})
-
-
 def assert_clean(body: dict[str, Any]) -> None:
     assert "errors" not in body, body["errors"]
     for payload in body["data"].values():
@@ -97,7 +97,10 @@ def test_reference_operation_runs_without_errors(
     path: Path, admin: Admin, shop: Shop, order: dict[str, Any]
 ) -> None:
     document = path.read_text()
-    body = admin.run(document, variables_for(operation_name(document), shop, order))
+    name = operation_name(document)
+    prepare_shop_for(name, shop, order)
+
+    body = admin.run(document, variables_for(name, order))
 
     assert_clean(body)
     assert body["extensions"]["cost"]["actualQueryCost"] >= 1
@@ -130,7 +133,9 @@ def test_project_operation_runs_without_errors(
     path: Path, admin: Admin, shop: Shop, order: dict[str, Any]
 ) -> None:
     document = path.read_text()
+    name = operation_name(document)
+    prepare_shop_for(name, shop, order)
 
-    body = admin.run(document, variables_for(operation_name(document), shop, order))
+    body = admin.run(document, variables_for(name, order))
 
     assert_clean(body)

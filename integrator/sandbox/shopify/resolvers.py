@@ -71,7 +71,8 @@ def shape(value: Any, info: Info, args: Mapping[str, Any]) -> Any:
     if not isinstance(value, list):
         return value
     if is_connection(info.return_type):
-        return paginate([((index,), item) for index, item in enumerate(value)], args)
+        entries = [((index,), item) for index, item in enumerate(value)]
+        return paginate(entries[::-1] if args.get("reverse") else entries, args)
     first = args.get("first")
     return value[:first] if isinstance(first, int) else value
 
@@ -95,7 +96,7 @@ def paginate(entries: Sequence[Entry], args: Mapping[str, Any]) -> Record:
         "nodes": [node for _, node in page],
         "pageInfo": {
             "hasNextPage": first is not None and len(window) > len(page),
-            "hasPreviousPage": last is not None and len(window) > len(page)
+            "hasPreviousPage": (last is not None and len(window) > len(page))
             or args.get("after") is not None,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
