@@ -14,7 +14,7 @@ from graphql import get_named_type
 from integrator.sandbox.shopify import fulfillment as rules
 from integrator.sandbox.shopify import records
 from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, Plan
-from integrator.sandbox.shopify.queries import existing_gid
+from integrator.sandbox.shopify.queries import valid_gid
 from integrator.sandbox.shopify.records import Record, gid, now_iso
 from integrator.sandbox.shopify.resolvers import FieldResolver, Info
 from integrator.sandbox.shopify.schema import check_document
@@ -67,7 +67,7 @@ def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan
 
 def _tracking_update(shop: Shop, info: Info, fulfillmentId: str,  # noqa: N803
                      trackingInfoInput: Mapping[str, Any], **_: Any) -> Record:  # noqa: N803
-    found = shop.find(existing_gid(fulfillmentId), "Fulfillment")
+    found = shop.find(valid_gid(fulfillmentId), "Fulfillment")
     if found is None:
         return {"fulfillment": None,
                 "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")]}
@@ -77,7 +77,7 @@ def _tracking_update(shop: Shop, info: Info, fulfillmentId: str,  # noqa: N803
 
 def _accept_request(shop: Shop, info: Info, id: str,  # noqa: A002
                     message: str | None = None, **_: Any) -> Record:
-    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None:
         return {"fulfillmentOrder": None,
                 "userErrors": [user_error(["id"], "Fulfillment order does not exist.")]}
@@ -90,7 +90,7 @@ def _accept_request(shop: Shop, info: Info, id: str,  # noqa: A002
 
 def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
           fulfillmentHold: Mapping[str, Any]) -> Record:  # noqa: N803
-    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None or found["status"] not in rules.FULFILLABLE_STATUSES:
         return {"fulfillmentOrder": found, "userErrors": [
             user_error(["id"], "The fulfillment order cannot be put on hold.")]}
@@ -106,7 +106,7 @@ def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
 
 def _release_hold(shop: Shop, info: Info, id: str,  # noqa: A002
                   **_: Any) -> Record:
-    found = shop.find(existing_gid(id), "FulfillmentOrder")
+    found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None or found["status"] != "ON_HOLD":
         return {"fulfillmentOrder": found, "userErrors": [
             user_error(["id"], "The fulfillment order is not on hold.")]}
@@ -141,7 +141,7 @@ def _webhook_subscription_create(shop: Shop, info: Info, topic: str,
 
 def _webhook_subscription_delete(shop: Shop, info: Info,
                                  id: str) -> Record:  # noqa: A002
-    if shop.find(existing_gid(id), "WebhookSubscription") is None:
+    if shop.find(valid_gid(id), "WebhookSubscription") is None:
         return {"deletedWebhookSubscriptionId": None,
                 "userErrors": [user_error(["id"], "Webhook subscription does not exist")]}
     shop.unregister(id)
@@ -151,7 +151,7 @@ def _webhook_subscription_delete(shop: Shop, info: Info,
 def _tags(adding: bool) -> FieldResolver:
     def change(shop: Shop, info: Info, id: str,  # noqa: A002
                tags: Sequence[str]) -> Record:
-        found = shop.find(existing_gid(id))
+        found = shop.find(valid_gid(id))
         if found is None or "tags" not in found:
             return {"node": None, "userErrors": [user_error(["id"], "Resource not found")]}
         wanted = [t.strip() for each in tags for t in each.split(",") if t.strip()]

@@ -44,7 +44,7 @@ def resolve_query_field(shop: Shop, info: Info, **args: Any) -> Any:
     return placeholder(info.return_type, info)
 
 
-def existing_gid(global_id: str) -> str:
+def valid_gid(global_id: str) -> str:
     """:raises GraphQLError: when ``global_id`` is not a Shopify GID, as Shopify does."""
     if not global_id.startswith(GID_PREFIX) or type_of(global_id) is None:
         raise GraphQLError(f"Invalid global id '{global_id}'",
@@ -53,7 +53,7 @@ def existing_gid(global_id: str) -> str:
 
 
 def _record_by_id(shop: Shop, info: Info, global_id: str) -> Record | None:
-    record = shop.find(existing_gid(global_id))
+    record = shop.find(valid_gid(global_id))
     wanted = get_named_type(info.return_type)
     if record is None:
         return None
@@ -81,11 +81,11 @@ def _shop(shop: Shop, info: Info, **_: Any) -> Record:
 
 
 def _node(shop: Shop, info: Info, id: str) -> Record | None:  # noqa: A002
-    return shop.find(existing_gid(id))
+    return shop.find(valid_gid(id))
 
 
 def _nodes(shop: Shop, info: Info, ids: Sequence[str]) -> list[Record | None]:
-    return [shop.find(existing_gid(each)) for each in ids]
+    return [shop.find(valid_gid(each)) for each in ids]
 
 
 def _current_app_installation(shop: Shop, info: Info, **_: Any) -> Record:

@@ -93,7 +93,8 @@ class WebhookSender:
         return Delivery(
             topic=topic, shop_domain=shop_domain, body=encode_body(payload),
             webhook_id=str(uuid.uuid4()), event_id=event_id or str(uuid.uuid4()),
-            triggered_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            triggered_at=datetime.now(UTC).isoformat(timespec="microseconds").replace(
+                "+00:00", "Z"),
             api_version=self.api_version,
         )
 
