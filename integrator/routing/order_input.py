@@ -69,7 +69,7 @@ def _rest_id(item: Mapping[str, Any]) -> str:
 def _rest_line(line: Mapping[str, Any]) -> OrderLine:
     return OrderLine(
         line_item_id=_rest_id(line),
-        quantity=int(line.get("quantity") or 0),
+        quantity=_quantity(line.get("quantity")),
         title=str(line.get("title") or line.get("name") or ""),
         sku=line.get("sku") or None,
         variant_id=_optional_id(line.get("variant_id")),
@@ -131,7 +131,7 @@ def _graphql_line(line: Mapping[str, Any]) -> OrderLine:
     product = _mapping(line.get("product")) or _mapping(variant.get("product"))
     return OrderLine(
         line_item_id=legacy_id(str(line.get("id") or "")),
-        quantity=int(line.get("quantity") or 0),
+        quantity=_quantity(line.get("quantity")),
         title=str(line.get("title") or line.get("name") or ""),
         sku=line.get("sku") or variant.get("sku") or None,
         variant_id=_optional_id(variant.get("id")),
@@ -231,7 +231,14 @@ def _optional_id(value: Any) -> str | None:
 
 
 def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _quantity(value: Any) -> int:
+    return _optional_int(value) or 0
 
 
 def _timestamp(value: Any) -> datetime | None:

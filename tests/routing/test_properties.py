@@ -215,9 +215,8 @@ def test_a_shadowed_rule_never_matches_first(
     outer = to_rule_match(first)
     later = to_rule_match(narrower(first, extra) if use_narrower else other)
     if not covers(outer, later):
-        return
-    first, later = outer, later
-    index = RuleIndex.build([Rule("first", first, "printful"), Rule("later", later, "gelato")])
+        return  # only pairs reported as shadowing are under test
+    index = RuleIndex.build([Rule("first", outer, "printful"), Rule("later", later, "gelato")])
     for line in lines:
         facts = learn_line(line, country, SHADOW_CONFIG).facts
         found = index.first_match(facts)
