@@ -61,6 +61,7 @@ def test_fulfilling_two_of_three_items_leaves_the_third_open(
     assert fo["status"] == "IN_PROGRESS"
     assert order["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
     assert shop.counters.fulfillments_by_order[order["id"]] == 1
+    assert order["fulfillments"][0]["notifyCustomer"] is False
 
 
 def test_fulfilling_the_rest_closes_the_fulfillment_order(

@@ -41,6 +41,9 @@ def _fulfillment_create(shop: Shop, info: Info, fulfillment: Mapping[str, Any],
     except FulfillmentRefused as refused:
         return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], str(refused))]}
     created = shop.record_fulfillment(order, plan, fulfillment.get("trackingInfo"))
+    # Not fields of Fulfillment; kept so tests can see what the app asked Shopify to do.
+    created["notifyCustomer"] = bool(fulfillment.get("notifyCustomer"))
+    created["message"] = message
     shop.counters.fulfillments_by_order[order["id"]] += 1
     return {"fulfillment": created, "userErrors": []}
 
@@ -66,12 +69,14 @@ def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan
 
 
 def _tracking_update(shop: Shop, info: Info, fulfillmentId: str,  # noqa: N803
-                     trackingInfoInput: Mapping[str, Any], **_: Any) -> Record:  # noqa: N803
+                     trackingInfoInput: Mapping[str, Any],  # noqa: N803
+                     notifyCustomer: bool | None = None) -> Record:  # noqa: N803
     found = shop.find(valid_gid(fulfillmentId), "Fulfillment")
     if found is None:
         return {"fulfillment": None,
                 "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")]}
     rules.update_tracking(found, trackingInfoInput)
+    found["notifyCustomer"] = bool(notifyCustomer)
     return {"fulfillment": found, "userErrors": []}
 
 
