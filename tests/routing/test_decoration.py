@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from routing_builders import line, make_config
 
 from integrator.domain.model import OrderLine
 from integrator.routing.decoration import canonical_method, resolve_decoration
+from tests.routing.routing_builders import line, make_config
 
 ALL_SOURCES = [
     {"line_item_property": "Decoration"},

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from routing_builders import catalog_entry, line, make_config, order
 
 from integrator.domain.model import Disposition, OrderLine, PrintFile
 from integrator.routing import group_by_supplier, next_supplier, route_manually, route_order
+from tests.routing.routing_builders import catalog_entry, line, make_config, order
 
 EVERYWHERE = ("printful", "printify", "gelato", "prodigi")
 
