@@ -1,0 +1,1 @@
+"""Chaos runs: the scenarios of RELIABILITY.md, each runnable as a script and in tests/chaos."""
