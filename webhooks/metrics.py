@@ -29,9 +29,7 @@ def refresh_gauges(db: Database) -> None:
     OLDEST_QUEUED.set(stats["oldest_due_seconds"])
     with db.read() as session:
         counts = dict(
-            session.execute(select(LineItem.stage, func.count()).group_by(LineItem.stage))
-            .tuples()
-            .all()
+            session.execute(select(LineItem.stage, func.count()).group_by(LineItem.stage)).all()
         )
     for stage in Stage:
         ITEMS_PER_STAGE.labels(stage.value).set(counts.get(stage.value, 0))

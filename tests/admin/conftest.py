@@ -72,7 +72,9 @@ def app(container: Container) -> Flask:
     return make_app(container)
 
 
-def _event(item: LineItem, stage: str, previous: str | None, at: datetime, source: str) -> ItemEvent:
+def _event(
+    item: LineItem, stage: str, previous: str | None, at: datetime, source: str
+) -> ItemEvent:
     return ItemEvent(
         line_item=item,
         stage=stage,
@@ -255,9 +257,7 @@ def signed_in(app: Flask) -> tuple[FlaskClient, str]:
     """A test client with a signed-in session, and that session's CSRF token."""
     client = app.test_client()
     page = client.get("/admin/sign-in").get_data(as_text=True)
-    response = client.post(
-        "/admin/sign-in", data={"token": TOKEN, "csrf_token": csrf_from(page)}
-    )
+    response = client.post("/admin/sign-in", data={"token": TOKEN, "csrf_token": csrf_from(page)})
     assert response.status_code == 302, response.get_data(as_text=True)
     orders = client.get("/admin/orders")
     assert orders.status_code == 200

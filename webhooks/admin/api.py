@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from integrator.bootstrap import Container
 from integrator.pipeline.operator import OperatorError
@@ -21,6 +22,7 @@ from webhooks.admin.auth import bearer_token, tokens_match
 from webhooks.admin.production import production_stats
 
 admin_api = Blueprint("api", __name__)
+API_PREFIX = "/admin/api/"
 
 
 def _container() -> Container:
@@ -43,14 +45,18 @@ def _require_token() -> ResponseReturnValue | None:
     return None
 
 
-@admin_api.errorhandler(404)
-def _not_found(_error_: Exception) -> ResponseReturnValue:
-    return _error(404, "not found")
+def _json_error(error: HTTPException) -> ResponseReturnValue:
+    """API clients get JSON errors, also for URLs and methods no route takes."""
+    if not request.path.startswith(API_PREFIX):
+        return error
+    return _error(error.code or 500, error.description or error.name)
 
 
-@admin_api.errorhandler(405)
-def _not_allowed(_error_: Exception) -> ResponseReturnValue:
-    return _error(405, "method not allowed")
+admin_api.register_error_handler(404, _json_error)
+admin_api.register_error_handler(405, _json_error)
+# a URL under /admin/api that no route matches never reaches the blueprint's own handlers
+admin_api.record_once(lambda state: state.app.register_error_handler(404, _json_error))
+admin_api.record_once(lambda state: state.app.register_error_handler(405, _json_error))
 
 
 @admin_api.get("/orders")

@@ -6,6 +6,7 @@ customer's email, address or a delivery body: only ids, stages and metadata.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -32,6 +33,8 @@ PROBLEM_STAGES = {"held": Stage.ON_HOLD.value, "failed": Stage.FAILED.value}
 JOB_STATUSES = ("queued", "running", "done", "dead")
 MAX_PER_PAGE = 100
 MAX_SEARCH = 64
+# PostgreSQL refuses NUL in text; no name or supplier holds any control character
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
 class FilterError(ValueError):
@@ -83,6 +86,9 @@ class OrderFilter:
             raise FilterError("supplier: at most 40 characters")
         if search and len(search) > MAX_SEARCH:
             raise FilterError(f"q: at most {MAX_SEARCH} characters")
+        for name, text in (("supplier", supplier), ("q", search)):
+            if text and CONTROL_CHARACTERS.search(text):
+                raise FilterError(f"{name}: no control characters")
         return cls(
             stage=_choice("stage", args.get("stage"), tuple(s.value for s in Stage)),
             supplier=supplier,
@@ -142,7 +148,7 @@ def _filtered(statement: Select[Any], wanted: OrderFilter) -> Select[Any]:
         )
     if wanted.since:
         statement = statement.where(Order.created_at >= datetime.combine(wanted.since, time()))
-    if wanted.until:
+    if wanted.until and wanted.until < date.max:
         end = datetime.combine(wanted.until, time()) + timedelta(days=1)
         statement = statement.where(Order.created_at < end)
     if wanted.search:
@@ -359,7 +365,7 @@ def holds(db: Database) -> list[dict[str, Any]]:
     )
     rows = []
     with db.read() as session:
-        for item, order in session.execute(statement).tuples():
+        for item, order in session.execute(statement):
             failed = item.stage == Stage.FAILED.value
             rows.append(
                 {
