@@ -11,6 +11,8 @@ import signal
 from datetime import datetime
 from types import FrameType
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from integrator.bootstrap import Container
@@ -34,8 +36,11 @@ def enqueue_pass(container: Container, name: str, now: datetime | None = None) -
     return job_id is not None
 
 
-def build_scheduler(container: Container) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC")
+def build_scheduler(container: Container, *, background: bool = False) -> BaseScheduler:
+    """The clock's schedule: one interval job per pass (background for the demo and tests)."""
+    scheduler: BaseScheduler = (
+        BackgroundScheduler(timezone="UTC") if background else BlockingScheduler(timezone="UTC")
+    )
     reconcile = container.config().reconcile
     for name in PASSES:
         scheduler.add_job(
