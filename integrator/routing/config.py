@@ -85,7 +85,7 @@ def _read(path: Path, problems: list[ConfigProblem]) -> YamlDocument:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         problems.append(ConfigProblem(str(path), "", None, f"cannot read: {error.strerror}"))
-        return YamlDocument(str(path), None)
+        return YamlDocument(str(path), None, unreadable=True)
     return parse_yaml(text, str(path), problems)
 
 

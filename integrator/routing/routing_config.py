@@ -69,6 +69,8 @@ def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> Rout
     check = SectionChecker(document, problems)
     data = document.data if document.data is not None else {}
     parts = RoutingParts()
+    if document.unreadable:
+        return parts
     if not isinstance(data, dict):
         check.report((), "the file should be a mapping of sections (suppliers, rules, …)")
         return parts

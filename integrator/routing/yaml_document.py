@@ -17,6 +17,8 @@ class YamlDocument:
     file: str
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    # True when the file could not be read or parsed: its contents are not checked further
+    unreadable: bool = False
 
     def line_of(self, path: KeyPath) -> int | None:
         """Return the line of ``path``, or of its nearest ancestor the file mentions."""
@@ -40,7 +42,7 @@ def parse_yaml(text: str, file: str, problems: list[ConfigProblem]) -> YamlDocum
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problems.append(ConfigProblem(file, "", line, f"not valid YAML: {_yaml_reason(error)}"))
-        return YamlDocument(file, None)
+        return YamlDocument(file, None, unreadable=True)
     finally:
         loader.dispose()
     document = YamlDocument(file, data)

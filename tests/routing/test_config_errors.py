@@ -591,3 +591,11 @@ def test_examples_load() -> None:
         load_store_config(folder, {})
         for shop_folder in sorted((folder / "shops").glob("*")):
             load_store_config(folder, {}, shop=shop_folder.name)
+
+
+def test_unreadable_file_is_one_problem(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path)
+    assert [(Path(p.file).name, p.key_path, p.message.split(":")[0]) for p in problems] == [
+        ("catalog.yaml", "", "cannot read"),
+        ("routing.yaml", "", "cannot read"),
+    ]
