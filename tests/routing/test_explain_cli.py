@@ -203,3 +203,24 @@ def test_config_check_lists_every_problem(tmp_path: Path) -> None:
         f"{routing}:4: rules[0].fallback[0]: unknown supplier 'gelato' (configured: printful)",
         f"Error: 3 problem(s) in {tmp_path}",
     ]
+
+
+def test_explain_uses_the_shops_own_routing() -> None:
+    examples = DEFAULT_CONFIG / "examples" / "multi-shop"
+    order_file = str(DEMO_ORDERS / "demo_order_rest.json")
+    result = run(
+        "explain", order_file, "--json", "--shop", "acme-prints.myshopify.com", config_dir=examples
+    )
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.output)
+    assert explained["config_files"] == [
+        str(examples / "shops" / "acme-prints.myshopify.com" / "routing.yaml"),
+        str(examples / "catalog.yaml"),
+    ]
+    first = explained["items"][0]
+    assert (first["decision"], first["rule"], first["reason"]) == (
+        "hold",
+        "everything to gelato",
+        "rule 'everything to gelato' → gelato, but there is no catalog entry for "
+        "sku POSTER-A3 / variant 7101",
+    )
