@@ -115,8 +115,8 @@ def route_manually(
 
     Still needs the supplier's catalog listing; without one the item stays held, saying why.
     """
-    entry = config.catalog.find(line)
-    decoration = resolve_decoration(line, config.decoration)
+    known = learn_line(line, None, config)
+    entry, decoration = known.entry, known.decoration
     rule = f"manual:{who}"
     hold = ItemDecision(
         line.line_item_id,
