@@ -78,6 +78,9 @@ def missed_orders(
     from integrator.shopify.enrichment import iter_orders_updated_since
 
     report = PassReport("missed_orders")
+    if container.shopify_client is None:
+        report.notes.append("Shopify credentials not configured: pass skipped")
+        return report
     for shop in served_shops(container):
         config = container.config(shop)
         overlap = timedelta(seconds=config.reconcile.missed_orders_overlap)

@@ -1,0 +1,153 @@
+"""``integrator reconcile``, ``integrator stats`` and ``integrator items`` (operator actions)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from integrator.cli.common import container_or_exit
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(), help="look for missed orders from this date")
+@click.option("--dry-run", is_flag=True, help="report what the passes find; change nothing")
+@click.option("--pass", "passes", multiple=True, help="run only these passes")
+def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) -> None:
+    """Run the reconciliation passes now, then the work they found, with a progress bar."""
+    from integrator.pipeline.handlers import build_handlers
+    from integrator.pipeline.reconcile import PASS_FUNCTIONS, PASSES
+    from integrator.queue.jobs import queue_stats
+    from integrator.queue.worker import Worker
+
+    container = container_or_exit(json_logs=False)
+    chosen = [p for p in PASSES if not passes or p in passes]
+    console = Console()
+    reports = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("reconciliation passes", total=len(chosen))
+        for name in chosen:
+            progress.update(task, description=f"pass: {name}")
+            reports.append(PASS_FUNCTIONS[name](container, dry_run=dry_run, since=since))
+            progress.advance(task)
+        if not dry_run:
+            worker = Worker(container.db, build_handlers(container))
+            due = queue_stats(container.db)["counts"].get("queued", 0)
+            work = progress.add_task("work found", total=max(due, 1))
+            while worker.run_once():
+                progress.advance(work)
+    table = Table(title="reconciliation" + (" (dry run)" if dry_run else ""))
+    for column in ("pass", "found", "enqueued", "notes"):
+        table.add_column(column)
+    for report in reports:
+        table.add_row(
+            report.name,
+            str(report.found),
+            str(report.enqueued),
+            "\n".join(report.notes[:10]) + (" …" if len(report.notes) > 10 else ""),
+        )
+    console.print(table)
+    container.close()
+
+
+@click.command()
+@click.option(
+    "--days", default=30, show_default=True, help="window: orders paid in the last N days"
+)
+@click.option("--json", "as_json", is_flag=True)
+def stats(days: int, as_json: bool) -> None:
+    """Fulfillment time (paid → shipped) and shipping time (shipped → delivered), p50/p90."""
+    from integrator.db.clock import utcnow
+    from integrator.pipeline.stats import production_times
+
+    container = container_or_exit(json_logs=False)
+    rows = production_times(container.db, since=utcnow() - timedelta(days=days))
+    container.close()
+    if as_json:
+        click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
+        return
+    table = Table(title=f"production time, last {days} days (hours)")
+    for column in (
+        "supplier",
+        "product type",
+        "n",
+        "fulfillment p50",
+        "p90",
+        "n",
+        "shipping p50",
+        "p90",
+    ):
+        table.add_column(column)
+
+    def hours(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    for row in rows:
+        table.add_row(
+            row.supplier,
+            row.product_type,
+            str(row.fulfillment_count),
+            hours(row.fulfillment_p50_hours),
+            hours(row.fulfillment_p90_hours),
+            str(row.shipping_count),
+            hours(row.shipping_p50_hours),
+            hours(row.shipping_p90_hours),
+        )
+    Console().print(table)
+
+
+@click.group()
+def items() -> None:
+    """Act on a held or failed line item: re-route, release, retry, cancel."""
+
+
+def _act(action: str, line_item_id: int, *args: str) -> None:
+    from integrator.pipeline import operator
+
+    container = container_or_exit(json_logs=False)
+    try:
+        stage = getattr(operator, f"{action}_item")(container, line_item_id, *args)
+    except operator.OperatorError as refused:
+        raise click.ClickException(str(refused)) from refused
+    finally:
+        container.close()
+    click.echo(f"item {line_item_id}: {action} → {stage}")
+
+
+@items.command()
+@click.argument("line_item_id", type=int)
+@click.argument("supplier")
+def reroute(line_item_id: int, supplier: str) -> None:
+    """Send a held or failed item to SUPPLIER."""
+    _act("reroute", line_item_id, supplier)
+
+
+@items.command()
+@click.argument("line_item_id", type=int)
+def release(line_item_id: int) -> None:
+    """Route a held item again by the rules."""
+    _act("release", line_item_id)
+
+
+@items.command()
+@click.argument("line_item_id", type=int)
+def retry(line_item_id: int) -> None:
+    """Submit a failed item again to its supplier."""
+    _act("retry", line_item_id)
+
+
+@items.command()
+@click.argument("line_item_id", type=int)
+def cancel(line_item_id: int) -> None:
+    """Cancel an item no supplier has started."""
+    _act("cancel", line_item_id)
