@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from integrator.bootstrap import Container, bootstrap
@@ -16,6 +18,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.extensions["integrator"] = container
 
     from webhooks.admin import admin
+    from webhooks.app_home import app_home
     from webhooks.health import health
     from webhooks.metrics import metrics
     from webhooks.request_context import request_context
@@ -24,10 +27,16 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     app.register_blueprint(request_context)
     app.register_blueprint(health)
+    app.register_blueprint(app_home)
     app.register_blueprint(metrics)
     app.register_blueprint(admin)
     app.register_blueprint(shopify_webhooks)
     app.register_blueprint(supplier_webhooks)
+    if os.environ.get("INTEGRATOR_BENCH_BASELINE") == "1":
+        # bench/ingest.py's verify-only endpoint, measured beside the real receiver
+        from webhooks.bench_baseline import bench_baseline
+
+        app.register_blueprint(bench_baseline)
     return app
 
 

@@ -97,6 +97,8 @@ def on_app_uninstalled(
     row.access_token_encrypted = None
     row.refresh_token_encrypted = None
     row.token_expires_at = None
+    if container.shopify_client is not None:
+        container.shopify_client.tokens.drop(shop)
     return "uninstalled"
 
 
