@@ -11,6 +11,7 @@ from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import ItemEvent, Job, LineItem, Order
 from tests.admin.conftest import SHOP, Seeded
+from webhooks.admin.production import bar_chart
 
 Console = tuple[FlaskClient, str]
 
@@ -202,7 +203,8 @@ def test_production_page_draws_p50_and_p90_bars_and_stuck_items(
 ) -> None:
     client, _ = console
     page = _html(client, "/admin/production")
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 1  # fulfillment; nothing delivered yet, so no shipping chart
+    assert "No finished items yet." in page
     assert 'class="p50"' in page and 'class="p90"' in page
     assert "printify · Poster" in page
     assert "48.0 h" in page  # paid 72 h ago, shipped 24 h ago
@@ -214,3 +216,15 @@ def test_every_page_renders_on_an_empty_database(console: Console) -> None:
     for path in ("/admin/orders", "/admin/holds", "/admin/jobs", "/admin/production"):
         assert 'class="empty"' in _html(client, path)
     assert client.get("/admin/").location == "/admin/orders"
+
+
+def test_bar_chart_scales_every_bar_to_a_round_axis() -> None:
+    chart = bar_chart(
+        "t",
+        [("a · Tee", 4, 10.0, 30.0), ("b · Mug", 2, 55.0, 80.0), ("c · Hat", 0, None, None)],
+    )
+    assert [bar.label for bar in chart.bars] == ["a · Tee", "b · Mug"]  # rows without figures drop
+    assert chart.ticks[-1][1] == "100 h"
+    for bar in chart.bars:
+        assert 0 < bar.p50_width <= bar.p90_width <= chart.plot_width
+    assert chart.bars[1].p90_width == chart.plot_width * 0.8

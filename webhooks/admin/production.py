@@ -11,6 +11,7 @@ from integrator.pipeline.stats import StageTimes, production_times, stuck_items
 
 CHART_WIDTH = 640
 LABEL_WIDTH = 220
+VALUE_WIDTH = 120  # room right of the longest bar for its figures
 BAR_HEIGHT = 14
 ROW_HEIGHT = 40
 TOP = 24
@@ -54,8 +55,9 @@ def _nice_ceiling(value: float) -> float:
 
 
 def bar_chart(title: str, rows: list[tuple[str, int, float | None, float | None]]) -> BarChart:
-    """Bars of p50 (inside) and p90 (behind) hours for each labelled row."""
-    plot_width = CHART_WIDTH - LABEL_WIDTH - 20
+    """Bars of p50 (inside) and p90 (behind) hours for each labelled row that has figures."""
+    rows = [row for row in rows if row[1] > 0]
+    plot_width = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
     top = _nice_ceiling(max((p for _, _, a, b in rows for p in (a, b) if p is not None), default=0))
     bars = [
         Bar(
