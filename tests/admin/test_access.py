@@ -243,3 +243,13 @@ def test_the_stylesheet_is_public_while_the_console_is_on(app: Flask, path: str)
     assert response.status_code == 200
     assert b".stage" in response.data
     response.close()
+
+
+def test_console_pages_forbid_scripts_framing_and_caching(app: Flask, seeded: Seeded) -> None:
+    client, _ = signed_in(app)
+    response = client.get(f"/admin/orders/{seeded.held_order}")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
