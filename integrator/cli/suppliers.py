@@ -38,14 +38,16 @@ def _adapters(shop: str | None) -> Iterator[SupplierAdapter]:
         for problem in error.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(
-            f"the configuration has {len(error.problems)} problem(s)") from error
+            f"the configuration has {len(error.problems)} problem(s)"
+        ) from error
     if not config.suppliers:
         raise click.ClickException("no suppliers configured")
     session = new_session()
     for supplier in config.suppliers.values():
         try:
-            yield build_adapter(supplier.name, supplier.adapter, supplier.base_url,
-                                supplier.options, session)
+            yield build_adapter(
+                supplier.name, supplier.adapter, supplier.base_url, supplier.options, session
+            )
         except UnknownAdapter as error:
             click.echo(f"✗ {supplier.name}: {error}", err=True)
 
@@ -70,8 +72,11 @@ def check(shop: str | None) -> None:
 
 
 @suppliers.command("setup")
-@click.option("--public-url", required=True,
-              help="Where suppliers reach this service, e.g. https://pod.example.com")
+@click.option(
+    "--public-url",
+    required=True,
+    help="Where suppliers reach this service, e.g. https://pod.example.com",
+)
 @click.option("--shop", default=None, help="Shop domain (chooses config/shops/<shop>/).")
 def setup(public_url: str, shop: str | None) -> None:
     """Register <public-url>/webhooks/suppliers/<name>?token=<callback_secret> with every
@@ -82,8 +87,10 @@ def setup(public_url: str, shop: str | None) -> None:
     for adapter in _adapters(shop):
         secret = adapter.callback_secret
         if not secret:
-            click.echo(f"✗ {adapter.name}: options.callback_secret is not set; refusing to "
-                       "register a callback anyone could forge")
+            click.echo(
+                f"✗ {adapter.name}: options.callback_secret is not set; refusing to "
+                "register a callback anyone could forge"
+            )
             failed += 1
             continue
         url = callback_url(public_url, adapter.name, secret)

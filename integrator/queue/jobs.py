@@ -166,11 +166,12 @@ def fail(
     retryable: bool,
     retry_after: float | None = None,
 ) -> str:
-    """Record a failure: back to the queue with backoff, or dead. Return the new status."""
+    """Record a failure: back to the queue with backoff, or dead. Return the new status,
+    or "lost" when the lease was lost meanwhile (the rescuing worker owns the outcome)."""
     error = error[:ERROR_TEXT_LIMIT]
     if retryable and job.attempts < job.max_attempts:
         delay = max(backoff_seconds(job.attempts), retry_after or 0.0)
-        _fenced_update(
+        requeued = _fenced_update(
             db,
             job,
             status="queued",
@@ -179,8 +180,8 @@ def fail(
             locked_by=None,
             lease_until=None,
         )
-        return "queued"
-    _fenced_update(
+        return "queued" if requeued else "lost"
+    dead = _fenced_update(
         db,
         job,
         status="dead",
@@ -189,7 +190,7 @@ def fail(
         locked_by=None,
         lease_until=None,
     )
-    return "dead"
+    return "dead" if dead else "lost"
 
 
 def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:

@@ -112,22 +112,38 @@ class GelatoAdapter(SupplierAdapter):
             order = self.http.get(f"/v4/orders/{found['id']}").body
         else:
             raise ValueError("need supplier_order_id or external_ref")
-        return list(self._order_events(f"poll:{order['id']}:{order.get('fulfillmentStatus')}",
-                                       order, order.get("fulfillmentStatus")))
+        return list(
+            self._order_events(
+                f"poll:{order['id']}:{order.get('fulfillmentStatus')}",
+                order,
+                order.get("fulfillmentStatus"),
+            )
+        )
 
     # --- callbacks ----------------------------------------------------------------------------
 
     def parse_callback(self, body: bytes) -> list[SupplierEvent]:
         payload = json_object(body)
         kind = require(payload, "event", str)
-        event_id = text(payload.get("id")) or f"{kind}:{payload.get('orderId')}:{payload.get('created')}"
+        event_id = (
+            text(payload.get("id")) or f"{kind}:{payload.get('orderId')}:{payload.get('created')}"
+        )
         if kind == "order_status_updated":
-            return list(self._order_events(event_id, payload, require(payload, "fulfillmentStatus", str)))
+            return list(
+                self._order_events(event_id, payload, require(payload, "fulfillmentStatus", str))
+            )
         if kind == "order_item_status_updated":
             status = require(payload, "status", str)
-            return [self._event(payload, EventKind.STATUS, event_id, status,
-                                line_item_ids=(text(payload.get("itemReferenceId")),),
-                                reason=text(payload.get("comment")))]
+            return [
+                self._event(
+                    payload,
+                    EventKind.STATUS,
+                    event_id,
+                    status,
+                    line_item_ids=(text(payload.get("itemReferenceId")),),
+                    reason=text(payload.get("comment")),
+                )
+            ]
         if kind == "order_item_tracking_code_updated":
             item_ref = require(payload, "itemReferenceId", str)
             return [self._shipment_event(event_id, payload, item_ref, payload)]
@@ -150,8 +166,9 @@ class GelatoAdapter(SupplierAdapter):
     def _find(self, external_ref: str) -> dict[str, Any] | None:
         # Search by our reference (UNCERTAIN filter name, see ADR 0004); filter again here so
         # a search that ignored the filter can never hand back someone else's order
-        found = self.http.request("POST", "/v4/orders:search",
-                                  json={"orderReferenceIds": [external_ref], "limit": 10}).body
+        found = self.http.request(
+            "POST", "/v4/orders:search", json={"orderReferenceIds": [external_ref], "limit": 10}
+        ).body
         for order in (found or {}).get("orders") or []:
             if order.get("orderReferenceId") == external_ref:
                 return dict(order)
@@ -161,18 +178,21 @@ class GelatoAdapter(SupplierAdapter):
         if order.get("orderType") != "draft" or self._order_type != "order":
             return order
         promoted: dict[str, Any] = self.http.request(
-            "PATCH", f"/v4/orders/{order['id']}", json={"orderType": "order"}).body
+            "PATCH", f"/v4/orders/{order['id']}", json={"orderType": "order"}
+        ).body
         return promoted
 
     @property
     def _order_type(self) -> str:
         return "draft" if self.options.get("order_type") == "draft" else "order"
 
-    def _result(self, order: Mapping[str, Any], *, already_existed: bool = False
-                ) -> SupplierOrderResult:
+    def _result(
+        self, order: Mapping[str, Any], *, already_existed: bool = False
+    ) -> SupplierOrderResult:
         status = text(order.get("fulfillmentStatus"))
-        return SupplierOrderResult(text(order["id"]), status, self.stage_for(status),
-                                   already_existed=already_existed)
+        return SupplierOrderResult(
+            text(order["id"]), status, self.stage_for(status), already_existed=already_existed
+        )
 
     def _order_body(self, request: SupplierOrderRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -187,8 +207,9 @@ class GelatoAdapter(SupplierAdapter):
             body["shipmentMethodUid"] = request.shipping_method
         return body
 
-    def _order_events(self, event_id: str, order: Mapping[str, Any], status: Any
-                      ) -> Iterator[SupplierEvent]:
+    def _order_events(
+        self, event_id: str, order: Mapping[str, Any], status: Any
+    ) -> Iterator[SupplierEvent]:
         items = order.get("items") or []
         if not items:
             yield self._event(order, EventKind.STATUS, event_id, text(status))
@@ -198,15 +219,32 @@ class GelatoAdapter(SupplierAdapter):
             item_status = text(item.get("fulfillmentStatus") or status)
             fulfillments = [f for f in item.get("fulfillments") or [] if f.get("trackingCode")]
             for fulfillment in fulfillments:
-                yield self._shipment_event(f"{event_id}:{item_ref}:{fulfillment['trackingCode']}",
-                                           order, item_ref, fulfillment)
+                yield self._shipment_event(
+                    f"{event_id}:{item_ref}:{fulfillment['trackingCode']}",
+                    order,
+                    item_ref,
+                    fulfillment,
+                )
             if not fulfillments or self.stage_for(item_status) != Stage.SHIPPED:
-                yield self._event(order, EventKind.STATUS, f"{event_id}:{item_ref}", item_status,
-                                  line_item_ids=(item_ref,))
+                yield self._event(
+                    order,
+                    EventKind.STATUS,
+                    f"{event_id}:{item_ref}",
+                    item_status,
+                    line_item_ids=(item_ref,),
+                )
 
-    def _event(self, payload: Mapping[str, Any], kind: EventKind, event_id: str, status: str,
-               *, line_item_ids: tuple[str, ...] = (), reason: str = "",
-               with_stage: bool = True) -> SupplierEvent:
+    def _event(
+        self,
+        payload: Mapping[str, Any],
+        kind: EventKind,
+        event_id: str,
+        status: str,
+        *,
+        line_item_ids: tuple[str, ...] = (),
+        reason: str = "",
+        with_stage: bool = True,
+    ) -> SupplierEvent:
         return SupplierEvent(
             kind=kind,
             event_id=event_id,
@@ -219,8 +257,9 @@ class GelatoAdapter(SupplierAdapter):
             occurred_at=from_iso(payload.get("created")),
         )
 
-    def _shipment_event(self, event_id: str, payload: Mapping[str, Any], item_ref: str,
-                        tracking: Mapping[str, Any]) -> SupplierEvent:
+    def _shipment_event(
+        self, event_id: str, payload: Mapping[str, Any], item_ref: str, tracking: Mapping[str, Any]
+    ) -> SupplierEvent:
         order_id = text(payload.get("orderId") or payload.get("id"))
         code = text(tracking.get("trackingCode"))
         return SupplierEvent(

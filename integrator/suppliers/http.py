@@ -221,9 +221,7 @@ class SupplierHttp:
         """One call, no retries: returns a 2xx answer or raises a named supplier error."""
         left = self.breaker.seconds_left()
         if left > 0:
-            raise RetryableSupplierError(
-                "circuit open", supplier=self.supplier, retry_after=left
-            )
+            raise RetryableSupplierError("circuit open", supplier=self.supplier, retry_after=left)
         if self.limiter is not None:
             self.limiter.acquire(self.supplier)
         try:

@@ -182,7 +182,9 @@ class PrintfulAdapter(SupplierAdapter):
         ]
         items = _item_refs(order)
         for shipment in order.get("shipments") or []:
-            events.append(self._shipment_event(f"poll:shipment:{shipment['id']}", order, shipment, items))
+            events.append(
+                self._shipment_event(f"poll:shipment:{shipment['id']}", order, shipment, items)
+            )
         return events
 
     # --- callbacks ----------------------------------------------------------------------------
@@ -214,8 +216,14 @@ class PrintfulAdapter(SupplierAdapter):
         if kind in ("package_returned", "shipment_returned"):
             shipment = mapping(data, "shipment")
             return [
-                self._status_event(event_id, order, Stage.RETURNED, kind, occurred,
-                                   line_item_ids=_shipped_items(shipment, items))
+                self._status_event(
+                    event_id,
+                    order,
+                    Stage.RETURNED,
+                    kind,
+                    occurred,
+                    line_item_ids=_shipped_items(shipment, items),
+                )
             ]
         if kind in EVENT_STAGES or kind.startswith("order_"):
             if not order:
@@ -224,8 +232,9 @@ class PrintfulAdapter(SupplierAdapter):
             stage = EVENT_STAGES.get(kind) or self.stage_for(status)
             raw = kind if kind in EVENT_STAGES else status
             return [
-                self._status_event(event_id, order, stage, raw, occurred,
-                                   reason=text(data.get("reason")))
+                self._status_event(
+                    event_id, order, stage, raw, occurred, reason=text(data.get("reason"))
+                )
             ]
         return [SupplierEvent(kind=EventKind.OTHER, event_id=event_id, raw_status=kind)]
 
@@ -268,7 +277,9 @@ class PrintfulAdapter(SupplierAdapter):
         ).body["result"]
         return confirmed
 
-    def _result(self, order: dict[str, Any], *, already_existed: bool = False) -> SupplierOrderResult:
+    def _result(
+        self, order: dict[str, Any], *, already_existed: bool = False
+    ) -> SupplierOrderResult:
         status = text(order.get("status"))
         return SupplierOrderResult(
             supplier_order_id=text(order["id"]),
@@ -331,8 +342,10 @@ class PrintfulAdapter(SupplierAdapter):
         occurred: Any = None,
     ) -> SupplierEvent:
         shipped = tuple(
-            ShipmentItem(items.get(text(i.get("item_id")), text(i.get("item_id"))),
-                         int(i.get("quantity") or 0))
+            ShipmentItem(
+                items.get(text(i.get("item_id")), text(i.get("item_id"))),
+                int(i.get("quantity") or 0),
+            )
             for i in shipment.get("items") or []
         )
         info = ShipmentInfo(
@@ -341,7 +354,8 @@ class PrintfulAdapter(SupplierAdapter):
             tracking_number=text(shipment.get("tracking_number")),
             tracking_url=text(shipment.get("tracking_url")),
             items=shipped,
-            shipped_at=from_unix(shipment.get("shipped_at")) or from_iso(shipment.get("shipped_at")),
+            shipped_at=from_unix(shipment.get("shipped_at"))
+            or from_iso(shipment.get("shipped_at")),
         )
         return SupplierEvent(
             kind=EventKind.SHIPMENT,

@@ -107,15 +107,17 @@ class PrintifyAdapter(SupplierAdapter):
         existing = self._find(request.external_ref)
         if existing is not None:
             return self._result(self._send_if_wanted(existing), already_existed=True)
-        created = self.http.request("POST", f"{self.shop_path}/orders.json",
-                                    json=self._order_body(request)).body
+        created = self.http.request(
+            "POST", f"{self.shop_path}/orders.json", json=self._order_body(request)
+        ).body
         order = self._order(text(created["id"]))
         return self._result(self._send_if_wanted(order))
 
     def cancel(self, supplier_order_id: str) -> CancelOutcome:
         try:
             order = self.http.request(
-                "POST", f"{self.shop_path}/orders/{supplier_order_id}/cancel.json").body
+                "POST", f"{self.shop_path}/orders/{supplier_order_id}/cancel.json"
+            ).body
         except SupplierRejected as error:
             if error.status == 404:
                 return CancelOutcome(CancelResult.NOT_FOUND, error.reason)
@@ -137,35 +139,41 @@ class PrintifyAdapter(SupplierAdapter):
         else:
             raise ValueError("need supplier_order_id or external_ref")
         status = text(order.get("status"))
-        events = [SupplierEvent(
-            kind=EventKind.STATUS,
-            event_id=f"poll:{order['id']}:{status}",
-            supplier_order_id=text(order["id"]),
-            external_ref=order.get("external_id"),
-            stage=self.stage_for(status),
-            raw_status=status,
-        )]
-        # Printify's order shows shipments without their items: name the fulfilled SKUs
-        skus = tuple(text((line.get("metadata") or {}).get("sku"))
-                     for line in order.get("line_items") or []
-                     if line.get("status") in SHIPPED_LINE_STATUSES)
-        for shipment in order.get("shipments") or []:
-            number = text(shipment.get("number"))
-            events.append(SupplierEvent(
-                kind=EventKind.SHIPMENT,
-                event_id=f"poll:shipment:{order['id']}:{number}",
+        events = [
+            SupplierEvent(
+                kind=EventKind.STATUS,
+                event_id=f"poll:{order['id']}:{status}",
                 supplier_order_id=text(order["id"]),
                 external_ref=order.get("external_id"),
-                stage=Stage.SHIPPED,
-                raw_status="shipped",
-                shipment=ShipmentInfo(
-                    shipment_id=f"{order['id']}:{number}",
-                    carrier=text(shipment.get("carrier")),
-                    tracking_number=number,
-                    tracking_url=text(shipment.get("url")),
-                    supplier_skus=skus,
-                ),
-            ))
+                stage=self.stage_for(status),
+                raw_status=status,
+            )
+        ]
+        # Printify's order shows shipments without their items: name the fulfilled SKUs
+        skus = tuple(
+            text((line.get("metadata") or {}).get("sku"))
+            for line in order.get("line_items") or []
+            if line.get("status") in SHIPPED_LINE_STATUSES
+        )
+        for shipment in order.get("shipments") or []:
+            number = text(shipment.get("number"))
+            events.append(
+                SupplierEvent(
+                    kind=EventKind.SHIPMENT,
+                    event_id=f"poll:shipment:{order['id']}:{number}",
+                    supplier_order_id=text(order["id"]),
+                    external_ref=order.get("external_id"),
+                    stage=Stage.SHIPPED,
+                    raw_status="shipped",
+                    shipment=ShipmentInfo(
+                        shipment_id=f"{order['id']}:{number}",
+                        carrier=text(shipment.get("carrier")),
+                        tracking_number=number,
+                        tracking_url=text(shipment.get("url")),
+                        supplier_skus=skus,
+                    ),
+                )
+            )
         return events
 
     # --- callbacks ----------------------------------------------------------------------------
@@ -175,7 +183,9 @@ class PrintifyAdapter(SupplierAdapter):
     ) -> bool:
         secret = self.callback_secret
         return signature_or_token(
-            self, headers, query,
+            self,
+            headers,
+            query,
             signature=header(headers, SIGNATURE_HEADER),
             expected_signature=sign(secret, body) if secret else None,
         )
@@ -185,7 +195,9 @@ class PrintifyAdapter(SupplierAdapter):
         kind = require(payload, "type", str)
         resource = require(payload, "resource")
         data = mapping(resource, "data")
-        event_id = text(payload.get("id")) or f"{kind}:{resource.get('id')}:{payload.get('created_at')}"
+        event_id = (
+            text(payload.get("id")) or f"{kind}:{resource.get('id')}:{payload.get('created_at')}"
+        )
         common: dict[str, Any] = {
             "event_id": event_id,
             "supplier_order_id": text(resource.get("id")) or None,
@@ -195,20 +207,32 @@ class PrintifyAdapter(SupplierAdapter):
         if kind in ("order:shipment:created", "order:shipment:delivered"):
             shipment = self._shipment(resource, data)
             delivered = kind == "order:shipment:delivered"
-            return [SupplierEvent(
-                kind=EventKind.DELIVERED if delivered else EventKind.SHIPMENT,
-                stage=Stage.DELIVERED if delivered else Stage.SHIPPED,
-                raw_status=kind,
-                shipment=shipment,
-                **common,
-            )]
+            return [
+                SupplierEvent(
+                    kind=EventKind.DELIVERED if delivered else EventKind.SHIPMENT,
+                    stage=Stage.DELIVERED if delivered else Stage.SHIPPED,
+                    raw_status=kind,
+                    shipment=shipment,
+                    **common,
+                )
+            ]
         if kind == "order:sent-to-production":
-            return [SupplierEvent(kind=EventKind.STATUS, stage=Stage.SUBMITTED,
-                                  raw_status=kind, **common)]
+            return [
+                SupplierEvent(
+                    kind=EventKind.STATUS, stage=Stage.SUBMITTED, raw_status=kind, **common
+                )
+            ]
         if kind.startswith("order:") and data.get("status"):
             status = text(data["status"])
-            return [SupplierEvent(kind=EventKind.STATUS, stage=self.stage_for(status),
-                                  raw_status=status, reason=text(data.get("reason")), **common)]
+            return [
+                SupplierEvent(
+                    kind=EventKind.STATUS,
+                    stage=self.stage_for(status),
+                    raw_status=status,
+                    reason=text(data.get("reason")),
+                    **common,
+                )
+            ]
         return [SupplierEvent(kind=EventKind.OTHER, raw_status=kind, **common)]
 
     def resolve_shipment_items(
@@ -221,13 +245,16 @@ class PrintifyAdapter(SupplierAdapter):
         items = tuple(
             ShipmentItem(line.line_item_id, line.quantity)
             for line in lines
-            if wanted & {line.sku, line.spec.identifiers.get("variant_id"),
-                         line.spec.identifiers.get("sku")}
+            if wanted
+            & {line.sku, line.spec.identifiers.get("variant_id"), line.spec.identifiers.get("sku")}
         )
         if not items:
             return event
-        return replace(event, shipment=replace(shipment, items=items),
-                       line_item_ids=tuple(i.line_item_id for i in items))
+        return replace(
+            event,
+            shipment=replace(shipment, items=items),
+            line_item_ids=tuple(i.line_item_id for i in items),
+        )
 
     # --- setup --------------------------------------------------------------------------------
 
@@ -245,8 +272,11 @@ class PrintifyAdapter(SupplierAdapter):
     def register_callback(self, url: str) -> RegistrationResult:
         try:
             for topic in WEBHOOK_TOPICS:
-                self.http.request("POST", f"{self.shop_path}/webhooks.json",
-                                  json={"topic": topic, "url": url, "secret": self.callback_secret})
+                self.http.request(
+                    "POST",
+                    f"{self.shop_path}/webhooks.json",
+                    json={"topic": topic, "url": url, "secret": self.callback_secret},
+                )
         except SupplierError as error:
             return RegistrationResult(False, detail=str(error))
         return RegistrationResult(True, detail=f"{len(WEBHOOK_TOPICS)} webhook topics registered")
@@ -259,8 +289,9 @@ class PrintifyAdapter(SupplierAdapter):
 
     def _find(self, external_ref: str) -> dict[str, Any] | None:
         for page in range(1, LOOKUP_PAGES + 1):
-            listing = self.http.get(f"{self.shop_path}/orders.json",
-                                    params={"page": page, "limit": PAGE_SIZE}).body
+            listing = self.http.get(
+                f"{self.shop_path}/orders.json", params={"page": page, "limit": PAGE_SIZE}
+            ).body
             for order in listing.get("data") or []:
                 if order.get("external_id") == external_ref:
                     return dict(order)
@@ -272,14 +303,17 @@ class PrintifyAdapter(SupplierAdapter):
         if not self.options.get("send_to_production") or order.get("status") != "on-hold":
             return order
         sent: dict[str, Any] = self.http.request(
-            "POST", f"{self.shop_path}/orders/{order['id']}/send_to_production.json").body
+            "POST", f"{self.shop_path}/orders/{order['id']}/send_to_production.json"
+        ).body
         return sent
 
-    def _result(self, order: Mapping[str, Any], *, already_existed: bool = False
-                ) -> SupplierOrderResult:
+    def _result(
+        self, order: Mapping[str, Any], *, already_existed: bool = False
+    ) -> SupplierOrderResult:
         status = text(order.get("status"))
-        return SupplierOrderResult(text(order["id"]), status, self.stage_for(status),
-                                   already_existed=already_existed)
+        return SupplierOrderResult(
+            text(order["id"]), status, self.stage_for(status), already_existed=already_existed
+        )
 
     def _order_body(self, request: SupplierOrderRequest) -> dict[str, Any]:
         return {
@@ -308,8 +342,11 @@ class PrintifyAdapter(SupplierAdapter):
 def _line_item(line: SupplierLine) -> dict[str, Any]:
     ids = line.spec.identifiers
     if ids.get("product_id") and ids.get("variant_id"):
-        return {"product_id": ids["product_id"], "variant_id": int(ids["variant_id"]),
-                "quantity": line.quantity}
+        return {
+            "product_id": ids["product_id"],
+            "variant_id": int(ids["variant_id"]),
+            "quantity": line.quantity,
+        }
     return {"sku": ids.get("sku") or line.sku, "quantity": line.quantity}
 
 

@@ -128,8 +128,12 @@ class ProdigiAdapter(SupplierAdapter):
         if supplier_order_id:
             order = self.http.get(f"/v4.0/Orders/{supplier_order_id}").body["order"]
         elif external_ref:
-            listed = self.http.get("/v4.0/Orders", params={"merchantReferences": external_ref}
-                                   ).body.get("orders") or []
+            listed = (
+                self.http.get("/v4.0/Orders", params={"merchantReferences": external_ref}).body.get(
+                    "orders"
+                )
+                or []
+            )
             # filter again: a list call that ignored the filter must not name another order
             orders = [o for o in listed if o.get("merchantReference") == external_ref]
             if not orders:
@@ -165,7 +169,9 @@ class ProdigiAdapter(SupplierAdapter):
 
     def _order_body(self, request: SupplierOrderRequest) -> dict[str, Any]:
         r = request.recipient
-        method = request.shipping_method if request.shipping_method in SHIPPING_METHODS else "Standard"
+        method = (
+            request.shipping_method if request.shipping_method in SHIPPING_METHODS else "Standard"
+        )
         body: dict[str, Any] = {
             "merchantReference": request.external_ref,
             "idempotencyKey": request.external_ref,
@@ -189,8 +195,9 @@ class ProdigiAdapter(SupplierAdapter):
             body["callbackUrl"] = str(self.options["callback_url"])
         return body
 
-    def _order_events(self, event_id: str, order: Mapping[str, Any], occurred: Any
-                      ) -> list[SupplierEvent]:
+    def _order_events(
+        self, event_id: str, order: Mapping[str, Any], occurred: Any
+    ) -> list[SupplierEvent]:
         status = raw_status(order)
         issues = (order.get("status") or {}).get("issues") or []
         common: dict[str, Any] = {
@@ -198,38 +205,51 @@ class ProdigiAdapter(SupplierAdapter):
             "external_ref": order.get("merchantReference"),
             "occurred_at": occurred,
         }
-        events = [SupplierEvent(
-            kind=EventKind.STATUS, event_id=event_id, stage=self.stage_for(status),
-            raw_status=status, reason="; ".join(text(i.get("description")) for i in issues),
-            **common,
-        )]
-        refs = {text(i.get("id")): text(i.get("merchantReference") or i.get("id"))
-                for i in order.get("items") or []}
+        events = [
+            SupplierEvent(
+                kind=EventKind.STATUS,
+                event_id=event_id,
+                stage=self.stage_for(status),
+                raw_status=status,
+                reason="; ".join(text(i.get("description")) for i in issues),
+                **common,
+            )
+        ]
+        refs = {
+            text(i.get("id")): text(i.get("merchantReference") or i.get("id"))
+            for i in order.get("items") or []
+        }
         copies = {text(i.get("id")): int(i.get("copies") or 0) for i in order.get("items") or []}
         for shipment in order.get("shipments") or []:
             if shipment.get("status") != "Shipped":
                 continue
             tracking = shipment.get("tracking") or {}
             carrier = shipment.get("carrier") or {}
-            items = tuple(ShipmentItem(refs.get(text(i.get("itemId")), text(i.get("itemId"))),
-                                       copies.get(text(i.get("itemId")), 0))
-                          for i in shipment.get("items") or [])
-            events.append(SupplierEvent(
-                kind=EventKind.SHIPMENT,
-                event_id=f"{event_id}:{shipment.get('id')}",
-                stage=Stage.SHIPPED,
-                raw_status="Shipped",
-                line_item_ids=tuple(i.line_item_id for i in items),
-                shipment=ShipmentInfo(
-                    shipment_id=text(shipment.get("id")),
-                    carrier=text(carrier.get("name")),
-                    tracking_number=text(tracking.get("number")),
-                    tracking_url=text(tracking.get("url")),
-                    items=items,
-                    shipped_at=from_iso(shipment.get("dispatchDate")),
-                ),
-                **common,
-            ))
+            items = tuple(
+                ShipmentItem(
+                    refs.get(text(i.get("itemId")), text(i.get("itemId"))),
+                    copies.get(text(i.get("itemId")), 0),
+                )
+                for i in shipment.get("items") or []
+            )
+            events.append(
+                SupplierEvent(
+                    kind=EventKind.SHIPMENT,
+                    event_id=f"{event_id}:{shipment.get('id')}",
+                    stage=Stage.SHIPPED,
+                    raw_status="Shipped",
+                    line_item_ids=tuple(i.line_item_id for i in items),
+                    shipment=ShipmentInfo(
+                        shipment_id=text(shipment.get("id")),
+                        carrier=text(carrier.get("name")),
+                        tracking_number=text(tracking.get("number")),
+                        tracking_url=text(tracking.get("url")),
+                        items=items,
+                        shipped_at=from_iso(shipment.get("dispatchDate")),
+                    ),
+                    **common,
+                )
+            )
         return events
 
 

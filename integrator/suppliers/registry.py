@@ -42,8 +42,9 @@ def build_adapter(
     try:
         cls = ADAPTERS[adapter]
     except KeyError:
-        raise UnknownAdapter(f"unknown supplier adapter {adapter!r}; known: {sorted(ADAPTERS)}"
-                             ) from None
+        raise UnknownAdapter(
+            f"unknown supplier adapter {adapter!r}; known: {sorted(ADAPTERS)}"
+        ) from None
     return cls(
         name,
         options,

@@ -29,8 +29,7 @@ class RequestContext:
     scopes: tuple[str, ...]
 
 
-def answer_graphql(shop: Shop, scopes: tuple[str, ...], body: Any,
-                   config: SandboxConfig) -> Answer:
+def answer_graphql(shop: Shop, scopes: tuple[str, ...], body: Any, config: SandboxConfig) -> Answer:
     """Answer a GraphQL request body for ``shop`` as the Admin API would."""
     with shop.lock:
         shop.counters.requests += 1
@@ -42,31 +41,60 @@ def answer_graphql(shop: Shop, scopes: tuple[str, ...], body: Any,
         return config.invalid_document_status, {"errors": errors, "extensions": _cost(shop, 0, 0)}
     variables = body.get("variables") or {}
     operation_name = body.get("operationName")
-    return _priced(shop, RequestContext(shop, scopes), checked.document, variables,
-                   operation_name, config.max_single_query_cost)
+    return _priced(
+        shop,
+        RequestContext(shop, scopes),
+        checked.document,
+        variables,
+        operation_name,
+        config.max_single_query_cost,
+    )
 
 
-def _priced(shop: Shop, context: RequestContext, document: DocumentNode,
-            variables: dict[str, Any], operation_name: str | None,
-            limit: int | None) -> Answer:
+def _priced(
+    shop: Shop,
+    context: RequestContext,
+    document: DocumentNode,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    limit: int | None,
+) -> Answer:
     schema = admin_schema()
     requested = query_cost(schema, document, operation_name, variables)
     if limit is not None and requested > limit:
-        return 200, {"errors": [_max_cost_error(requested, limit)],
-                     "extensions": _cost(shop, requested, None)}
+        return 200, {
+            "errors": [_max_cost_error(requested, limit)],
+            "extensions": _cost(shop, requested, None),
+        }
     # Never ask for more than the bucket can hold, or the query could never run at all.
     if not shop.bucket.take(min(requested, shop.bucket.maximum)):
         with shop.lock:
             shop.counters.throttled += 1
-        return 200, {"errors": [{"message": "Throttled", "extensions": {
-            "code": "THROTTLED", "documentation": RATE_LIMITS_URL}}],
-            "extensions": _cost(shop, requested, None)}
+        return 200, {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {"code": "THROTTLED", "documentation": RATE_LIMITS_URL},
+                }
+            ],
+            "extensions": _cost(shop, requested, None),
+        }
     with shop.lock:
-        result = execute_sync(schema, document, root_value=shop, context_value=context,
-                              variable_values=variables, operation_name=operation_name,
-                              field_resolver=_resolve, type_resolver=resolve_type)
-    actual = requested if result.data is None else query_cost(
-        schema, document, operation_name, variables, result.data)
+        result = execute_sync(
+            schema,
+            document,
+            root_value=shop,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            field_resolver=_resolve,
+            type_resolver=resolve_type,
+        )
+    actual = (
+        requested
+        if result.data is None
+        else query_cost(schema, document, operation_name, variables, result.data)
+    )
     shop.bucket.refund(min(requested, shop.bucket.maximum) - actual)
     answer: dict[str, Any] = {"data": result.data}
     if result.errors:
@@ -88,15 +116,21 @@ def _resolve(source: Any, info: Info, **args: Any) -> Any:
 def _max_cost_error(requested: int, limit: int) -> dict[str, Any]:
     return {
         "message": f"Query cost is {requested}, which exceeds the single query max cost "
-                   f"limit ({limit}).",
-        "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": limit,
-                       "documentation": RATE_LIMITS_URL},
+        f"limit ({limit}).",
+        "extensions": {
+            "code": "MAX_COST_EXCEEDED",
+            "cost": requested,
+            "maxCost": limit,
+            "documentation": RATE_LIMITS_URL,
+        },
     }
 
 
 def _cost(shop: Shop, requested: int, actual: int | None) -> dict[str, Any]:
-    return {"cost": {
-        "requestedQueryCost": requested,
-        "actualQueryCost": actual,
-        "throttleStatus": shop.bucket.status().as_json(),
-    }}
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": shop.bucket.status().as_json(),
+        }
+    }

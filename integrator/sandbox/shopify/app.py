@@ -38,11 +38,13 @@ class SandboxApp:
     def __init__(self, sandbox: SandboxShopify) -> None:
         self.sandbox = sandbox
         admin_schema()  # build it now rather than inside the first request
-        self.routes = Map([
-            Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
-            Rule("/admin/oauth/access_token", endpoint="token", methods=["POST"]),
-            Rule("/_sandbox/counters", endpoint="counters", methods=["GET"]),
-        ])
+        self.routes = Map(
+            [
+                Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
+                Rule("/admin/oauth/access_token", endpoint="token", methods=["POST"]),
+                Rule("/_sandbox/counters", endpoint="counters", methods=["GET"]),
+            ]
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -66,21 +68,30 @@ class SandboxApp:
         shop = self.sandbox.shops.get(grant.shop)
         if shop is None:
             return _json(401, {"errors": INVALID_TOKEN})
-        status, body = answer_graphql(shop, tuple(grant.scope.split(",")),
-                                      _graphql_body(request), self.sandbox.config)
+        status, body = answer_graphql(
+            shop, tuple(grant.scope.split(",")), _graphql_body(request), self.sandbox.config
+        )
         return _json(status, body)
 
     def _token(self, request: Request) -> Response:
         body = _body(request) if request.is_json else request.form.to_dict()
-        status, answer = answer_token_request(self.sandbox, _shop_hints(request),
-                                              body if isinstance(body, dict) else {})
+        status, answer = answer_token_request(
+            self.sandbox, _shop_hints(request), body if isinstance(body, dict) else {}
+        )
         return _json(status, answer)
 
     def _counters(self, request: Request) -> Response:
-        return _json(200, {domain: {"requests": shop.counters.requests,
-                                    "throttled": shop.counters.throttled,
-                                    "fulfillments": sum(shop.counters.fulfillments_by_order.values())}
-                           for domain, shop in self.sandbox.shops.items()})
+        return _json(
+            200,
+            {
+                domain: {
+                    "requests": shop.counters.requests,
+                    "throttled": shop.counters.throttled,
+                    "fulfillments": sum(shop.counters.fulfillments_by_order.values()),
+                }
+                for domain, shop in self.sandbox.shops.items()
+            },
+        )
 
 
 def _shop_hints(request: Request) -> list[str]:
@@ -112,8 +123,9 @@ class _QuietHandler(WSGIRequestHandler):
         """Stay silent: demos and benchmarks send thousands of requests."""
 
 
-def serve(app: WSGIApplication, host: str = "127.0.0.1",
-          port: int = 0) -> tuple[str, Callable[[], None]]:
+def serve(
+    app: WSGIApplication, host: str = "127.0.0.1", port: int = 0
+) -> tuple[str, Callable[[], None]]:
     """Run ``app`` on loopback in a daemon thread; return its base URL and a stop function."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the sandbox only listens on loopback")

@@ -40,8 +40,13 @@ CONNECTION_OVERHEAD = 2
 UNKNOWN = object()  # no response data: price the request, not the answer
 
 
-def query_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
-               variables: Mapping[str, Any] | None, data: Any = UNKNOWN) -> int:
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    data: Any = UNKNOWN,
+) -> int:
     """Return the requested cost, or the actual cost of ``data`` when it is given."""
     operation = _operation(document, operation_name)
     if operation is None:
@@ -62,12 +67,12 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
-    return {d.name.value: d for d in document.definitions
-            if isinstance(d, FragmentDefinitionNode)}
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def _fields(selection_set: SelectionSetNode,
-            fragments: Mapping[str, FragmentDefinitionNode]) -> list[FieldNode]:
+def _fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
     found: list[FieldNode] = []
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
@@ -80,8 +85,12 @@ def _fields(selection_set: SelectionSetNode,
 
 
 class _CostWalker:
-    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
-                 variables: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
@@ -97,8 +106,9 @@ class _CostWalker:
                 shared += self.field(selection, parent, data)
                 continue
             if isinstance(selection, FragmentSpreadNode):
-                fragment: InlineFragmentNode | FragmentDefinitionNode = (
-                    self.fragments[selection.name.value])
+                fragment: InlineFragmentNode | FragmentDefinitionNode = self.fragments[
+                    selection.name.value
+                ]
             elif isinstance(selection, InlineFragmentNode):
                 fragment = selection
             else:
@@ -134,11 +144,14 @@ class _CostWalker:
         return 1.0 + self.selection(node.selection_set, get_named_type(field_type), value)
 
     def _arguments(self, node: FieldNode) -> dict[str, Any]:
-        return {arg.name.value: value_from_ast_untyped(arg.value, self.variables)
-                for arg in node.arguments or ()}
+        return {
+            arg.name.value: value_from_ast_untyped(arg.value, self.variables)
+            for arg in node.arguments or ()
+        }
 
-    def _connection(self, node: FieldNode, connection: Any, arguments: Mapping[str, Any],
-                    value: Any) -> float:
+    def _connection(
+        self, node: FieldNode, connection: Any, arguments: Mapping[str, Any], value: Any
+    ) -> float:
         if value is None:
             return 0.0
         node_type = get_named_type(connection.fields["nodes"].type)
@@ -152,31 +165,49 @@ class _CostWalker:
                 per_node.append(self._edges(inner, node_type, inner_value, arguments))
         return CONNECTION_OVERHEAD + max(per_node, default=0.0)
 
-    def _edges(self, edges: FieldNode, node_type: Any, value: Any,
-               arguments: Mapping[str, Any]) -> float:
-        node_fields = [f for f in _fields(edges.selection_set, self.fragments)
-                       if f.name.value == "node"] if edges.selection_set else []
+    def _edges(
+        self, edges: FieldNode, node_type: Any, value: Any, arguments: Mapping[str, Any]
+    ) -> float:
+        node_fields = (
+            [f for f in _fields(edges.selection_set, self.fragments) if f.name.value == "node"]
+            if edges.selection_set
+            else []
+        )
         if not node_fields:
             return 0.0
         node = node_fields[0]
         key = node.alias.value if node.alias else node.name.value
-        items = value if value is UNKNOWN else [
-            e.get(key) if isinstance(e, Mapping) else None for e in value or []]
+        items = (
+            value
+            if value is UNKNOWN
+            else [e.get(key) if isinstance(e, Mapping) else None for e in value or []]
+        )
         return self._items(node.selection_set, node_type, items, arguments)
 
-    def _items(self, selection_set: SelectionSetNode | None, node_type: Any, items: Any,
-               arguments: Mapping[str, Any]) -> float:
+    def _items(
+        self,
+        selection_set: SelectionSetNode | None,
+        node_type: Any,
+        items: Any,
+        arguments: Mapping[str, Any],
+    ) -> float:
         if items is UNKNOWN:
             ids = arguments.get("ids")
-            size = arguments.get("first") or arguments.get("last") or (
-                len(ids) if isinstance(ids, list) else 1)
+            size = (
+                arguments.get("first")
+                or arguments.get("last")
+                or (len(ids) if isinstance(ids, list) else 1)
+            )
             return float(size) * (1.0 + self.selection(selection_set, node_type, UNKNOWN))
-        return sum(1.0 + self.selection(selection_set, node_type, item)
-                   for item in items or [] if item is not None)
+        return sum(
+            1.0 + self.selection(selection_set, node_type, item)
+            for item in items or []
+            if item is not None
+        )
 
-    def _list(self, node: FieldNode, item_type: Any, arguments: Mapping[str, Any],
-              value: Any) -> float:
+    def _list(
+        self, node: FieldNode, item_type: Any, arguments: Mapping[str, Any], value: Any
+    ) -> float:
         if value is None:
             return 0.0
         return self._items(node.selection_set, item_type, value, arguments)
-

@@ -40,8 +40,11 @@ def refresh_order(order: Record) -> None:
     for line in order["lineItems"]:
         unfulfilled = line["quantity"] - line.get("fulfilledQuantity", 0)
         line["unfulfilledQuantity"] = line["fulfillableQuantity"] = unfulfilled
-        line["fulfillmentStatus"] = "fulfilled" if unfulfilled == 0 else (
-            "partial" if unfulfilled < line["quantity"] else "unfulfilled")
+        line["fulfillmentStatus"] = (
+            "fulfilled"
+            if unfulfilled == 0
+            else ("partial" if unfulfilled < line["quantity"] else "unfulfilled")
+        )
     order["displayFulfillmentStatus"] = _display_fulfillment_status(order)
     order["updatedAt"] = now_iso()
 
@@ -72,8 +75,11 @@ def requested_lines(
     :raises FulfillmentRefused: unknown line item, or a quantity it does not have left.
     """
     if not wanted:
-        return [LineRequest(line, line["remainingQuantity"])
-                for line in fulfillment_order["lineItems"] if line["remainingQuantity"] > 0]
+        return [
+            LineRequest(line, line["remainingQuantity"])
+            for line in fulfillment_order["lineItems"]
+            if line["remainingQuantity"] > 0
+        ]
     by_id = {line["id"]: line for line in fulfillment_order["lineItems"]}
     requests = []
     for item in wanted:
@@ -81,7 +87,8 @@ def requested_lines(
         if line is None:
             raise FulfillmentRefused(
                 f"Fulfillment order line item {item['id']} does not exist on fulfillment "
-                f"order {fulfillment_order['id']}.")
+                f"order {fulfillment_order['id']}."
+            )
         if not 0 < int(item["quantity"]) <= line["remainingQuantity"]:
             raise FulfillmentRefused("Invalid fulfillment order line item quantity requested.")
         requests.append(LineRequest(line, int(item["quantity"])))
@@ -94,7 +101,8 @@ def check_fulfillable(fulfillment_order: Record) -> None:
     if status not in FULFILLABLE_STATUSES:
         raise FulfillmentRefused(
             f"Fulfillment order {fulfillment_order['id'].rsplit('/', 1)[-1]} has an "
-            f"unfulfillable status= {status.lower()}.")
+            f"unfulfillable status= {status.lower()}."
+        )
 
 
 def create_fulfillment(
@@ -110,13 +118,16 @@ def create_fulfillment(
         for request in requests:
             request.line["remainingQuantity"] -= request.quantity
             request.line["lineItem"]["fulfilledQuantity"] = (
-                request.line["lineItem"].get("fulfilledQuantity", 0) + request.quantity)
-            fulfillment["fulfillmentLineItems"].append({
-                "__typename": "FulfillmentLineItem",
-                "id": gid("FulfillmentLineItem", line_number()),
-                "quantity": request.quantity,
-                "lineItem": request.line["lineItem"],
-            })
+                request.line["lineItem"].get("fulfilledQuantity", 0) + request.quantity
+            )
+            fulfillment["fulfillmentLineItems"].append(
+                {
+                    "__typename": "FulfillmentLineItem",
+                    "id": gid("FulfillmentLineItem", line_number()),
+                    "quantity": request.quantity,
+                    "lineItem": request.line["lineItem"],
+                }
+            )
         remaining = sum(line["remainingQuantity"] for line in fulfillment_order["lineItems"])
         fulfillment_order["status"] = "CLOSED" if remaining == 0 else "IN_PROGRESS"
         fulfillment_order["fulfillments"].append(fulfillment)
@@ -158,7 +169,8 @@ def accept_fulfillment_request(fulfillment_order: Record, message: str | None) -
     if fulfillment_order["requestStatus"] != "SUBMITTED":
         raise FulfillmentRefused(
             "Cannot accept fulfillment request for fulfillment order with request status "
-            f"{fulfillment_order['requestStatus'].lower()}.")
+            f"{fulfillment_order['requestStatus'].lower()}."
+        )
     fulfillment_order["requestStatus"] = "ACCEPTED"
     fulfillment_order["status"] = "IN_PROGRESS"
     if message:

@@ -22,6 +22,7 @@ from integrator.sandbox.shopify.schema import check_document
 if TYPE_CHECKING:
     from integrator.sandbox.shopify.store import Shop
 
+
 def resolve_mutation_field(shop: Shop, info: Info, **args: Any) -> Any:
     handler = MUTATIONS.get(info.field_name)
     if handler is None:
@@ -34,8 +35,9 @@ def user_error(field: Sequence[str], message: str) -> Record:
     return {"field": list(field), "message": message}
 
 
-def _fulfillment_create(shop: Shop, info: Info, fulfillment: Mapping[str, Any],
-                        message: str | None = None) -> Record:
+def _fulfillment_create(
+    shop: Shop, info: Info, fulfillment: Mapping[str, Any], message: str | None = None
+) -> Record:
     try:
         order, plan = _plan(shop, fulfillment["lineItemsByFulfillmentOrder"])
     except FulfillmentRefused as refused:
@@ -68,24 +70,37 @@ def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan
     return plan[0][0]["order"], plan
 
 
-def _tracking_update(shop: Shop, info: Info, fulfillmentId: str,  # noqa: N803
-                     trackingInfoInput: Mapping[str, Any],  # noqa: N803
-                     notifyCustomer: bool | None = None) -> Record:  # noqa: N803
+def _tracking_update(
+    shop: Shop,
+    info: Info,
+    fulfillmentId: str,  # noqa: N803
+    trackingInfoInput: Mapping[str, Any],  # noqa: N803
+    notifyCustomer: bool | None = None,
+) -> Record:  # noqa: N803
     found = shop.find(valid_gid(fulfillmentId), "Fulfillment")
     if found is None:
-        return {"fulfillment": None,
-                "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")]}
+        return {
+            "fulfillment": None,
+            "userErrors": [user_error(["fulfillmentId"], "Fulfillment does not exist.")],
+        }
     rules.update_tracking(found, trackingInfoInput)
     found["notifyCustomer"] = bool(notifyCustomer)
     return {"fulfillment": found, "userErrors": []}
 
 
-def _accept_request(shop: Shop, info: Info, id: str,  # noqa: A002
-                    message: str | None = None, **_: Any) -> Record:
+def _accept_request(
+    shop: Shop,
+    info: Info,
+    id: str,  # noqa: A002
+    message: str | None = None,
+    **_: Any,
+) -> Record:
     found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None:
-        return {"fulfillmentOrder": None,
-                "userErrors": [user_error(["id"], "Fulfillment order does not exist.")]}
+        return {
+            "fulfillmentOrder": None,
+            "userErrors": [user_error(["id"], "Fulfillment order does not exist.")],
+        }
     try:
         rules.accept_fulfillment_request(found, message)
     except FulfillmentRefused as refused:
@@ -93,15 +108,24 @@ def _accept_request(shop: Shop, info: Info, id: str,  # noqa: A002
     return {"fulfillmentOrder": found, "userErrors": []}
 
 
-def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
-          fulfillmentHold: Mapping[str, Any]) -> Record:  # noqa: N803
+def _hold(
+    shop: Shop,
+    info: Info,
+    id: str,  # noqa: A002
+    fulfillmentHold: Mapping[str, Any],
+) -> Record:  # noqa: N803
     found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None or found["status"] not in rules.FULFILLABLE_STATUSES:
-        return {"fulfillmentOrder": found, "userErrors": [
-            user_error(["id"], "The fulfillment order cannot be put on hold.")]}
-    hold = records.fulfillment_hold(shop.next_id(), fulfillmentHold["reason"],
-                                    fulfillmentHold.get("reasonNotes"),
-                                    fulfillmentHold.get("handle"))
+        return {
+            "fulfillmentOrder": found,
+            "userErrors": [user_error(["id"], "The fulfillment order cannot be put on hold.")],
+        }
+    hold = records.fulfillment_hold(
+        shop.next_id(),
+        fulfillmentHold["reason"],
+        fulfillmentHold.get("reasonNotes"),
+        fulfillmentHold.get("handle"),
+    )
     hold["heldByRequestingApp"] = True
     found["fulfillmentHolds"].append(hold)
     found["status"] = "ON_HOLD"
@@ -109,53 +133,78 @@ def _hold(shop: Shop, info: Info, id: str,  # noqa: A002
     return {"fulfillmentOrder": found, "fulfillmentHold": hold, "userErrors": []}
 
 
-def _release_hold(shop: Shop, info: Info, id: str,  # noqa: A002
-                  **_: Any) -> Record:
+def _release_hold(
+    shop: Shop,
+    info: Info,
+    id: str,  # noqa: A002
+    **_: Any,
+) -> Record:
     found = shop.find(valid_gid(id), "FulfillmentOrder")
     if found is None or found["status"] != "ON_HOLD":
-        return {"fulfillmentOrder": found, "userErrors": [
-            user_error(["id"], "The fulfillment order is not on hold.")]}
+        return {
+            "fulfillmentOrder": found,
+            "userErrors": [user_error(["id"], "The fulfillment order is not on hold.")],
+        }
     found["fulfillmentHolds"] = []
     found["status"] = "OPEN"
     rules.refresh_order(found["order"])
     return {"fulfillmentOrder": found, "userErrors": []}
 
 
-def _webhook_subscription_create(shop: Shop, info: Info, topic: str,
-                                 webhookSubscription: Mapping[str, Any]) -> Record:  # noqa: N803
+def _webhook_subscription_create(
+    shop: Shop, info: Info, topic: str, webhookSubscription: Mapping[str, Any]
+) -> Record:  # noqa: N803
     uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
     field = ["webhookSubscription", "callbackUrl"]
     if not uri:
-        return {"webhookSubscription": None, "userErrors": [user_error(field, "Address can't be blank")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [user_error(field, "Address can't be blank")],
+        }
     taken = any(s["topic"] == topic and s["uri"] == uri for s in shop.all_of("WebhookSubscription"))
     if taken:
-        return {"webhookSubscription": None,
-                "userErrors": [user_error(field, "Address for this topic has already been taken")]}
+        return {
+            "webhookSubscription": None,
+            "userErrors": [user_error(field, "Address for this topic has already been taken")],
+        }
     number = shop.next_id()
-    created = shop.register({
-        "__typename": "WebhookSubscription", "id": gid("WebhookSubscription", number),
-        "legacyResourceId": str(number), "topic": topic, "uri": uri, "callbackUrl": uri,
-        "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": uri},
-        "format": webhookSubscription.get("format") or "JSON",
-        "includeFields": list(webhookSubscription.get("includeFields") or []),
-        "filter": webhookSubscription.get("filter"), "name": webhookSubscription.get("name"),
-        "createdAt": now_iso(), "updatedAt": now_iso(),
-    })
+    created = shop.register(
+        {
+            "__typename": "WebhookSubscription",
+            "id": gid("WebhookSubscription", number),
+            "legacyResourceId": str(number),
+            "topic": topic,
+            "uri": uri,
+            "callbackUrl": uri,
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": uri},
+            "format": webhookSubscription.get("format") or "JSON",
+            "includeFields": list(webhookSubscription.get("includeFields") or []),
+            "filter": webhookSubscription.get("filter"),
+            "name": webhookSubscription.get("name"),
+            "createdAt": now_iso(),
+            "updatedAt": now_iso(),
+        }
+    )
     return {"webhookSubscription": created, "userErrors": []}
 
 
-def _webhook_subscription_delete(shop: Shop, info: Info,
-                                 id: str) -> Record:  # noqa: A002
+def _webhook_subscription_delete(shop: Shop, info: Info, id: str) -> Record:  # noqa: A002
     if shop.find(valid_gid(id), "WebhookSubscription") is None:
-        return {"deletedWebhookSubscriptionId": None,
-                "userErrors": [user_error(["id"], "Webhook subscription does not exist")]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [user_error(["id"], "Webhook subscription does not exist")],
+        }
     shop.unregister(id)
     return {"deletedWebhookSubscriptionId": id, "userErrors": []}
 
 
 def _tags(adding: bool) -> FieldResolver:
-    def change(shop: Shop, info: Info, id: str,  # noqa: A002
-               tags: Sequence[str]) -> Record:
+    def change(
+        shop: Shop,
+        info: Info,
+        id: str,  # noqa: A002
+        tags: Sequence[str],
+    ) -> Record:
         found = shop.find(valid_gid(id))
         if found is None or "tags" not in found:
             return {"node": None, "userErrors": [user_error(["id"], "Resource not found")]}
@@ -168,17 +217,19 @@ def _tags(adding: bool) -> FieldResolver:
     return change
 
 
-def _metafields_set(shop: Shop, info: Info,
-                    metafields: Sequence[Mapping[str, Any]]) -> Record:
+def _metafields_set(shop: Shop, info: Info, metafields: Sequence[Mapping[str, Any]]) -> Record:
     errors = [
-        {**user_error(["metafields", str(index), "ownerId"], "Owner does not exist."),
-         "code": "INVALID_VALUE", "elementIndex": index}
-        for index, wanted in enumerate(metafields) if shop.find(str(wanted["ownerId"])) is None
+        {
+            **user_error(["metafields", str(index), "ownerId"], "Owner does not exist."),
+            "code": "INVALID_VALUE",
+            "elementIndex": index,
+        }
+        for index, wanted in enumerate(metafields)
+        if shop.find(str(wanted["ownerId"])) is None
     ]
     if errors:
         return {"metafields": None, "userErrors": errors}
-    return {"metafields": [_set_metafield(shop, wanted) for wanted in metafields],
-            "userErrors": []}
+    return {"metafields": [_set_metafield(shop, wanted) for wanted in metafields], "userErrors": []}
 
 
 def _set_metafield(shop: Shop, wanted: Mapping[str, Any]) -> Record:
@@ -187,46 +238,70 @@ def _set_metafield(shop: Shop, wanted: Mapping[str, Any]) -> Record:
     owned = owner.setdefault("metafields", [])
     field = next((f for f in owned if f["namespace"] == namespace and f["key"] == key), None)
     if field is None:
-        field = shop.register(records.metafield(
-            shop.next_id(), owner["__typename"].upper(), f"{namespace}.{key}", wanted["value"]))
+        field = shop.register(
+            records.metafield(
+                shop.next_id(), owner["__typename"].upper(), f"{namespace}.{key}", wanted["value"]
+            )
+        )
         owned.append(field)
-    field.update(value=wanted["value"], updatedAt=now_iso(),
-                 type=wanted.get("type") or field["type"])
+    field.update(
+        value=wanted["value"], updatedAt=now_iso(), type=wanted.get("type") or field["type"]
+    )
     return field
 
 
-def _fulfillment_service_create(shop: Shop, info: Info, name: str,
-                                **options: Any) -> Record:
+def _fulfillment_service_create(shop: Shop, info: Info, name: str, **options: Any) -> Record:
     if any(s["serviceName"] == name for s in shop.all_of("FulfillmentService")):
-        return {"fulfillmentService": None,
-                "userErrors": [user_error(["name"], "Name has already been taken")]}
+        return {
+            "fulfillmentService": None,
+            "userErrors": [user_error(["name"], "Name has already been taken")],
+        }
     where = shop.register(records.location(shop.next_id(), name))
     number = shop.next_id()
-    service = shop.register({
-        "__typename": "FulfillmentService", "id": gid("FulfillmentService", number),
-        "serviceName": name, "handle": name.lower().replace(" ", "-"),
-        "callbackUrl": options.get("callbackUrl"), "location": where, "type": "THIRD_PARTY",
-        "trackingSupport": bool(options.get("trackingSupport")),
-        "inventoryManagement": bool(options.get("inventoryManagement")),
-        "fulfillmentOrdersOptIn": True, "requiresShippingMethod": True,
-    })
+    service = shop.register(
+        {
+            "__typename": "FulfillmentService",
+            "id": gid("FulfillmentService", number),
+            "serviceName": name,
+            "handle": name.lower().replace(" ", "-"),
+            "callbackUrl": options.get("callbackUrl"),
+            "location": where,
+            "type": "THIRD_PARTY",
+            "trackingSupport": bool(options.get("trackingSupport")),
+            "inventoryManagement": bool(options.get("inventoryManagement")),
+            "fulfillmentOrdersOptIn": True,
+            "requiresShippingMethod": True,
+        }
+    )
     where.update(fulfillmentService=service, isFulfillmentService=True)
     return {"fulfillmentService": service, "userErrors": []}
 
 
-def _bulk_operation_run_query(shop: Shop, info: Info, query: str,
-                              **_: Any) -> Record:
+def _bulk_operation_run_query(shop: Shop, info: Info, query: str, **_: Any) -> Record:
     checked = check_document(info.schema, query)
     if checked.errors:
-        return {"bulkOperation": None, "userErrors": [
-            {**user_error(["query"], error.message), "code": "INVALID"}
-            for error in checked.errors]}
+        return {
+            "bulkOperation": None,
+            "userErrors": [
+                {**user_error(["query"], error.message), "code": "INVALID"}
+                for error in checked.errors
+            ],
+        }
     number = shop.next_id()
-    operation = shop.register({
-        "__typename": "BulkOperation", "id": gid("BulkOperation", number), "status": "CREATED",
-        "type": "QUERY", "query": query, "createdAt": now_iso(), "objectCount": "0",
-        "rootObjectCount": "0", "url": None, "errorCode": None,
-    })
+    operation = shop.register(
+        {
+            "__typename": "BulkOperation",
+            "id": gid("BulkOperation", number),
+            "status": "CREATED",
+            "type": "QUERY",
+            "query": query,
+            "createdAt": now_iso(),
+            "objectCount": "0",
+            "rootObjectCount": "0",
+            "url": None,
+            "errorCode": None,
+        }
+    )
     return {"bulkOperation": operation, "userErrors": []}
 
 

@@ -92,8 +92,9 @@ class TokenIssuer:
         return grant
 
 
-def answer_token_request(sandbox: SandboxShopify, shop_hints: Sequence[str],
-                         body: Mapping[str, Any]) -> TokenAnswer:
+def answer_token_request(
+    sandbox: SandboxShopify, shop_hints: Sequence[str], body: Mapping[str, Any]
+) -> TokenAnswer:
     """Answer a token request with a JSON or form ``body``.
 
     ``shop_hints`` name the shop the request was for: its Host, and the
@@ -116,8 +117,9 @@ def answer_token_request(sandbox: SandboxShopify, shop_hints: Sequence[str],
     return 400, _error("unsupported_grant_type", f"Grant type {grant_type!r} is not supported.")
 
 
-def _shop_for(sandbox: SandboxShopify, shop_hints: Sequence[str],
-              body: Mapping[str, Any]) -> Shop | None:
+def _shop_for(
+    sandbox: SandboxShopify, shop_hints: Sequence[str], body: Mapping[str, Any]
+) -> Shop | None:
     for hint in [*shop_hints, str(body.get("shop") or "")]:
         if hint in sandbox.shops:
             return sandbox.shops[hint]
@@ -147,19 +149,21 @@ def _is_expiring(body: Mapping[str, Any]) -> bool:
 def _expiring_or_not(sandbox: SandboxShopify, shop: Shop, expiring: bool) -> TokenAnswer:
     scope = ",".join(shop.scopes)
     if not expiring:
-        return 200, {"access_token": sandbox.tokens.issue(shop.domain, scope, None),
-                     "scope": scope}
+        return 200, {"access_token": sandbox.tokens.issue(shop.domain, scope, None), "scope": scope}
     return 200, _expiring_answer(sandbox, shop, scope, replaces="")
 
 
-def _expiring_answer(sandbox: SandboxShopify, shop: Shop, scope: str, replaces: str) -> dict[str, Any]:
+def _expiring_answer(
+    sandbox: SandboxShopify, shop: Shop, scope: str, replaces: str
+) -> dict[str, Any]:
     config = sandbox.config
     return {
         "access_token": sandbox.tokens.issue(shop.domain, scope, config.expiring_token_lifetime),
         "scope": scope,
         "expires_in": config.expiring_token_lifetime,
         "refresh_token": sandbox.tokens.issue_refresh(
-            shop.domain, scope, config.refresh_token_lifetime, replaces),
+            shop.domain, scope, config.refresh_token_lifetime, replaces
+        ),
         "refresh_token_expires_in": config.refresh_token_lifetime,
     }
 

@@ -47,8 +47,9 @@ def resolve_query_field(shop: Shop, info: Info, **args: Any) -> Any:
 def valid_gid(global_id: str) -> str:
     """:raises GraphQLError: when ``global_id`` is not a Shopify GID, as Shopify does."""
     if not global_id.startswith(GID_PREFIX) or type_of(global_id) is None:
-        raise GraphQLError(f"Invalid global id '{global_id}'",
-                           extensions={"code": "argumentLiteralsIncompatible"})
+        raise GraphQLError(
+            f"Invalid global id '{global_id}'", extensions={"code": "argumentLiteralsIncompatible"}
+        )
     return global_id
 
 
@@ -68,10 +69,16 @@ def _node_type_name(info: Info) -> str:
     return str(get_named_type(connection.fields["nodes"].type).name)
 
 
-def _root_connection(shop: Shop, info: Info, type_name: str,
-                     args: dict[str, Any], records: Sequence[Record] | None = None) -> Record:
-    chosen = search.matching(shop.all_of(type_name) if records is None else records,
-                             args.get("query"))
+def _root_connection(
+    shop: Shop,
+    info: Info,
+    type_name: str,
+    args: dict[str, Any],
+    records: Sequence[Record] | None = None,
+) -> Record:
+    chosen = search.matching(
+        shop.all_of(type_name) if records is None else records, args.get("query")
+    )
     entries = search.sorted_entries(chosen, args.get("sortKey"), bool(args.get("reverse")))
     return paginate(entries, args)
 
@@ -93,10 +100,16 @@ def _current_app_installation(shop: Shop, info: Info, **_: Any) -> Record:
     return {
         "__typename": "AppInstallation",
         "id": f"gid://shopify/AppInstallation/{shop.record['id'].rsplit('/', 1)[-1]}",
-        "accessScopes": [{"__typename": "AccessScope", "handle": scope, "description": scope}
-                         for scope in scopes],
-        "app": {"__typename": "App", "id": "gid://shopify/App/1", "title": "integrator",
-                "handle": "integrator", "apiKey": shop.client_id},
+        "accessScopes": [
+            {"__typename": "AccessScope", "handle": scope, "description": scope} for scope in scopes
+        ],
+        "app": {
+            "__typename": "App",
+            "id": "gid://shopify/App/1",
+            "title": "integrator",
+            "handle": "integrator",
+            "apiKey": shop.client_id,
+        },
     }
 
 
@@ -110,7 +123,8 @@ def _assigned_fulfillment_orders(shop: Shop, info: Info, **args: Any) -> Record:
     request_status = ASSIGNMENT_STATUSES.get(args.get("assignmentStatus") or "")
     location_ids = args.get("locationIds")
     chosen = [
-        fo for fo in shop.all_of("FulfillmentOrder")
+        fo
+        for fo in shop.all_of("FulfillmentOrder")
         if (request_status is None or fo["requestStatus"] == request_status)
         and (not location_ids or fo["assignedLocation"]["location"]["id"] in location_ids)
     ]

@@ -191,8 +191,13 @@ def product_options(variants: Sequence[Record]) -> list[Record]:
             if option["value"] not in known:
                 known.append(option["value"])
     return [
-        {"__typename": "ProductOption", "id": gid("ProductOption", position + 1),
-         "name": name, "position": position + 1, "values": known}
+        {
+            "__typename": "ProductOption",
+            "id": gid("ProductOption", position + 1),
+            "name": name,
+            "position": position + 1,
+            "values": known,
+        }
         for position, (name, known) in enumerate(values.items())
     ]
 
@@ -246,12 +251,19 @@ def location(number: int, name: str, *, is_primary: bool = False) -> Record:
         "isActive": True,
         "isPrimary": is_primary,
         "fulfillsOnlineOrders": True,
-        "address": {"address1": "1 Warehouse Way", "city": "Berlin", "countryCode": "DE",
-                    "zip": "10115", "formatted": ["1 Warehouse Way", "10115 Berlin"]},
+        "address": {
+            "address1": "1 Warehouse Way",
+            "city": "Berlin",
+            "countryCode": "DE",
+            "zip": "10115",
+            "formatted": ["1 Warehouse Way", "10115 Berlin"],
+        },
     }
 
 
-def fulfillment_order(number: int, order: Record, where: Record, spec: FulfillmentOrderSpec) -> Record:
+def fulfillment_order(
+    number: int, order: Record, where: Record, spec: FulfillmentOrderSpec
+) -> Record:
     return {
         "__typename": "FulfillmentOrder",
         "id": gid("FulfillmentOrder", number),
@@ -284,8 +296,17 @@ def fulfillment_order(number: int, order: Record, where: Record, spec: Fulfillme
 def destination(number: int, order: Record) -> Record:
     """Return an FO destination copied from the order's shipping address."""
     shipping = order.get("shippingAddress") or {}
-    copied = ("firstName", "lastName", "company", "address1", "address2", "city", "province",
-              "zip", "phone")
+    copied = (
+        "firstName",
+        "lastName",
+        "company",
+        "address1",
+        "address2",
+        "city",
+        "province",
+        "zip",
+        "phone",
+    )
     return {
         "__typename": "FulfillmentOrderDestination",
         "id": gid("FulfillmentOrderDestination", number),
@@ -312,12 +333,17 @@ def fulfillment_order_line(number: int, line: Record) -> Record:
     }
 
 
-def fulfillment_hold(number: int, reason: str, notes: str | None = None,
-                     handle: str | None = None) -> Record:
+def fulfillment_hold(
+    number: int, reason: str, notes: str | None = None, handle: str | None = None
+) -> Record:
     return {
-        "__typename": "FulfillmentHold", "id": gid("FulfillmentHold", number),
-        "reason": reason, "reasonNotes": notes, "handle": handle,
-        "displayReason": reason.replace("_", " ").capitalize(), "heldByRequestingApp": False,
+        "__typename": "FulfillmentHold",
+        "id": gid("FulfillmentHold", number),
+        "reason": reason,
+        "reasonNotes": notes,
+        "handle": handle,
+        "displayReason": reason.replace("_", " ").capitalize(),
+        "heldByRequestingApp": False,
     }
 
 
@@ -327,8 +353,12 @@ def tracking_info(tracking: Mapping[str, Any]) -> list[Record]:
     urls = list(tracking.get("urls") or []) or [tracking.get("url")]
     company = tracking.get("company")
     return [
-        {"__typename": "FulfillmentTrackingInfo", "company": company, "number": number,
-         "url": urls[index] if index < len(urls) else None}
+        {
+            "__typename": "FulfillmentTrackingInfo",
+            "company": company,
+            "number": number,
+            "url": urls[index] if index < len(urls) else None,
+        }
         for index, number in enumerate(numbers)
         if number is not None or index == 0
     ]

@@ -40,16 +40,29 @@ Entry = tuple[tuple[Any, ...], Record]
 FieldResolver = Callable[..., Any]
 
 SCALAR_PLACEHOLDERS: Mapping[str, Any] = {
-    "Int": 0, "Float": 0.0, "Boolean": False, "ID": "gid://shopify/Placeholder/0",
-    "URL": "https://example.com/", "Money": "0.0", "Decimal": "0.0", "UnsignedInt64": "0",
-    "JSON": {}, "HTML": "", "FormattedString": "", "Color": "#000000", "BigInt": "0",
+    "Int": 0,
+    "Float": 0.0,
+    "Boolean": False,
+    "ID": "gid://shopify/Placeholder/0",
+    "URL": "https://example.com/",
+    "Money": "0.0",
+    "Decimal": "0.0",
+    "UnsignedInt64": "0",
+    "JSON": {},
+    "HTML": "",
+    "FormattedString": "",
+    "Color": "#000000",
+    "BigInt": "0",
 }
 
 
 def is_connection(output_type: GraphQLOutputType) -> bool:
     named = get_named_type(output_type)
-    return isinstance(named, GraphQLObjectType) and named.name.endswith("Connection") and (
-        "pageInfo" in named.fields)
+    return (
+        isinstance(named, GraphQLObjectType)
+        and named.name.endswith("Connection")
+        and ("pageInfo" in named.fields)
+    )
 
 
 def resolve_record_field(source: Any, info: Info, **args: Any) -> Any:
@@ -104,8 +117,9 @@ def paginate(entries: Sequence[Entry], args: Mapping[str, Any]) -> Record:
     }
 
 
-def _between(entries: list[Entry], after: str | None, before: str | None,
-             reverse: bool) -> list[Entry]:
+def _between(
+    entries: list[Entry], after: str | None, before: str | None, reverse: bool
+) -> list[Entry]:
     def beyond(key: tuple[Any, ...], cursor: tuple[Any, ...]) -> bool:
         return key < cursor if reverse else key > cursor
 
@@ -159,29 +173,42 @@ def resolve_type(value: Any, info: Info, abstract_type: GraphQLAbstractType) -> 
     return info.schema.get_possible_types(abstract_type)[0].name
 
 
-def _metafield(source: Mapping[str, Any], info: Info,
-               namespace: str | None = None, key: str = "", **_: Any) -> Record | None:
+def _metafield(
+    source: Mapping[str, Any], info: Info, namespace: str | None = None, key: str = "", **_: Any
+) -> Record | None:
     # Without a namespace, Shopify reads ``key`` as "namespace.key".
     if namespace is None:
         namespace, _dot, key = key.rpartition(".")
     wanted = (namespace or "custom", key)
-    return next((field for field in source.get("metafields", [])
-                 if (field["namespace"], field["key"]) == wanted), None)
+    return next(
+        (
+            field
+            for field in source.get("metafields", [])
+            if (field["namespace"], field["key"]) == wanted
+        ),
+        None,
+    )
 
 
-def _metafields(source: Mapping[str, Any], info: Info,
-                namespace: str | None = None, keys: Sequence[str] | None = None,
-                **args: Any) -> Any:
+def _metafields(
+    source: Mapping[str, Any],
+    info: Info,
+    namespace: str | None = None,
+    keys: Sequence[str] | None = None,
+    **args: Any,
+) -> Any:
     chosen = [
-        field for field in source.get("metafields", [])
+        field
+        for field in source.get("metafields", [])
         if (namespace is None or field["namespace"] == namespace)
         and (keys is None or f"{field['namespace']}.{field['key']}" in keys)
     ]
     return shape(chosen, info, args)
 
 
-def _merchant_requests(source: Mapping[str, Any], info: Info,
-                       kind: str | None = None, **args: Any) -> Any:
+def _merchant_requests(
+    source: Mapping[str, Any], info: Info, kind: str | None = None, **args: Any
+) -> Any:
     chosen = [r for r in source.get("merchantRequests", []) if kind in (None, r["kind"])]
     return shape(chosen, info, args)
 

@@ -12,9 +12,15 @@ from integrator.sandbox.shopify.store import Shop
 from integrator.sandbox.shopify.throttle import Clock, LeakyBucket
 
 DEFAULT_SCOPES = (
-    "read_orders", "write_orders", "read_products", "read_fulfillments", "write_fulfillments",
-    "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders",
-    "read_assigned_fulfillment_orders", "write_assigned_fulfillment_orders",
+    "read_orders",
+    "write_orders",
+    "read_products",
+    "read_fulfillments",
+    "write_fulfillments",
+    "read_merchant_managed_fulfillment_orders",
+    "write_merchant_managed_fulfillment_orders",
+    "read_assigned_fulfillment_orders",
+    "write_assigned_fulfillment_orders",
 )
 
 
@@ -39,7 +45,6 @@ class SandboxConfig:
     invalid_document_status: int = 200
 
 
-
 class SandboxShopify:
     """The whole sandbox: any number of shops, the tokens it issued, and its config."""
 
@@ -50,17 +55,32 @@ class SandboxShopify:
         self._ids = itertools.count(1_000_001)
         self._lock = threading.Lock()
 
-    def create_shop(self, domain: str, *, client_id: str = "sandbox-client-id",
-                    client_secret: str = "sandbox-client-secret",  # noqa: S107 (fake shop)
-                    access_token: str | None = None, bucket_size: float | None = None,
-                    restore_rate: float | None = None,
-                    scopes: tuple[str, ...] | None = None) -> Shop:
+    def create_shop(
+        self,
+        domain: str,
+        *,
+        client_id: str = "sandbox-client-id",
+        client_secret: str = "sandbox-client-secret",  # noqa: S107 (fake shop)
+        access_token: str | None = None,
+        bucket_size: float | None = None,
+        restore_rate: float | None = None,
+        scopes: tuple[str, ...] | None = None,
+    ) -> Shop:
         """Create a shop; ``access_token`` registers a static (non-expiring) admin token, and
         ``scopes`` (default: the config's) are what every token for it is granted."""
-        bucket = LeakyBucket(bucket_size or self.config.bucket_size,
-                             restore_rate or self.config.restore_rate, self.config.clock)
-        shop = Shop(domain, client_id=client_id, client_secret=client_secret, bucket=bucket,
-                    ids=self._ids, scopes=scopes or self.config.scopes)
+        bucket = LeakyBucket(
+            bucket_size or self.config.bucket_size,
+            restore_rate or self.config.restore_rate,
+            self.config.clock,
+        )
+        shop = Shop(
+            domain,
+            client_id=client_id,
+            client_secret=client_secret,
+            bucket=bucket,
+            ids=self._ids,
+            scopes=scopes or self.config.scopes,
+        )
         with self._lock:
             self.shops[domain] = shop
         if access_token:

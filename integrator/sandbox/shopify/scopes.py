@@ -16,7 +16,9 @@ WRITE_FULFILLMENT_ORDERS = (
     "write_assigned_fulfillment_orders",
     "write_third_party_fulfillment_orders",
 )
-READ_FULFILLMENT_ORDERS = tuple(scope.replace("write_", "read_") for scope in WRITE_FULFILLMENT_ORDERS)
+READ_FULFILLMENT_ORDERS = tuple(
+    scope.replace("write_", "read_") for scope in WRITE_FULFILLMENT_ORDERS
+)
 
 REQUIRED: Mapping[str, tuple[str, ...]] = {
     "order": ("read_orders",),
@@ -47,8 +49,11 @@ def check_access(field: str, granted: Iterable[str]) -> None:
     needed = " or ".join(f"`{scope}`" for scope in required) + " access scope."
     raise GraphQLError(
         f"Access denied for {field} field. Required access: {needed}",
-        extensions={"code": "ACCESS_DENIED", "documentation": ACCESS_SCOPES_URL,
-                    "requiredAccess": needed},
+        extensions={
+            "code": "ACCESS_DENIED",
+            "documentation": ACCESS_SCOPES_URL,
+            "requiredAccess": needed,
+        },
     )
 
 

@@ -17,17 +17,31 @@ from integrator.sandbox.shopify.records import Record, number_of
 
 TERM = re.compile(r"""(-?)(\w+):(<=|>=|<|>|=)?('[^']*'|"[^"]*"|\S+)""")
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "": operator.eq, "=": operator.eq, ">=": operator.ge, ">": operator.gt,
-    "<=": operator.le, "<": operator.lt,
+    "": operator.eq,
+    "=": operator.eq,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
 }
 FULFILLMENT_STATUS = {
-    "unfulfilled": "UNFULFILLED", "unshipped": "UNFULFILLED", "shipped": "FULFILLED",
-    "fulfilled": "FULFILLED", "partial": "PARTIALLY_FULFILLED", "on_hold": "ON_HOLD",
+    "unfulfilled": "UNFULFILLED",
+    "unshipped": "UNFULFILLED",
+    "shipped": "FULFILLED",
+    "fulfilled": "FULFILLED",
+    "partial": "PARTIALLY_FULFILLED",
+    "on_hold": "ON_HOLD",
 }
 SORT_FIELDS = {
-    "UPDATED_AT": "updatedAt", "CREATED_AT": "createdAt", "PROCESSED_AT": "processedAt",
-    "TITLE": "title", "ORDER_NUMBER": "number", "NAME": "name", "PRODUCT_TYPE": "productType",
-    "VENDOR": "vendor", "INVENTORY_TOTAL": "totalInventory",
+    "UPDATED_AT": "updatedAt",
+    "CREATED_AT": "createdAt",
+    "PROCESSED_AT": "processedAt",
+    "TITLE": "title",
+    "ORDER_NUMBER": "number",
+    "NAME": "name",
+    "PRODUCT_TYPE": "productType",
+    "VENDOR": "vendor",
+    "INVENTORY_TOTAL": "totalInventory",
 }
 
 
@@ -37,12 +51,15 @@ def matching(records: Sequence[Record], query: str | None) -> list[Record]:
     return [record for record in records if all(_satisfies(record, *term) for term in terms)]
 
 
-def sorted_entries(records: Sequence[Record], sort_key: str | None,
-                   reverse: bool) -> list[tuple[tuple[Any, ...], Record]]:
+def sorted_entries(
+    records: Sequence[Record], sort_key: str | None, reverse: bool
+) -> list[tuple[tuple[Any, ...], Record]]:
     """Sort for a root connection; each entry's key doubles as its keyset cursor."""
     field = SORT_FIELDS.get(sort_key or "ID")
-    entries = [((_sortable(record.get(field)) if field else 0, int(number_of(record["id"]))),
-                record) for record in records]
+    entries = [
+        ((_sortable(record.get(field)) if field else 0, int(number_of(record["id"]))), record)
+        for record in records
+    ]
     return sorted(entries, key=lambda entry: entry[0], reverse=reverse)
 
 
@@ -80,12 +97,15 @@ def _status(record: Record, value: str) -> bool:
 
 _SPECIAL: dict[str, Callable[[Record, str], bool]] = {
     "financial_status": lambda r, v: str(r.get("displayFinancialStatus", "")).lower() == v,
-    "fulfillment_status": lambda r, v: r.get("displayFulfillmentStatus")
-    == FULFILLMENT_STATUS.get(v, v.upper()),
+    "fulfillment_status": lambda r, v: (
+        r.get("displayFulfillmentStatus") == FULFILLMENT_STATUS.get(v, v.upper())
+    ),
     "status": _status,
     "tag": lambda r, v: v in (tag.lower() for tag in r.get("tags", [])),
-    "sku": lambda r, v: any(str(line.get("sku", "")).lower() == v
-                            for line in r.get("lineItems", []) + r.get("variants", [])),
+    "sku": lambda r, v: any(
+        str(line.get("sku", "")).lower() == v
+        for line in r.get("lineItems", []) + r.get("variants", [])
+    ),
     "name": lambda r, v: str(r.get("name", "")).lower().lstrip("#") == v.lstrip("#"),
 }
 

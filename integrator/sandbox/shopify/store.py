@@ -35,8 +35,16 @@ class ShopCounters:
 class Shop:
     """One fake shop: its records, bucket, credentials and counters."""
 
-    def __init__(self, domain: str, *, client_id: str, client_secret: str,
-                 bucket: LeakyBucket, ids: Iterable[int], scopes: Sequence[str]) -> None:
+    def __init__(
+        self,
+        domain: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        bucket: LeakyBucket,
+        ids: Iterable[int],
+        scopes: Sequence[str],
+    ) -> None:
         self.domain = domain
         self.client_id = client_id
         self.client_secret = client_secret
@@ -49,15 +57,27 @@ class Shop:
         self._variants_by_sku: dict[str, Record] = {}
         self._ids = iter(ids)
         self._order_numbers = itertools.count(1001)
-        self.record = self.register({
-            "__typename": "Shop", "id": records.gid("Shop", self.next_id()),
-            "name": domain.split(".", 1)[0], "myshopifyDomain": domain,
-            "email": f"owner@{domain}", "contactEmail": f"owner@{domain}",
-            "currencyCode": "USD", "ianaTimezone": "UTC", "url": f"https://{domain}",
-            "plan": {"displayName": "Advanced", "partnerDevelopment": False, "shopifyPlus": False},
-        })
-        self.primary_location = self.register(records.location(
-            self.next_id(), "Shop location", is_primary=True))
+        self.record = self.register(
+            {
+                "__typename": "Shop",
+                "id": records.gid("Shop", self.next_id()),
+                "name": domain.split(".", 1)[0],
+                "myshopifyDomain": domain,
+                "email": f"owner@{domain}",
+                "contactEmail": f"owner@{domain}",
+                "currencyCode": "USD",
+                "ianaTimezone": "UTC",
+                "url": f"https://{domain}",
+                "plan": {
+                    "displayName": "Advanced",
+                    "partnerDevelopment": False,
+                    "shopifyPlus": False,
+                },
+            }
+        )
+        self.primary_location = self.register(
+            records.location(self.next_id(), "Shop location", is_primary=True)
+        )
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -82,13 +102,21 @@ class Shop:
 
     # --- catalog ---------------------------------------------------------------------------
 
-    def add_product(self, title: str, *, product_type: str = "", vendor: str = "Sandbox",
-                    tags: Sequence[str] = (), metafields: Mapping[str, str] | None = None,
-                    variants: Sequence[VariantSpec] = ()) -> Record:
+    def add_product(
+        self,
+        title: str,
+        *,
+        product_type: str = "",
+        vendor: str = "Sandbox",
+        tags: Sequence[str] = (),
+        metafields: Mapping[str, str] | None = None,
+        variants: Sequence[VariantSpec] = (),
+    ) -> Record:
         """Add a product; ``metafields`` maps ``"namespace.key"`` to a value."""
         with self.lock:
-            owner = self.register(records.product(
-                self.next_id(), title, product_type, vendor, tags))
+            owner = self.register(
+                records.product(self.next_id(), title, product_type, vendor, tags)
+            )
             for key, value in (metafields or {}).items():
                 owner["metafields"].append(self._metafield("PRODUCT", key, value))
             for position, spec in enumerate(variants or [VariantSpec(sku=title.upper())], 1):
@@ -112,15 +140,21 @@ class Shop:
     # --- orders ----------------------------------------------------------------------------
 
     def create_order(
-        self, lines: Sequence[LineSpec], *, email: str = "buyer@example.com",
-        shipping_address: AddressSpec | None = None, financial_status: str = "PAID",
+        self,
+        lines: Sequence[LineSpec],
+        *,
+        email: str = "buyer@example.com",
+        shipping_address: AddressSpec | None = None,
+        financial_status: str = "PAID",
         fulfillment_orders: Sequence[FulfillmentOrderSpec] | None = None,
-        tags: Sequence[str] = (), note: str | None = None,
+        tags: Sequence[str] = (),
+        note: str | None = None,
     ) -> Record:
         """Create an order; ``fulfillment_orders=[]`` leaves it without any FO yet."""
         with self.lock:
-            order = self.register(self._new_order(email, shipping_address, financial_status,
-                                                  tags, note))
+            order = self.register(
+                self._new_order(email, shipping_address, financial_status, tags, note)
+            )
             for spec in lines:
                 line = records.line_item(self.next_id(), spec, self.variant_by_sku(spec.sku))
                 order["lineItems"].append(self.register(line))
@@ -129,41 +163,71 @@ class Shop:
             self.add_fulfillment_orders(order["id"], specs)
             return order
 
-    def _new_order(self, email: str, address: AddressSpec | None, financial_status: str,
-                   tags: Sequence[str], note: str | None) -> Record:
+    def _new_order(
+        self,
+        email: str,
+        address: AddressSpec | None,
+        financial_status: str,
+        tags: Sequence[str],
+        note: str | None,
+    ) -> Record:
         number = self.next_id()
         order_number = next(self._order_numbers)
         stamp = records.now_iso()
         address = address or AddressSpec()
         return {
-            "__typename": "Order", "id": records.gid("Order", number),
-            "legacyResourceId": str(number), "name": f"#{order_number}",
-            "number": order_number - 1000, "email": email, "phone": None, "note": note,
-            "tags": list(tags), "createdAt": stamp, "updatedAt": stamp, "processedAt": stamp,
-            "cancelledAt": None, "cancelReason": None, "closed": False, "closedAt": None,
-            "test": True, "confirmed": True, "currencyCode": "USD",
+            "__typename": "Order",
+            "id": records.gid("Order", number),
+            "legacyResourceId": str(number),
+            "name": f"#{order_number}",
+            "number": order_number - 1000,
+            "email": email,
+            "phone": None,
+            "note": note,
+            "tags": list(tags),
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "processedAt": stamp,
+            "cancelledAt": None,
+            "cancelReason": None,
+            "closed": False,
+            "closedAt": None,
+            "test": True,
+            "confirmed": True,
+            "currencyCode": "USD",
             "presentmentCurrencyCode": "USD",
             "displayFinancialStatus": financial_status.upper(),
             "displayFulfillmentStatus": "UNFULFILLED",
             "shippingAddress": records.mailing_address(address, self.next_id()),
             "billingAddress": records.mailing_address(address, self.next_id()),
-            "lineItems": [], "fulfillmentOrders": [], "fulfillments": [], "metafields": [],
-            "customAttributes": [], "discountCodes": [], "paymentGatewayNames": ["bogus"],
+            "lineItems": [],
+            "fulfillmentOrders": [],
+            "fulfillments": [],
+            "metafields": [],
+            "customAttributes": [],
+            "discountCodes": [],
+            "paymentGatewayNames": ["bogus"],
         }
 
     def _set_totals(self, order: Record) -> None:
         total = records.order_total(order["lineItems"])
         order["requiresShipping"] = any(li["requiresShipping"] for li in order["lineItems"])
-        for key in ("totalPriceSet", "subtotalPriceSet", "currentTotalPriceSet",
-                    "currentSubtotalPriceSet", "originalTotalPriceSet"):
+        for key in (
+            "totalPriceSet",
+            "subtotalPriceSet",
+            "currentTotalPriceSet",
+            "currentSubtotalPriceSet",
+            "originalTotalPriceSet",
+        ):
             order[key] = records.money_bag(total)
         order["totalShippingPriceSet"] = records.money_bag("0.00")
         paid = order["displayFinancialStatus"] == "PAID"
         order["fullyPaid"], order["unpaid"] = paid, not paid
         order["totalOutstandingSet"] = records.money_bag("0.00" if paid else total)
 
-    def add_fulfillment_orders(self, order_id: str,
-                               specs: Sequence[FulfillmentOrderSpec]) -> list[Record]:
+    def add_fulfillment_orders(
+        self, order_id: str, specs: Sequence[FulfillmentOrderSpec]
+    ) -> list[Record]:
         """Create FOs for an order, as Shopify's order routing does once it has finished."""
         with self.lock:
             order = self.order(order_id)
@@ -176,15 +240,22 @@ class Shop:
         if spec.location_name:
             where = self._location_named(spec.location_name)
         fo = self.register(records.fulfillment_order(self.next_id(), order, where, spec))
-        indexes = spec.lines if spec.lines is not None else [
-            i for i, line in enumerate(order["lineItems"]) if line["requiresShipping"]]
+        indexes = (
+            spec.lines
+            if spec.lines is not None
+            else [i for i, line in enumerate(order["lineItems"]) if line["requiresShipping"]]
+        )
         for index in indexes:
             line = order["lineItems"][index]
-            fo["lineItems"].append(self.register(
-                records.fulfillment_order_line(self.next_id(), line)))
+            fo["lineItems"].append(
+                self.register(records.fulfillment_order_line(self.next_id(), line))
+            )
         if spec.status == "ON_HOLD":
-            fo["fulfillmentHolds"].append(records.fulfillment_hold(
-                self.next_id(), "AWAITING_PAYMENT", "held when the sandbox seeded it"))
+            fo["fulfillmentHolds"].append(
+                records.fulfillment_hold(
+                    self.next_id(), "AWAITING_PAYMENT", "held when the sandbox seeded it"
+                )
+            )
         if spec.request_status == "SUBMITTED":
             fo["merchantRequests"].append(self._merchant_request(fo, None))
         order["fulfillmentOrders"].append(fo)
@@ -195,10 +266,15 @@ class Shop:
         return known or self.register(records.location(self.next_id(), name))
 
     def _merchant_request(self, fo: Record, message: str | None) -> Record:
-        return {"__typename": "FulfillmentOrderMerchantRequest",
-                "id": records.gid("FulfillmentOrderMerchantRequest", self.next_id()),
-                "kind": "FULFILLMENT_REQUEST", "message": message, "requestOptions": {},
-                "sentAt": records.now_iso(), "fulfillmentOrder": fo}
+        return {
+            "__typename": "FulfillmentOrderMerchantRequest",
+            "id": records.gid("FulfillmentOrderMerchantRequest", self.next_id()),
+            "kind": "FULFILLMENT_REQUEST",
+            "message": message,
+            "requestOptions": {},
+            "sentAt": records.now_iso(),
+            "fulfillmentOrder": fo,
+        }
 
     def order(self, order_id: str | int) -> Record:
         """Return an order by GID or numeric id.
@@ -267,8 +343,12 @@ class Shop:
             raise KeyError(f"no fulfillment order {fulfillment_order_id} in {self.domain}")
         return fo
 
-    def fulfil(self, fulfillment_order_id: str, quantities: Mapping[str, int] | None = None,
-               tracking: Mapping[str, Any] | None = None) -> Record:
+    def fulfil(
+        self,
+        fulfillment_order_id: str,
+        quantities: Mapping[str, int] | None = None,
+        tracking: Mapping[str, Any] | None = None,
+    ) -> Record:
         """Fulfil FO line items (``{fo_line_item_gid: quantity}``, default all that remain) as
         the merchant would in the admin, outside the app.
 
@@ -281,10 +361,12 @@ class Shop:
             plan = [(fo, fulfillment.requested_lines(fo, wanted))]
             return self.record_fulfillment(fo["order"], plan, tracking)
 
-    def record_fulfillment(self, order: Record, plan: fulfillment.Plan,
-                           tracking: Mapping[str, Any] | None) -> Record:
-        created = fulfillment.create_fulfillment(self.next_id(), order, plan, tracking,
-                                                 self.next_id)
+    def record_fulfillment(
+        self, order: Record, plan: fulfillment.Plan, tracking: Mapping[str, Any] | None
+    ) -> Record:
+        created = fulfillment.create_fulfillment(
+            self.next_id(), order, plan, tracking, self.next_id
+        )
         for item in [created, *created["fulfillmentLineItems"]]:
             self.register(item)
         return created

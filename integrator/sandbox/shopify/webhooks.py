@@ -75,10 +75,17 @@ def encode_body(payload: Mapping[str, Any]) -> bytes:
 class WebhookSender:
     """Posts signed deliveries to a URL, retrying non-2xx answers a bounded number of times."""
 
-    def __init__(self, client_secret: str, *, http: httpx.Client | None = None,
-                 max_attempts: int = SHOPIFY_RETRIES + 1, backoff_seconds: float = 0.0,
-                 sleep: Callable[[float], None] = time.sleep, api_version: str = "2026-04",
-                 should_drop: Callable[[Delivery], bool] | None = None) -> None:
+    def __init__(
+        self,
+        client_secret: str,
+        *,
+        http: httpx.Client | None = None,
+        max_attempts: int = SHOPIFY_RETRIES + 1,
+        backoff_seconds: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+        api_version: str = "2026-04",
+        should_drop: Callable[[Delivery], bool] | None = None,
+    ) -> None:
         self.client_secret = client_secret
         self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=1.0))
         self.max_attempts = max_attempts
@@ -87,19 +94,30 @@ class WebhookSender:
         self.api_version = api_version
         self.should_drop = should_drop or (lambda delivery: False)
 
-    def prepare(self, topic: str, payload: Mapping[str, Any], shop_domain: str, *,
-                event_id: str | None = None) -> Delivery:
+    def prepare(
+        self,
+        topic: str,
+        payload: Mapping[str, Any],
+        shop_domain: str,
+        *,
+        event_id: str | None = None,
+    ) -> Delivery:
         """Make a new delivery (fresh webhook id) of ``payload`` for ``topic``."""
         return Delivery(
-            topic=topic, shop_domain=shop_domain, body=encode_body(payload),
-            webhook_id=str(uuid.uuid4()), event_id=event_id or str(uuid.uuid4()),
-            triggered_at=datetime.now(UTC).isoformat(timespec="microseconds").replace(
-                "+00:00", "Z"),
+            topic=topic,
+            shop_domain=shop_domain,
+            body=encode_body(payload),
+            webhook_id=str(uuid.uuid4()),
+            event_id=event_id or str(uuid.uuid4()),
+            triggered_at=datetime.now(UTC)
+            .isoformat(timespec="microseconds")
+            .replace("+00:00", "Z"),
             api_version=self.api_version,
         )
 
-    def send(self, url: str, topic: str, payload: Mapping[str, Any],
-             shop_domain: str) -> DeliveryOutcome:
+    def send(
+        self, url: str, topic: str, payload: Mapping[str, Any], shop_domain: str
+    ) -> DeliveryOutcome:
         return self.deliver(url, self.prepare(topic, payload, shop_domain))
 
     def deliver(self, url: str, delivery: Delivery) -> DeliveryOutcome:
@@ -126,8 +144,9 @@ class WebhookSender:
 
     def _post(self, url: str, delivery: Delivery) -> int | None:
         try:
-            response = self.http.post(url, content=delivery.body,
-                                      headers=delivery.headers(self.client_secret))
+            response = self.http.post(
+                url, content=delivery.body, headers=delivery.headers(self.client_secret)
+            )
         except httpx.HTTPError:
             return None
         return response.status_code

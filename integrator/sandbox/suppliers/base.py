@@ -89,8 +89,13 @@ class FaultPlan:
         return None
 
     def update(self, settings: Mapping[str, Any]) -> None:
-        for name in ("error_rate", "timeout_rate", "rate_limit_rate", "latency_seconds",
-                     "timeout_sleep_seconds"):
+        for name in (
+            "error_rate",
+            "timeout_rate",
+            "rate_limit_rate",
+            "latency_seconds",
+            "timeout_sleep_seconds",
+        ):
             if name in settings:
                 setattr(self, name, float(settings[name]))
         if "retry_after_seconds" in settings:
@@ -101,9 +106,15 @@ class FaultPlan:
             self.fail_next(str(kind), method=settings.get("method"), path=settings.get("path"))
 
 
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(data), status=status, headers=dict(headers or {}),
-                    content_type="application/json")
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        json.dumps(data),
+        status=status,
+        headers=dict(headers or {}),
+        content_type="application/json",
+    )
 
 
 class SandboxError(Exception):
@@ -147,8 +158,9 @@ class SandboxSupplier(abc.ABC):
         self.unavailable: set[str] = set(unavailable)
         self.delivered_callbacks: deque[tuple[str, int]] = deque(maxlen=1000)
         self.next_id = 1000
-        self.url_map = Map([Rule(path, endpoint=name, methods=[method])
-                            for method, path, name in self.rules()])
+        self.url_map = Map(
+            [Rule(path, endpoint=name, methods=[method]) for method, path, name in self.rules()]
+        )
 
     # --- what subclasses provide --------------------------------------------------------------
 
@@ -161,8 +173,9 @@ class SandboxSupplier(abc.ABC):
         """The supplier's own error envelope."""
 
     @abc.abstractmethod
-    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
-                      ) -> list[dict[str, Any]]:
+    def callbacks_for(
+        self, order: dict[str, Any], to: str, items: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         """Move ``order`` to ``to`` (in place) and return the callback payloads to post."""
 
     def sign(self, body: bytes) -> dict[str, str]:
@@ -186,8 +199,9 @@ class SandboxSupplier(abc.ABC):
                 self.idle.wait(left)
         return True
 
-    def advance(self, order_id: str, to: str, items: Sequence[str] | None = None
-                ) -> list[dict[str, Any]]:
+    def advance(
+        self, order_id: str, to: str, items: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Move an order through production and post the callbacks it causes.
 
         ``items`` are our line item ids (the supplier's item references): shipping only some
@@ -253,7 +267,8 @@ class SandboxSupplier(abc.ABC):
             return json_response(self.error_body(503, "Service temporarily unavailable"), 503)
         if fault == "429":
             return json_response(
-                self.error_body(429, "Too Many Requests"), 429,
+                self.error_body(429, "Too Many Requests"),
+                429,
                 {"Retry-After": str(self.faults.retry_after_seconds)},
             )
         if fault == "timeout":
@@ -278,7 +293,9 @@ class SandboxSupplier(abc.ABC):
 
     def authorised(self, request: Request) -> bool:
         return request.headers.get(self.API_KEY_HEADER, "") in (
-            self.api_key, f"Bearer {self.api_key}")
+            self.api_key,
+            f"Bearer {self.api_key}",
+        )
 
     def body(self, request: Request) -> dict[str, Any]:
         try:
@@ -290,7 +307,7 @@ class SandboxSupplier(abc.ABC):
         return data
 
     def control(self, request: Request) -> Response:
-        action = request.path[len(CONTROL_PREFIX):]
+        action = request.path[len(CONTROL_PREFIX) :]
         if action == "counts":
             with self.lock:
                 return json_response(dict(self.created_per_ref))

@@ -36,10 +36,18 @@ class GelatoSandbox(SandboxSupplier):
         )
 
     def error_body(self, status: int, message: str) -> Any:
-        codes = {400: "validation_error", 401: "unauthorized", 404: "not_found",
-                 409: "conflict", 429: "too_many_requests"}
-        return {"code": codes.get(status, "internal_error"), "message": message,
-                "requestId": str(uuid.uuid4())}
+        codes = {
+            400: "validation_error",
+            401: "unauthorized",
+            404: "not_found",
+            409: "conflict",
+            429: "too_many_requests",
+        }
+        return {
+            "code": codes.get(status, "internal_error"),
+            "message": message,
+            "requestId": str(uuid.uuid4()),
+        }
 
     # --- endpoints ----------------------------------------------------------------------------
 
@@ -61,9 +69,14 @@ class GelatoSandbox(SandboxSupplier):
             "createdAt": _now(),
             "shippingAddress": data["shippingAddress"],
             "items": [
-                {"id": str(uuid.uuid4()), "itemReferenceId": item["itemReferenceId"],
-                 "productUid": item["productUid"], "quantity": item["quantity"],
-                 "fulfillmentStatus": "draft" if draft else "created", "fulfillments": []}
+                {
+                    "id": str(uuid.uuid4()),
+                    "itemReferenceId": item["itemReferenceId"],
+                    "productUid": item["productUid"],
+                    "quantity": item["quantity"],
+                    "fulfillmentStatus": "draft" if draft else "created",
+                    "fulfillments": [],
+                }
                 for item in data["items"]
             ],
         }
@@ -74,12 +87,24 @@ class GelatoSandbox(SandboxSupplier):
         data = self.body(request)
         wanted = set(data.get("orderReferenceIds") or [])
         with self.lock:
-            orders = [o for o in self.orders.values()
-                      if not wanted or o["orderReferenceId"] in wanted]
+            orders = [
+                o for o in self.orders.values() if not wanted or o["orderReferenceId"] in wanted
+            ]
         limit = int(data.get("limit") or 50)
-        summary = [{k: o[k] for k in ("id", "orderType", "orderReferenceId",
-                                      "fulfillmentStatus", "financialStatus", "createdAt")}
-                   for o in orders[:limit]]
+        summary = [
+            {
+                k: o[k]
+                for k in (
+                    "id",
+                    "orderType",
+                    "orderReferenceId",
+                    "fulfillmentStatus",
+                    "financialStatus",
+                    "createdAt",
+                )
+            }
+            for o in orders[:limit]
+        ]
         return json_response({"orders": summary})
 
     def get_order(self, request: Request, order_id: str) -> Response:
@@ -99,8 +124,11 @@ class GelatoSandbox(SandboxSupplier):
     def cancel_order(self, request: Request, order_id: str) -> Response:
         order = self.existing(order_id)
         if order["fulfillmentStatus"] in NOT_CANCELLABLE:
-            raise self.fail(409, "Order cannot be canceled, because at least one of the items "
-                                 "is in 'printed' status")
+            raise self.fail(
+                409,
+                "Order cannot be canceled, because at least one of the items "
+                "is in 'printed' status",
+            )
         self.set_status(order, "canceled")
         return Response(status=200)
 
@@ -130,8 +158,11 @@ class GelatoSandbox(SandboxSupplier):
                 if not item.get(field):
                     raise self.fail(400, f"items[{index}].{field}: This value should not be blank.")
             if item["productUid"] in self.unavailable:
-                raise self.fail(400, f"items[{index}].productUid: Product {item['productUid']} "
-                                     f"is not available in {address['country']}")
+                raise self.fail(
+                    400,
+                    f"items[{index}].productUid: Product {item['productUid']} "
+                    f"is not available in {address['country']}",
+                )
 
     def set_status(self, order: dict[str, Any], status: str) -> None:
         order["fulfillmentStatus"] = status
@@ -140,21 +171,33 @@ class GelatoSandbox(SandboxSupplier):
 
     # --- production and callbacks -------------------------------------------------------------
 
-    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
-                      ) -> list[dict[str, Any]]:
+    def callbacks_for(
+        self, order: dict[str, Any], to: str, items: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         if to == "shipped":
             return self.ship(order, items)
-        status = {"in_production": "in_production", "on_hold": "on_hold", "failed": "failed",
-                  "cancelled": "canceled", "delivered": "delivered"}[to]
+        status = {
+            "in_production": "in_production",
+            "on_hold": "on_hold",
+            "failed": "failed",
+            "cancelled": "canceled",
+            "delivered": "delivered",
+        }[to]
         self.set_status(order, status)
-        comment = {"on_hold": "Print file resolution too low, awaiting approval",
-                   "failed": "Print file could not be downloaded"}.get(to)
-        item_events = [self.item_status_updated(order, item, comment)
-                       for item in order["items"]] if comment else []
+        comment = {
+            "on_hold": "Print file resolution too low, awaiting approval",
+            "failed": "Print file could not be downloaded",
+        }.get(to)
+        item_events = (
+            [self.item_status_updated(order, item, comment) for item in order["items"]]
+            if comment
+            else []
+        )
         return [*item_events, self.order_status_updated(order)]
 
-    def item_status_updated(self, order: dict[str, Any], item: dict[str, Any], comment: str
-                            ) -> dict[str, Any]:
+    def item_status_updated(
+        self, order: dict[str, Any], item: dict[str, Any], comment: str
+    ) -> dict[str, Any]:
         return {
             "id": f"is_{uuid.uuid4().hex[:13]}",
             "event": "order_item_status_updated",
@@ -187,22 +230,24 @@ class GelatoSandbox(SandboxSupplier):
             }
             item["fulfillments"].append(fulfillment)
             item["fulfillmentStatus"] = "shipped"
-            events.append({
-                "id": f"tc_{uuid.uuid4().hex[:13]}",
-                "event": "order_item_tracking_code_updated",
-                "orderId": order["id"],
-                "storeId": None,
-                "itemReferenceId": item["itemReferenceId"],
-                "orderReferenceId": order["orderReferenceId"],
-                "trackingCode": code,
-                "trackingUrl": fulfillment["trackingUrl"],
-                "shipmentMethodName": fulfillment["shipmentMethodName"],
-                "shipmentMethodUid": fulfillment["shipmentMethodUid"],
-                "productionCountry": "US",
-                "productionStateProvince": "NY",
-                "productionFacilityId": fulfillment["fulfillmentFacilityId"],
-                "created": _now(),
-            })
+            events.append(
+                {
+                    "id": f"tc_{uuid.uuid4().hex[:13]}",
+                    "event": "order_item_tracking_code_updated",
+                    "orderId": order["id"],
+                    "storeId": None,
+                    "itemReferenceId": item["itemReferenceId"],
+                    "orderReferenceId": order["orderReferenceId"],
+                    "trackingCode": code,
+                    "trackingUrl": fulfillment["trackingUrl"],
+                    "shipmentMethodName": fulfillment["shipmentMethodName"],
+                    "shipmentMethodUid": fulfillment["shipmentMethodUid"],
+                    "productionCountry": "US",
+                    "productionStateProvince": "NY",
+                    "productionFacilityId": fulfillment["fulfillmentFacilityId"],
+                    "created": _now(),
+                }
+            )
         everything = all(i["fulfillmentStatus"] == "shipped" for i in order["items"])
         order["fulfillmentStatus"] = "shipped" if everything else "in_production"
         return [*events, self.order_status_updated(order)]
@@ -215,9 +260,14 @@ class GelatoSandbox(SandboxSupplier):
             "storeId": None,
             "orderReferenceId": order["orderReferenceId"],
             "fulfillmentStatus": order["fulfillmentStatus"],
-            "items": [{"itemReferenceId": i["itemReferenceId"],
-                       "fulfillmentStatus": i["fulfillmentStatus"],
-                       "fulfillments": list(i["fulfillments"])} for i in order["items"]],
+            "items": [
+                {
+                    "itemReferenceId": i["itemReferenceId"],
+                    "fulfillmentStatus": i["fulfillmentStatus"],
+                    "fulfillments": list(i["fulfillments"]),
+                }
+                for i in order["items"]
+            ],
         }
 
     def sign(self, body: bytes) -> dict[str, str]:

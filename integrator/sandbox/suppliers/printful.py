@@ -69,9 +69,7 @@ class PrintfulSandbox(SandboxSupplier):
                 "created": int(time.time()),
                 "updated": int(time.time()),
                 "recipient": data["recipient"],
-                "items": [
-                    {**item, "id": int(self.new_id())} for item in data["items"]
-                ],
+                "items": [{**item, "id": int(self.new_id())} for item in data["items"]],
                 "shipments": [],
                 "costs": {"currency": "USD", "total": "15.00"},
             }
@@ -142,8 +140,9 @@ class PrintfulSandbox(SandboxSupplier):
 
     # --- production and callbacks -------------------------------------------------------------
 
-    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
-                      ) -> list[dict[str, Any]]:
+    def callbacks_for(
+        self, order: dict[str, Any], to: str, items: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         if to == "shipped":
             return [self.ship(order, items)]
         if to == "delivered":
@@ -161,8 +160,11 @@ class PrintfulSandbox(SandboxSupplier):
         return [self.envelope(kind, data)]
 
     def ship(self, order: dict[str, Any], line_item_ids: Sequence[str] | None) -> dict[str, Any]:
-        chosen = [i for i in order["items"]
-                  if line_item_ids is None or i.get("external_id") in line_item_ids]
+        chosen = [
+            i
+            for i in order["items"]
+            if line_item_ids is None or i.get("external_id") in line_item_ids
+        ]
         shipment_id = int(self.new_id())
         tracking = f"9400{shipment_id:018d}"
         shipment = {
@@ -187,13 +189,25 @@ class PrintfulSandbox(SandboxSupplier):
 
     def envelope(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if self.webhook_secret:
-            return {"type": kind, "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "retries": 0, "store_id": self.store_id, "data": data}
-        return {"type": kind, "created": int(time.time()), "retries": 0,
-                "store": self.store_id, "data": data}
+            return {
+                "type": kind,
+                "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "retries": 0,
+                "store_id": self.store_id,
+                "data": data,
+            }
+        return {
+            "type": kind,
+            "created": int(time.time()),
+            "retries": 0,
+            "store": self.store_id,
+            "data": data,
+        }
 
     def sign(self, body: bytes) -> dict[str, str]:
         if not self.webhook_secret:
             return {}
-        return {SIGNATURE_HEADER: sign_v2(self.webhook_secret, body),
-                "x-pf-webhook-public-key": "c2FuZGJveA=="}
+        return {
+            SIGNATURE_HEADER: sign_v2(self.webhook_secret, body),
+            "x-pf-webhook-public-key": "c2FuZGJveA==",
+        }

@@ -49,8 +49,12 @@ class PrintifySandbox(SandboxSupplier):
     def error_body(self, status: int, message: str, code: int | None = None) -> Any:
         if status >= 500 or status in (401, 404, 429):
             return {"status": "error", "code": code or status, "message": message}
-        return {"status": "error", "code": code or VALIDATION_FAILED, "message": "Validation failed.",
-                "errors": {"reason": message, "code": code or VALIDATION_FAILED}}
+        return {
+            "status": "error",
+            "code": code or VALIDATION_FAILED,
+            "message": "Validation failed.",
+            "errors": {"reason": message, "code": code or VALIDATION_FAILED},
+        }
 
     def reject(self, message: str, code: int = VALIDATION_FAILED) -> SandboxError:
         return SandboxError(400, self.error_body(400, message, code))
@@ -58,8 +62,9 @@ class PrintifySandbox(SandboxSupplier):
     # --- endpoints ----------------------------------------------------------------------------
 
     def list_shops(self, request: Request) -> Response:
-        return json_response([{"id": self.shop_id, "title": "Sandbox shop",
-                               "sales_channel": "shopify"}])
+        return json_response(
+            [{"id": self.shop_id, "title": "Sandbox shop", "sales_channel": "shopify"}]
+        )
 
     def create_order(self, request: Request, shop_id: int) -> Response:
         self.check_shop(shop_id)
@@ -95,13 +100,15 @@ class PrintifySandbox(SandboxSupplier):
         with self.lock:
             newest_first = list(reversed(self.orders.values()))
         last_page = max(1, -(-len(newest_first) // limit))
-        return json_response({
-            "current_page": page,
-            "data": newest_first[(page - 1) * limit: page * limit],
-            "last_page": last_page,
-            "per_page": limit,
-            "total": len(newest_first),
-        })
+        return json_response(
+            {
+                "current_page": page,
+                "data": newest_first[(page - 1) * limit : page * limit],
+                "last_page": last_page,
+                "per_page": limit,
+                "total": len(newest_first),
+            }
+        )
 
     def get_order(self, request: Request, shop_id: int, order_id: str) -> Response:
         return json_response(self.existing(shop_id, order_id))
@@ -116,8 +123,9 @@ class PrintifySandbox(SandboxSupplier):
     def cancel_order(self, request: Request, shop_id: int, order_id: str) -> Response:
         order = self.existing(shop_id, order_id)
         if order["status"] not in CANCELLABLE:
-            raise self.reject("Order status must be 'on-hold' or 'payment-not-received'",
-                              CANNOT_CANCEL)
+            raise self.reject(
+                "Order status must be 'on-hold' or 'payment-not-received'", CANNOT_CANCEL
+            )
         order["status"] = "canceled"
         return json_response(order)
 
@@ -126,8 +134,12 @@ class PrintifySandbox(SandboxSupplier):
         data = self.body(request)
         if not data.get("topic") or not data.get("url"):
             raise self.reject("topic and url are required")
-        hook = {"id": self.new_id("wh"), "topic": data["topic"], "url": data["url"],
-                "shop_id": shop_id}
+        hook = {
+            "id": self.new_id("wh"),
+            "topic": data["topic"],
+            "url": data["url"],
+            "shop_id": shop_id,
+        }
         self.webhooks.append(hook)
         self.callback_url = str(data["url"])
         if data.get("secret"):
@@ -160,41 +172,57 @@ class PrintifySandbox(SandboxSupplier):
             raise self.reject("line_items: The line items field is required.")
         for index, item in enumerate(items):
             if not (item.get("sku") or (item.get("product_id") and item.get("variant_id"))):
-                raise self.reject(f"line_items.{index}: product_id and variant_id, or sku, "
-                                  "are required.")
+                raise self.reject(
+                    f"line_items.{index}: product_id and variant_id, or sku, are required."
+                )
             variant = str(item.get("variant_id") or item.get("sku"))
             if variant in self.unavailable:
-                raise self.reject(f"line_items.{index}.variant_id: Variant {variant} is out of "
-                                  "stock", 8253)
+                raise self.reject(
+                    f"line_items.{index}.variant_id: Variant {variant} is out of stock", 8253
+                )
 
     # --- production and callbacks -------------------------------------------------------------
 
-    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
-                      ) -> list[dict[str, Any]]:
+    def callbacks_for(
+        self, order: dict[str, Any], to: str, items: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         if to in ("shipped", "delivered"):
             return [self.ship(order, items, delivered=to == "delivered")]
-        status = {"in_production": "in-production", "on_hold": "has-issues",
-                  "failed": "has-issues", "cancelled": "canceled"}[to]
+        status = {
+            "in_production": "in-production",
+            "on_hold": "has-issues",
+            "failed": "has-issues",
+            "cancelled": "canceled",
+        }[to]
         order["status"] = status
         for line in order["line_items"]:
             line["status"] = status
-        data: dict[str, Any] = {"shop_id": self.shop_id, "status": status,
-                                "external_id": order["external_id"]}
+        data: dict[str, Any] = {
+            "shop_id": self.shop_id,
+            "status": status,
+            "external_id": order["external_id"],
+        }
         if to in ("on_hold", "failed"):
             data["reason"] = "Artwork could not be printed at this size"
         return [self.event("order:updated", order, data)]
 
-    def ship(self, order: dict[str, Any], skus: Sequence[str] | None, *, delivered: bool
-             ) -> dict[str, Any]:
-        chosen = [line for line in order["line_items"]
-                  if skus is None or line["metadata"]["sku"] in skus]
+    def ship(
+        self, order: dict[str, Any], skus: Sequence[str] | None, *, delivered: bool
+    ) -> dict[str, Any]:
+        chosen = [
+            line for line in order["line_items"] if skus is None or line["metadata"]["sku"] in skus
+        ]
         if delivered and order["shipments"]:
             shipment = order["shipments"][-1]
             shipment["delivered_at"] = _now()
         else:
             number = f"94001102008{self.new_id()}"
-            shipment = {"carrier": "USPS", "number": number,
-                        "url": f"https://example.com/track/{number}", "delivered_at": None}
+            shipment = {
+                "carrier": "USPS",
+                "number": number,
+                "url": f"https://example.com/track/{number}",
+                "delivered_at": None,
+            }
             order["shipments"].append(shipment)
             for line in chosen:
                 line["status"] = "fulfilled"
@@ -203,8 +231,11 @@ class PrintifySandbox(SandboxSupplier):
         data = {
             "shop_id": self.shop_id,
             "shipped_at": _now(),
-            "carrier": {"code": shipment["carrier"], "tracking_number": shipment["number"],
-                        "tracking_url": shipment["url"]},
+            "carrier": {
+                "code": shipment["carrier"],
+                "tracking_number": shipment["number"],
+                "tracking_url": shipment["url"],
+            },
             "skus": [line["metadata"]["sku"] for line in chosen],
         }
         if delivered:
@@ -213,8 +244,12 @@ class PrintifySandbox(SandboxSupplier):
         return self.event(kind, order, data)
 
     def event(self, kind: str, order: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        return {"id": self.new_id("evt_"), "type": kind, "created_at": _now(),
-                "resource": {"id": order["id"], "type": "order", "data": data}}
+        return {
+            "id": self.new_id("evt_"),
+            "type": kind,
+            "created_at": _now(),
+            "resource": {"id": order["id"], "type": "order", "data": data},
+        }
 
     def sign(self, body: bytes) -> dict[str, str]:
         return {SIGNATURE_HEADER: sign(self.callback_secret, body)} if self.callback_secret else {}

@@ -12,10 +12,21 @@ from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.base import SandboxSupplier, json_response
 
-OUTCOME_WORDS = {400: "ValidationFailed", 401: "Unauthorized", 404: "EntityNotFound",
-                 429: "TooManyRequests", 500: "InternalServerError", 503: "InternalServerError"}
-DETAIL_STEPS = ("downloadAssets", "printReadyAssetsPrepared", "allocateProductionLocation",
-                "inProduction", "shipping")
+OUTCOME_WORDS = {
+    400: "ValidationFailed",
+    401: "Unauthorized",
+    404: "EntityNotFound",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "InternalServerError",
+}
+DETAIL_STEPS = (
+    "downloadAssets",
+    "printReadyAssetsPrepared",
+    "allocateProductionLocation",
+    "inProduction",
+    "shipping",
+)
 SHIPPING_METHODS = ("budget", "standard", "express", "overnight")
 STAGE_EVENT = "com.prodigi.order.status.stage.changed#{stage}"
 SHIPMENT_EVENT = "com.prodigi.order.shipments.shipment#Dispatched"  # 3P name, see ADR 0004
@@ -48,8 +59,13 @@ class ProdigiSandbox(SandboxSupplier):
 
     def error_body(self, status: int, message: str) -> Any:
         word = OUTCOME_WORDS.get(status, "InternalServerError")
-        return {"outcome": word, "statusCode": status, "statusText": word,
-                "data": {"message": message}, "traceParent": _trace()}
+        return {
+            "outcome": word,
+            "statusCode": status,
+            "statusText": word,
+            "data": {"message": message},
+            "traceParent": _trace(),
+        }
 
     # --- endpoints ----------------------------------------------------------------------------
 
@@ -60,8 +76,9 @@ class ProdigiSandbox(SandboxSupplier):
         with self.lock:
             if key and key in self.by_idempotency_key:
                 order = self.orders[self.by_idempotency_key[key]]
-                return json_response({"outcome": "AlreadyExists", "order": order,
-                                      "traceParent": _trace()})
+                return json_response(
+                    {"outcome": "AlreadyExists", "order": order, "traceParent": _trace()}
+                )
             order_id = self.new_id("ord_")
             order = {
                 "id": order_id,
@@ -71,16 +88,25 @@ class ProdigiSandbox(SandboxSupplier):
                 "merchantReference": data.get("merchantReference"),
                 "shippingMethod": data["shippingMethod"],
                 "idempotencyKey": key or None,
-                "status": {"stage": "InProgress", "issues": [],
-                           "details": dict.fromkeys(DETAIL_STEPS, "NotStarted")},
+                "status": {
+                    "stage": "InProgress",
+                    "issues": [],
+                    "details": dict.fromkeys(DETAIL_STEPS, "NotStarted"),
+                },
                 "charges": [],
                 "shipments": [],
                 "recipient": data["recipient"],
                 "items": [
-                    {"id": self.new_id("ori_"), "status": "NotYetDownloaded",
-                     "merchantReference": item.get("merchantReference"), "sku": item["sku"],
-                     "copies": item["copies"], "sizing": item["sizing"],
-                     "attributes": item.get("attributes") or {}, "assets": item["assets"]}
+                    {
+                        "id": self.new_id("ori_"),
+                        "status": "NotYetDownloaded",
+                        "merchantReference": item.get("merchantReference"),
+                        "sku": item["sku"],
+                        "copies": item["copies"],
+                        "sizing": item["sizing"],
+                        "attributes": item.get("attributes") or {},
+                        "assets": item["assets"],
+                    }
                     for item in data["items"]
                 ],
                 "metadata": data.get("metadata") or {},
@@ -95,30 +121,42 @@ class ProdigiSandbox(SandboxSupplier):
         refs = set(request.args.getlist("merchantReferences"))
         top = int(request.args.get("top", 10))
         with self.lock:
-            orders = [o for o in self.orders.values()
-                      if not refs or o["merchantReference"] in refs]
-        return json_response({"outcome": "Ok", "orders": orders[:top],
-                              "hasMore": len(orders) > top, "nextUrl": None,
-                              "traceParent": _trace()})
+            orders = [o for o in self.orders.values() if not refs or o["merchantReference"] in refs]
+        return json_response(
+            {
+                "outcome": "Ok",
+                "orders": orders[:top],
+                "hasMore": len(orders) > top,
+                "nextUrl": None,
+                "traceParent": _trace(),
+            }
+        )
 
     def get_order(self, request: Request, order_id: str) -> Response:
-        return json_response({"outcome": "Ok", "order": self.existing(order_id),
-                              "traceParent": _trace()})
+        return json_response(
+            {"outcome": "Ok", "order": self.existing(order_id), "traceParent": _trace()}
+        )
 
     def get_actions(self, request: Request, order_id: str) -> Response:
         order = self.existing(order_id)
         available = "Yes" if self.cancellable(order) else "No"
-        return json_response({"outcome": "Ok", "cancel": {"isAvailable": available},
-                              "changeRecipientDetails": {"isAvailable": available},
-                              "changeShippingMethod": {"isAvailable": available},
-                              "changeMetaData": {"isAvailable": "Yes"},
-                              "traceParent": _trace()})
+        return json_response(
+            {
+                "outcome": "Ok",
+                "cancel": {"isAvailable": available},
+                "changeRecipientDetails": {"isAvailable": available},
+                "changeShippingMethod": {"isAvailable": available},
+                "changeMetaData": {"isAvailable": "Yes"},
+                "traceParent": _trace(),
+            }
+        )
 
     def cancel_order(self, request: Request, order_id: str) -> Response:
         order = self.existing(order_id)
         if order["status"]["stage"] == "Cancelled" or not self.cancellable(order):
-            return json_response({"outcome": "ActionNotAvailable", "order": order,
-                                  "traceParent": _trace()})
+            return json_response(
+                {"outcome": "ActionNotAvailable", "order": order, "traceParent": _trace()}
+            )
         order["status"]["stage"] = "Cancelled"
         return json_response({"outcome": "Cancelled", "order": order, "traceParent": _trace()})
 
@@ -126,8 +164,9 @@ class ProdigiSandbox(SandboxSupplier):
 
     def cancellable(self, order: dict[str, Any]) -> bool:
         details = order["status"]["details"]
-        return bool(order["status"]["stage"] == "InProgress"
-                    and details["inProduction"] == "NotStarted")
+        return bool(
+            order["status"]["stage"] == "InProgress" and details["inProduction"] == "NotStarted"
+        )
 
     def existing(self, order_id: str) -> dict[str, Any]:
         with self.lock:
@@ -138,8 +177,9 @@ class ProdigiSandbox(SandboxSupplier):
 
     def validate(self, data: dict[str, Any]) -> None:
         if str(data.get("shippingMethod", "")).lower() not in SHIPPING_METHODS:
-            raise self.fail(400, "shippingMethod: must be one of Budget, Standard, Express, "
-                                 "Overnight")
+            raise self.fail(
+                400, "shippingMethod: must be one of Budget, Standard, Express, Overnight"
+            )
         recipient = data.get("recipient") or {}
         address = recipient.get("address") or {}
         if not recipient.get("name"):
@@ -154,28 +194,44 @@ class ProdigiSandbox(SandboxSupplier):
             if not item.get("sku") or int(item.get("copies") or 0) < 1 or not item.get("assets"):
                 raise self.fail(400, f"items[{index}]: sku, copies and assets are required")
             if item["sku"] in self.unavailable:
-                raise self.fail(400, f"items[{index}].sku: ItemUnavailable - {item['sku']} is "
-                                     "not available for this destination")
+                raise self.fail(
+                    400,
+                    f"items[{index}].sku: ItemUnavailable - {item['sku']} is "
+                    "not available for this destination",
+                )
 
     # --- production and callbacks -------------------------------------------------------------
 
-    def callbacks_for(self, order: dict[str, Any], to: str, items: Sequence[str] | None
-                      ) -> list[dict[str, Any]]:
+    def callbacks_for(
+        self, order: dict[str, Any], to: str, items: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         status = order["status"]
         details = status["details"]
         if to == "in_production":
-            details.update(downloadAssets="Complete", printReadyAssetsPrepared="Complete",
-                           allocateProductionLocation="Complete", inProduction="InProgress")
+            details.update(
+                downloadAssets="Complete",
+                printReadyAssetsPrepared="Complete",
+                allocateProductionLocation="Complete",
+                inProduction="InProgress",
+            )
         elif to == "on_hold":
-            status["issues"] = [{"objectId": order["id"],
-                                 "errorCode": "order.RequiresPaymentAuthorisation",
-                                 "description": "Payment authorisation required",
-                                 "authorisationDetails": {"authorisationUrl": "https://example"}}]
+            status["issues"] = [
+                {
+                    "objectId": order["id"],
+                    "errorCode": "order.RequiresPaymentAuthorisation",
+                    "description": "Payment authorisation required",
+                    "authorisationDetails": {"authorisationUrl": "https://example"},
+                }
+            ]
         elif to == "failed":
             details["downloadAssets"] = "Error"
-            status["issues"] = [{"objectId": order["items"][0]["id"],
-                                 "errorCode": "order.items.assets.FailedToDownloaded",
-                                 "description": "Asset failed to download after 10 attempts"}]
+            status["issues"] = [
+                {
+                    "objectId": order["items"][0]["id"],
+                    "errorCode": "order.items.assets.FailedToDownloaded",
+                    "description": "Asset failed to download after 10 attempts",
+                }
+            ]
         elif to == "cancelled":
             status["stage"] = "Cancelled"
         elif to == "shipped":
@@ -186,19 +242,27 @@ class ProdigiSandbox(SandboxSupplier):
 
     def ship(self, order: dict[str, Any], merchant_refs: Sequence[str] | None) -> None:
         shipped_ids = {i["itemId"] for s in order["shipments"] for i in s["items"]}
-        chosen = [i for i in order["items"] if i["id"] not in shipped_ids
-                  and (merchant_refs is None or i["merchantReference"] in merchant_refs)]
+        chosen = [
+            i
+            for i in order["items"]
+            if i["id"] not in shipped_ids
+            and (merchant_refs is None or i["merchantReference"] in merchant_refs)
+        ]
         number = f"9400111{self.new_id()}"
-        order["shipments"].append({
-            "id": self.new_id("shp_"),
-            "status": "Shipped",
-            "carrier": {"name": "USPS", "service": "USPS First Class Mail"},
-            "tracking": {"number": number,
-                         "url": f"https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"},
-            "dispatchDate": _now(),
-            "items": [{"itemId": i["id"]} for i in chosen],
-            "fulfillmentLocation": {"countryCode": "US", "labCode": "us1"},
-        })
+        order["shipments"].append(
+            {
+                "id": self.new_id("shp_"),
+                "status": "Shipped",
+                "carrier": {"name": "USPS", "service": "USPS First Class Mail"},
+                "tracking": {
+                    "number": number,
+                    "url": f"https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+                },
+                "dispatchDate": _now(),
+                "items": [{"itemId": i["id"]} for i in chosen],
+                "fulfillmentLocation": {"countryCode": "US", "labCode": "us1"},
+            }
+        )
         shipped_ids |= {i["id"] for i in chosen}
         details = order["status"]["details"]
         details.update(inProduction="Complete")
@@ -210,10 +274,18 @@ class ProdigiSandbox(SandboxSupplier):
 
     def cloud_event(self, order: dict[str, Any]) -> dict[str, Any]:
         order["lastUpdated"] = _now()
-        kind = (SHIPMENT_EVENT if order["shipments"] and order["status"]["stage"] == "InProgress"
-                else STAGE_EVENT.format(stage=order["status"]["stage"]))
-        return {"specversion": "1.0", "type": kind,
-                "source": "http://api.sandbox.prodigi.com/v4.0/Orders/",
-                "id": self.new_id("evt_"), "time": _now(),
-                "datacontenttype": "application/json",
-                "data": {"order": order}, "subject": order["id"]}
+        kind = (
+            SHIPMENT_EVENT
+            if order["shipments"] and order["status"]["stage"] == "InProgress"
+            else STAGE_EVENT.format(stage=order["status"]["stage"])
+        )
+        return {
+            "specversion": "1.0",
+            "type": kind,
+            "source": "http://api.sandbox.prodigi.com/v4.0/Orders/",
+            "id": self.new_id("evt_"),
+            "time": _now(),
+            "datacontenttype": "application/json",
+            "data": {"order": order},
+            "subject": order["id"],
+        }
