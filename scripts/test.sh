@@ -8,6 +8,9 @@ $BIN/ruff check integrator webhooks tests bench
 $BIN/ruff format --check integrator webhooks
 $BIN/mypy
 
+# the browser test drives Debian's chromium; install it (idempotent) rather than skip it
+./scripts/install-browser.sh || echo "could not install chromium: the browser test will be skipped"
+
 echo "== test suite on SQLite"
 $BIN/pytest -q -p no:cacheprovider "$@"
 
