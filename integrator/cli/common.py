@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from integrator.bootstrap import Container, bootstrap
@@ -23,3 +26,13 @@ def container_or_exit(*, json_logs: bool | None = None) -> Container:
         settings.log_level, json_lines=settings.log_json if json_logs is None else json_logs
     )
     return bootstrap(settings)
+
+
+@contextmanager
+def opened_container(*, json_logs: bool | None = None) -> Iterator[Container]:
+    """A container for one command, its database connections closed at the end."""
+    container = container_or_exit(json_logs=json_logs)
+    try:
+        yield container
+    finally:
+        container.close()

@@ -7,7 +7,8 @@ import json
 import click
 from sqlalchemy import select
 
-from integrator.cli.common import container_or_exit
+from integrator.bootstrap import Container
+from integrator.cli.common import opened_container
 from integrator.db.models import Job
 from integrator.queue import jobs as queue
 
@@ -23,7 +24,11 @@ def jobs() -> None:
 @click.option("--limit", default=50, show_default=True)
 def list_jobs(status: str | None, kind: str | None, limit: int) -> None:
     """List the newest jobs."""
-    container = container_or_exit(json_logs=False)
+    with opened_container(json_logs=False) as container:
+        _print_jobs(container, status, kind, limit)
+
+
+def _print_jobs(container: Container, status: str | None, kind: str | None, limit: int) -> None:
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if status:
         query = query.where(Job.status == status)
@@ -45,8 +50,7 @@ def list_jobs(status: str | None, kind: str | None, limit: int) -> None:
 @click.argument("job_id", type=int)
 def show_job(job_id: int) -> None:
     """Show one job with its payload and last error."""
-    container = container_or_exit(json_logs=False)
-    with container.db.read() as session:
+    with opened_container(json_logs=False) as container, container.db.read() as session:
         job = session.get(Job, job_id)
         if job is None:
             raise click.ClickException(f"no job {job_id}")
@@ -61,8 +65,8 @@ def retry_job(job_id: int | None, kind: str | None) -> None:
     """Revive a dead job, or every dead job of a kind."""
     if job_id is None and kind is None:
         raise click.UsageError("give a JOB_ID or --kind")
-    container = container_or_exit(json_logs=False)
-    count = queue.retry_dead(container.db, job_id=job_id, kind=kind)
+    with opened_container(json_logs=False) as container:
+        count = queue.retry_dead(container.db, job_id=job_id, kind=kind)
     if count == 0:
         raise click.ClickException("no dead job matched")
     click.echo(f"requeued {count} job(s)")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from integrator.cli.common import container_or_exit
+from integrator.cli.common import container_or_exit, opened_container
 
 
 @click.command()
@@ -70,9 +70,8 @@ def stats(days: int, as_json: bool) -> None:
     from integrator.db.clock import utcnow
     from integrator.pipeline.stats import production_times
 
-    container = container_or_exit(json_logs=False)
-    rows = production_times(container.db, since=utcnow() - timedelta(days=days))
-    container.close()
+    with opened_container(json_logs=False) as container:
+        rows = production_times(container.db, since=utcnow() - timedelta(days=days))
     if as_json:
         click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
         return
@@ -114,13 +113,11 @@ def items() -> None:
 def _act(action: str, line_item_id: int, *args: str) -> None:
     from integrator.pipeline import operator
 
-    container = container_or_exit(json_logs=False)
-    try:
-        stage = getattr(operator, f"{action}_item")(container, line_item_id, *args)
-    except operator.OperatorError as refused:
-        raise click.ClickException(str(refused)) from refused
-    finally:
-        container.close()
+    with opened_container(json_logs=False) as container:
+        try:
+            stage = getattr(operator, f"{action}_item")(container, line_item_id, *args)
+        except operator.OperatorError as refused:
+            raise click.ClickException(str(refused)) from refused
     click.echo(f"item {line_item_id}: {action} → {stage}")
 
 
