@@ -1,0 +1,122 @@
+"""What the benchmarks share: a scratch database, a table printer, percentiles, quiet logs.
+
+Each script is run as ``python bench/<name>.py``, which puts ``bench/`` first on ``sys.path``;
+there ``bench/queue.py`` would shadow the standard library's ``queue`` (used by logging and
+threads), so every script calls :func:`fix_sys_path` before importing anything else.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fix_sys_path() -> None:
+    """Keep ``bench/`` off ``sys.path`` and put the project root on it."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+fix_sys_path()
+
+import logging  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import socket  # noqa: E402
+import tempfile  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+from sqlalchemy import text  # noqa: E402
+
+from integrator.db.database import Database  # noqa: E402
+from integrator.db.migrate import upgrade  # noqa: E402
+from integrator.db.models import Base  # noqa: E402
+
+
+def machine_note() -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average {load:.2f} at start"
+    )
+
+
+def database_kind(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def empty_postgres(url: str) -> None:
+    """Migrate ``url`` and empty every table, so each run starts from nothing."""
+    upgrade(url)
+    database = Database.from_url(url)
+    tables = ", ".join(table.name for table in reversed(Base.metadata.sorted_tables))
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    database.dispose()
+
+
+@contextmanager
+def scratch_database(pg_url: str | None = None) -> Iterator[str]:
+    """A migrated, empty database for one run: ``pg_url`` emptied, or a temporary SQLite file."""
+    if pg_url:
+        empty_postgres(pg_url)
+        yield pg_url
+        return
+    with tempfile.TemporaryDirectory(prefix="integrator-bench-") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        upgrade(url)
+        yield url
+
+
+def quiet_logs() -> None:
+    """Benchmarks print tables; the service's per-request logs would only slow them down."""
+    logging.disable(logging.INFO)
+    for name in ("alembic", "werkzeug", "httpx", "integrator", "webhooks"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by nearest rank; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Print (and return) a Markdown table, so the output can be pasted into BENCHMARKS.md."""
+    cells = [[str(h) for h in headers], *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        *(
+            "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+            for row in cells[1:]
+        ),
+    ]
+    table = "\n".join(lines)
+    print(table, flush=True)
+    return table
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
