@@ -17,14 +17,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, Row, Table, and_, func, or_, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Result,
+    Row,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
-from integrator.db.upsert import insert_or_ignore
 
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 C = JOBS.c
@@ -51,6 +64,82 @@ class ClaimedJob:
     locked_by: str
 
 
+# Statements are built once, with bound parameters: building SQLAlchemy constructs per call
+# cost as much as the commit itself on the hot path (bench/queue.py).
+_INSERTS = {
+    name: dialect.insert(JOBS).on_conflict_do_nothing(index_elements=["unique_key"]).returning(C.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_FENCE = and_(
+    C.id == bindparam("b_id"),
+    C.locked_by == bindparam("b_owner"),
+    C.attempts == bindparam("b_attempts"),
+    C.status == "running",
+)
+_ACK = (
+    update(JOBS)
+    .where(_FENCE)
+    .values(status="done", finished_at=bindparam("b_now"), locked_by=None, lease_until=None)
+)
+_EXTEND = update(JOBS).where(_FENCE).values(lease_until=bindparam("b_until"))
+_RELEASE = (
+    update(JOBS)
+    .where(_FENCE)
+    .values(status="queued", locked_by=None, lease_until=None, attempts=C.attempts - 1)
+)
+_REQUEUE = (
+    update(JOBS)
+    .where(_FENCE)
+    .values(
+        status="queued",
+        run_at=bindparam("b_run_at"),
+        last_error=bindparam("b_error"),
+        locked_by=None,
+        lease_until=None,
+    )
+)
+_SNOOZE = _REQUEUE.values(attempts=C.attempts - 1)
+_BURY = (
+    update(JOBS)
+    .where(_FENCE)
+    .values(
+        status="dead",
+        last_error=bindparam("b_error"),
+        finished_at=bindparam("b_now"),
+        locked_by=None,
+        lease_until=None,
+    )
+)
+
+
+def _claim_statement(skip_locked: bool, by_kind: bool) -> Update:
+    due = and_(C.status == "queued", C.run_at <= bindparam("b_now"))
+    if by_kind:
+        due = and_(due, C.kind.in_(bindparam("b_kinds", expanding=True)))
+    candidates = (
+        select(C.id).where(due).order_by(C.priority, C.run_at, C.id).limit(bindparam("b_limit"))
+    )
+    if skip_locked:
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(JOBS)
+        .where(C.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="running",
+            locked_by=bindparam("b_owner"),
+            lease_until=bindparam("b_until"),
+            attempts=C.attempts + 1,
+            started_at=bindparam("b_now"),
+        )
+        .returning(C.id, C.kind, C.payload, C.attempts, C.max_attempts)
+    )
+
+
+_CLAIMS = {
+    (lock, kind): _claim_statement(lock, kind) for lock in (False, True) for kind in (False, True)
+}
+
+
 def enqueue(
     session: Session | Connection,
     kind: str,
@@ -62,6 +151,7 @@ def enqueue(
     priority: int = 100,
 ) -> int | None:
     """Add a job in the caller's transaction; return its id, or None if the unique key exists."""
+    now = utcnow()
     values = {
         "kind": kind,
         "payload": payload or {},
@@ -70,17 +160,13 @@ def enqueue(
         "priority": priority,
         "attempts": 0,
         "max_attempts": max_attempts,
-        "run_at": run_at or utcnow(),
-        "created_at": utcnow(),
+        "run_at": run_at or now,
+        "created_at": now,
     }
-    return insert_or_ignore(session, Job, values, conflict=["unique_key"])
-
-
-def _claimable(now: datetime, kinds: Sequence[str] | None) -> Any:
-    condition = and_(C.status == "queued", C.run_at <= now)
-    if kinds:
-        condition = and_(condition, C.kind.in_(kinds))
-    return condition
+    bind = session.get_bind() if isinstance(session, Session) else session
+    statement = _INSERTS["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
+    job_id: int | None = session.execute(statement, values).scalar_one_or_none()
+    return job_id
 
 
 def claim(
@@ -93,63 +179,43 @@ def claim(
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` due jobs for ``worker_id`` with a lease; never the same job twice."""
     now = utcnow()
-    candidates = (
-        select(C.id).where(_claimable(now, kinds)).order_by(C.priority, C.run_at, C.id).limit(limit)
-    )
-    if not db.is_sqlite:
-        candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(JOBS)
-        .where(C.id.in_(candidates.scalar_subquery()))
-        .values(
-            status="running",
-            locked_by=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=C.attempts + 1,
-            started_at=now,
-        )
-        .returning(C.id, C.kind, C.payload, C.attempts, C.max_attempts)
-    )
+    params: dict[str, Any] = {
+        "b_now": now,
+        "b_limit": limit,
+        "b_owner": worker_id,
+        "b_until": now + timedelta(seconds=lease_seconds),
+    }
+    if kinds:
+        params["b_kinds"] = list(kinds)
+    statement = _CLAIMS[(not db.is_sqlite, bool(kinds))]
     with db.engine.begin() as connection:
-        rows: Sequence[Row[Any]] = connection.execute(statement).all()
+        rows: Sequence[Row[Any]] = connection.execute(statement, params).all()
     return [
         ClaimedJob(row.id, row.kind, row.payload or {}, row.attempts, row.max_attempts, worker_id)
         for row in rows
     ]
 
 
-def _fenced(job: ClaimedJob) -> Any:
-    return and_(
-        C.id == job.id,
-        C.locked_by == job.locked_by,
-        C.attempts == job.attempts,
-        C.status == "running",
-    )
-
-
-def _fenced_update(db: Database, job: ClaimedJob, **values: Any) -> bool:
-    statement = update(JOBS).where(_fenced(job)).values(**values)
+def _fenced(db: Database, statement: Update, job: ClaimedJob, **params: Any) -> bool:
+    """Run an update that only touches the job while ``job`` still holds its lease."""
+    fence = {"b_id": job.id, "b_owner": job.locked_by, "b_attempts": job.attempts}
     with db.engine.begin() as connection:
-        return bool(_count(connection.execute(statement)))
+        return bool(_count(connection.execute(statement, {**fence, **params})))
 
 
 def ack(db: Database, job: ClaimedJob) -> bool:
     """Mark the job done; False when the lease was lost (another worker owns it now)."""
-    return _fenced_update(
-        db, job, status="done", finished_at=utcnow(), locked_by=None, lease_until=None
-    )
+    return _fenced(db, _ACK, job, b_now=utcnow())
 
 
 def extend_lease(db: Database, job: ClaimedJob, lease_seconds: float) -> bool:
     """Push the lease forward while the handler still runs."""
-    return _fenced_update(db, job, lease_until=utcnow() + timedelta(seconds=lease_seconds))
+    return _fenced(db, _EXTEND, job, b_until=utcnow() + timedelta(seconds=lease_seconds))
 
 
 def release(db: Database, job: ClaimedJob) -> bool:
     """Give a job back untouched (graceful shutdown): it does not count as an attempt."""
-    return _fenced_update(
-        db, job, status="queued", locked_by=None, lease_until=None, attempts=C.attempts - 1
-    )
+    return _fenced(db, _RELEASE, job)
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -171,40 +237,17 @@ def fail(
     error = error[:ERROR_TEXT_LIMIT]
     if retryable and job.attempts < job.max_attempts:
         delay = max(backoff_seconds(job.attempts), retry_after or 0.0)
-        requeued = _fenced_update(
-            db,
-            job,
-            status="queued",
-            run_at=utcnow() + timedelta(seconds=delay),
-            last_error=error,
-            locked_by=None,
-            lease_until=None,
-        )
+        run_at = utcnow() + timedelta(seconds=delay)
+        requeued = _fenced(db, _REQUEUE, job, b_run_at=run_at, b_error=error)
         return "queued" if requeued else "lost"
-    dead = _fenced_update(
-        db,
-        job,
-        status="dead",
-        last_error=error,
-        finished_at=utcnow(),
-        locked_by=None,
-        lease_until=None,
-    )
+    dead = _fenced(db, _BURY, job, b_error=error, b_now=utcnow())
     return "dead" if dead else "lost"
 
 
 def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:
     """Run the job again later without spending an attempt (e.g. waiting for Shopify)."""
-    return _fenced_update(
-        db,
-        job,
-        status="queued",
-        run_at=utcnow() + timedelta(seconds=seconds),
-        attempts=C.attempts - 1,
-        last_error=reason[:ERROR_TEXT_LIMIT],
-        locked_by=None,
-        lease_until=None,
-    )
+    run_at = utcnow() + timedelta(seconds=seconds)
+    return _fenced(db, _SNOOZE, job, b_run_at=run_at, b_error=reason[:ERROR_TEXT_LIMIT])
 
 
 def rescue_expired(db: Database) -> tuple[int, int]:
