@@ -7,12 +7,19 @@ import os
 from flask import Flask
 
 from integrator.bootstrap import Container, bootstrap
+from integrator.logs import configure_logging
 from integrator.settings import Settings
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:
-    """Build the app from settings (read once here, never at import)."""
-    container = container or bootstrap(settings)
+    """Build the app from settings (read once here, never at import).
+
+    Without a container (gunicorn's ``webhooks.app:create_app()``) this is the process's
+    composition root, so it also sets up JSON logging; tests pass their own container.
+    """
+    if container is None:
+        container = bootstrap(settings)
+        configure_logging(container.settings.log_level, json_lines=container.settings.log_json)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
     app.extensions["integrator"] = container

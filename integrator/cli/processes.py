@@ -51,19 +51,25 @@ def _stop_on_signals(stop: Any) -> None:
 @click.option("--threads", default=4, show_default=True)
 @click.option("--lease", "lease_seconds", default=60.0, show_default=True, help="lease seconds")
 @click.option("--kind", "kinds", multiple=True, help="only run these job kinds")
-def worker(threads: int, lease_seconds: float, kinds: tuple[str, ...]) -> None:
+@click.option("--metrics-port", default=0, help="serve this worker's Prometheus metrics (0: off)")
+def worker(threads: int, lease_seconds: float, kinds: tuple[str, ...], metrics_port: int) -> None:
     """Run a job worker until SIGTERM."""
+    from prometheus_client import start_http_server
+
+    from integrator.metrics import observe_job
     from integrator.pipeline.handlers import build_handlers
     from integrator.queue.worker import Worker
 
     container = container_or_exit()
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1")
     runner = Worker(
         container.db,
         build_handlers(container),
         threads=threads,
         lease_seconds=lease_seconds,
         kinds=kinds or None,
-        observe=container.extras.get("job_observer"),
+        observe=observe_job,
     )
     _stop_on_signals(runner.stop)
     runner.run()
