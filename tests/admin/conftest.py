@@ -32,6 +32,8 @@ TOKEN = "test-admin-token-0123456789"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SHOP = "acme.myshopify.com"
+# the keys integrator.pipeline.ingest.apply_decision gives routing events
+ROUTING_DEDUPE_KEYS = {"routed": "routed", "on_hold": "routing-hold"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _event(
         stage=stage,
         previous_stage=previous,
         source=source,
-        dedupe_key=f"seed-{stage}",
+        dedupe_key=ROUTING_DEDUPE_KEYS.get(stage, f"seed-{stage}") if source == "routing" else None,
         occurred_at=at,
         recorded_at=at,
     )
