@@ -27,8 +27,11 @@ def _spec() -> dict[str, Any]:
     return loaded
 
 
-def test_spec_is_valid_openapi() -> None:
-    validate(_spec())
+def test_spec_is_valid_openapi_with_the_bearer_token_required() -> None:
+    spec = _spec()
+    validate(spec)
+    assert spec["components"]["securitySchemes"]["adminToken"]["scheme"] == "bearer"
+    assert spec["security"] == [{"adminToken": []}]
 
 
 def test_spec_documents_every_admin_api_route(app: Flask) -> None:
