@@ -114,7 +114,9 @@ def check_answer(stack: Stack, tally: Tally, case: str, genuine: bool, send: Any
 
 
 @st.composite
-def shopify_requests(draw: st.DrawFn, valid_body: bytes) -> dict[str, Any]:
+def shopify_requests(
+    draw: st.DrawFn, valid_body: bytes, non_ascii_signatures: bool = True
+) -> dict[str, Any]:
     body_kind = draw(st.sampled_from(
         ["valid", "truncated", "not_json", "binary", "json_array", "absurd", "huge", "empty"]))
     if body_kind == "valid":
@@ -151,7 +153,8 @@ def shopify_requests(draw: st.DrawFn, valid_body: bytes) -> dict[str, Any]:
     elif signature == "forged":
         headers["X-Shopify-Hmac-Sha256"] = sign(body, "not-the-secret")
     elif signature == "garbage":
-        headers["X-Shopify-Hmac-Sha256"] = draw(st.text(max_size=80))
+        alphabet = st.characters(max_codepoint=255 if non_ascii_signatures else 127)
+        headers["X-Shopify-Hmac-Sha256"] = draw(st.text(alphabet=alphabet, max_size=80))
     elif signature == "other_body":
         headers["X-Shopify-Hmac-Sha256"] = sign(valid_body + b" ", CLIENT_SECRET)
     if draw(st.integers(0, 3)) == 0:
@@ -206,7 +209,9 @@ def supplier_samples(stack: Stack) -> dict[str, bytes]:
     return samples
 
 
-def fuzz_webhooks(stack: Stack, examples: int) -> Tally:
+def fuzz_webhooks(stack: Stack, examples: int, *, non_ascii_signatures: bool = True) -> Tally:
+    """Run ``examples`` hostile requests at each endpoint; ``non_ascii_signatures=False`` leaves
+    out the signature headers that hit the known bug (see tests/chaos/test_hostile_input.py)."""
     tally = Tally()
     client = stack.app.test_client()
     order = stack.place_order([LineSpec("TEE-BLK-M-DTG", 1)])
@@ -215,7 +220,7 @@ def fuzz_webhooks(stack: Stack, examples: int) -> Tally:
 
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(request=shopify_requests(valid_body))
+    @given(request=shopify_requests(valid_body, non_ascii_signatures))
     def shopify_case(request: dict[str, Any]) -> None:
         check_answer(stack, tally, request["case"], request["genuine"], lambda: client.post(
             "/webhooks/shopify", data=request["body"], headers=request["headers"]).status_code)

@@ -155,7 +155,7 @@ def run(
     *,
     processes: int = 3,
     threads: int = 2,
-    kill_every: tuple[float, float] = (1.0, 4.0),
+    kill_every: tuple[float, float] = (2.0, 6.0),
 ) -> Figures:
     rng = random.Random(11)
     with scratch_url(database_url) as url, tempfile.TemporaryFile() as log:
@@ -174,6 +174,7 @@ def run(
             for order in placed:
                 status = stack.send_webhook("orders/paid", order).statuses[-1]
                 answers[status] = answers.get(status, 0) + 1
+            pool.kill_one(rng)  # at least one victim while the orders are in flight
             wait_while_killing(
                 pool, rng, idle, timeout=budget, kill_every=kill_every, killing=True
             )

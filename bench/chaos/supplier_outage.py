@@ -98,11 +98,15 @@ class CallLog:
             return sum(len(calls) for calls in self.calls.values())
 
 
-def place_mixed_orders(stack: Stack, count: int) -> list[dict[str, Any]]:
+def is_bad(number: int, bad_every: int) -> bool:
+    return number % bad_every == bad_every - 1
+
+
+def place_mixed_orders(stack: Stack, count: int, bad_every: int) -> list[dict[str, Any]]:
     rng = random.Random(5)
     placed = []
     for number in range(count):
-        if number % BAD_ADDRESS_EVERY == BAD_ADDRESS_EVERY - 1:
+        if is_bad(number, bad_every):
             placed.append(
                 stack.place_order([LineSpec("TEE-BLK-M-DTG", 1)], address=AddressSpec(city=""))
             )
@@ -124,6 +128,7 @@ def run(
     down_seconds: float = 60.0,
     fault_rate: float = 0.3,
     threads: int = 4,
+    bad_every: int = BAD_ADDRESS_EVERY,
 ) -> Figures:
     quiet_servers()
     reset_breakers()
@@ -137,7 +142,7 @@ def run(
             sandbox.faults.timeout_sleep_seconds = SUPPLIER_TIMEOUT_SECONDS + 0.5
         try:
             started = time.monotonic()
-            placed = place_mixed_orders(stack, orders)
+            placed = place_mixed_orders(stack, orders, bad_every)
             with running_worker(stack, threads=threads):
                 half = len(placed) // 2
                 for order in placed[:half]:
@@ -172,15 +177,18 @@ def run(
                     .select_from(LineItem)
                     .where(LineItem.sku == "CANVAS-30X40", LineItem.supplier != DOWN_SUPPLIER)
                 )
+                stuck_after_failover = session.scalar(
+                    select(func.count())
+                    .select_from(LineItem)
+                    .where(LineItem.stage == "received", LineItem.reason.like("%failover%"))
+                )
                 failed_items = Counter(
                     str(reason)[:80]
                     for reason in session.scalars(
                         select(LineItem.reason).where(LineItem.stage == "failed")
                     )
                 )
-            bad_orders = sum(
-                1 for n in range(orders) if n % BAD_ADDRESS_EVERY == BAD_ADDRESS_EVERY - 1
-            )
+            bad_orders = sum(1 for n in range(orders) if is_bad(n, bad_every))
             return figures_from(
                 "supplier outage",
                 url,
@@ -201,6 +209,7 @@ def run(
                 ),
                 submit_attempts=int(submit_attempts or 0),
                 canvas_items_failed_over=int(failed_over or 0),
+                items_stuck_after_failover=int(stuck_after_failover or 0),
                 bad_address_orders=bad_orders,
                 failed_items=dict(failed_items),
                 dead_jobs=found.jobs.get("dead", 0),

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from bench.chaos.throttled_shopify import run
+
+
+def test_tracking_sync_against_a_small_bucket_waits_and_never_fails(database_url: str) -> None:
+    figures = run(database_url, 4, bucket=100.0, threads=3)
+
+    assert figures.extra["shipments"] == 16
+    assert figures.extra["failed_syncs"] == 0, figures.report()
+    assert figures.extra["fulfillments"] == 16
+    assert figures.extra["throttle_waits_during_sync"] > 0, figures.report()
+    assert figures.duplicates == figures.lost == figures.stuck == 0, figures.report()
