@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-
 from sqlalchemy import select
 
 from integrator.db.models import LineItem, Order, Shipment, SupplierOrder
