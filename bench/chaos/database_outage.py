@@ -96,8 +96,10 @@ def postgres_refused(url: str) -> Iterator[None]:
 
 
 def outage(url: str) -> Callable[[], Any]:
-    return (lambda: sqlite_locked(url)) if url.startswith("sqlite") else (
-        lambda: postgres_refused(url)
+    return (
+        (lambda: sqlite_locked(url))
+        if url.startswith("sqlite")
+        else (lambda: postgres_refused(url))
     )
 
 
@@ -111,8 +113,9 @@ def short_busy_timeout() -> Iterator[None]:
         database_module.SQLITE_BUSY_TIMEOUT_MS = saved
 
 
-def deliver_all(stack: Stack, placed: list[dict[str, Any]], sender: WebhookSender
-                ) -> list[DeliveryOutcome]:
+def deliver_all(
+    stack: Stack, placed: list[dict[str, Any]], sender: WebhookSender
+) -> list[DeliveryOutcome]:
     def one(order: dict[str, Any]) -> DeliveryOutcome:
         delivery = sender.prepare(
             "orders/paid", stack.shop.webhook_payload(order["id"]), stack.options.shop
@@ -179,7 +182,9 @@ def run(database_url: str | None, orders: int, *, down_seconds: float = 30.0) ->
                 deliveries_resent=sum(len(o.statuses) - 1 for o in outcomes),
                 deliveries_never_acknowledged=undelivered,
                 acknowledged_but_not_stored=acknowledged_not_stored,
-                other_5xx=sum(n for s, n in answers.items() if s is not None and s >= 500 and s != 503),
+                other_5xx=sum(
+                    n for s, n in answers.items() if s is not None and s >= 500 and s != 503
+                ),
                 drained=drained,
             )
         finally:
@@ -194,7 +199,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--down-seconds", type=float, default=30.0)
     arguments = parser.parse_args()
-    print(run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report())
+    print(
+        run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report()
+    )
 
 
 if __name__ == "__main__":

@@ -51,8 +51,16 @@ from integrator.routing.problems import ConfigError  # noqa: E402
 from integrator.sandbox.shopify import LineSpec, sign  # noqa: E402
 from integrator.sandbox.stack import CLIENT_SECRET, SHOP, Stack  # noqa: E402
 
-TOPICS = ("orders/paid", "orders/create", "orders/updated", "orders/cancelled",
-          "app/uninstalled", "customers/redact", "shop/redact", "customers/data_request")
+TOPICS = (
+    "orders/paid",
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "app/uninstalled",
+    "customers/redact",
+    "shop/redact",
+    "customers/data_request",
+)
 SUPPLIERS = ("printful", "printify", "gelato", "prodigi")
 
 absurd_scalars = st.one_of(
@@ -117,8 +125,11 @@ def check_answer(stack: Stack, tally: Tally, case: str, genuine: bool, send: Any
 def shopify_requests(
     draw: st.DrawFn, valid_body: bytes, non_ascii_signatures: bool = True
 ) -> dict[str, Any]:
-    body_kind = draw(st.sampled_from(
-        ["valid", "truncated", "not_json", "binary", "json_array", "absurd", "huge", "empty"]))
+    body_kind = draw(
+        st.sampled_from(
+            ["valid", "truncated", "not_json", "binary", "json_array", "absurd", "huge", "empty"]
+        )
+    )
     if body_kind == "valid":
         body = valid_body
     elif body_kind == "truncated":
@@ -140,12 +151,19 @@ def shopify_requests(
         body = b""
     signature = draw(st.sampled_from(["genuine", "forged", "missing", "garbage", "other_body"]))
     headers = {
-        "Content-Type": draw(st.sampled_from(
-            ["application/json", "text/plain", "application/x-www-form-urlencoded", "", "*/*"])),
+        "Content-Type": draw(
+            st.sampled_from(
+                ["application/json", "text/plain", "application/x-www-form-urlencoded", "", "*/*"]
+            )
+        ),
         "X-Shopify-Topic": draw(st.one_of(st.sampled_from(TOPICS), st.text(max_size=40))),
-        "X-Shopify-Shop-Domain": draw(st.one_of(
-            st.just(SHOP), st.sampled_from(["other.myshopify.com", "evil.example", ""]),
-            st.text(max_size=60))),
+        "X-Shopify-Shop-Domain": draw(
+            st.one_of(
+                st.just(SHOP),
+                st.sampled_from(["other.myshopify.com", "evil.example", ""]),
+                st.text(max_size=60),
+            )
+        ),
         "X-Shopify-Webhook-Id": draw(st.one_of(st.uuids().map(str), st.text(max_size=300))),
     }
     if signature == "genuine":
@@ -165,7 +183,12 @@ def shopify_requests(
         for k, v in headers.items()
     }
     genuine = signature == "genuine"
-    return {"body": body, "headers": headers, "genuine": genuine, "case": f"shopify/{body_kind}/{signature}"}
+    return {
+        "body": body,
+        "headers": headers,
+        "genuine": genuine,
+        "case": f"shopify/{body_kind}/{signature}",
+    }
 
 
 @st.composite
@@ -184,14 +207,22 @@ def supplier_requests(draw: st.DrawFn, samples: dict[str, bytes]) -> dict[str, A
     else:
         body = b'{"pad": "' + b"y" * 1_100_000 + b'"}'
     credential = draw(st.sampled_from(["genuine", "forged", "missing"]))
-    return {"name": name, "body": body, "credential": credential,
-            "case": f"supplier/{name}/{body_kind}/{credential}"}
+    return {
+        "name": name,
+        "body": body,
+        "credential": credential,
+        "case": f"supplier/{name}/{body_kind}/{credential}",
+    }
 
 
 def supplier_samples(stack: Stack) -> dict[str, bytes]:
     """One genuine callback body per supplier, from the sandbox suppliers themselves."""
-    stack.place_order([LineSpec(sku, 1) for sku in
-                       ("TEE-BLK-M-DTG", "CASE-IPHONE15-CLEAR", "CANVAS-30X40", "MUG-11OZ-WHT")])
+    stack.place_order(
+        [
+            LineSpec(sku, 1)
+            for sku in ("TEE-BLK-M-DTG", "CASE-IPHONE15-CLEAR", "CANVAS-30X40", "MUG-11OZ-WHT")
+        ]
+    )
     samples: dict[str, bytes] = {}
     for name, sandbox in stack.suppliers.items():
         saved, sandbox.callback_url = sandbox.callback_url, None
@@ -199,7 +230,9 @@ def supplier_samples(stack: Stack) -> dict[str, bytes]:
             sandbox_order = {"id": "1", "status": "pending"}
             payloads = []
             try:
-                payloads = sandbox.callbacks_for(copy.deepcopy(sandbox_order), "in_production", None)
+                payloads = sandbox.callbacks_for(
+                    copy.deepcopy(sandbox_order), "in_production", None
+                )
             except Exception:  # noqa: BLE001 - a sandbox that needs a real order: no sample
                 payloads = []
             if payloads:
@@ -218,15 +251,26 @@ def fuzz_webhooks(stack: Stack, examples: int, *, non_ascii_signatures: bool = T
     valid_body = json.dumps(stack.shop.webhook_payload(order["id"])).encode()
     samples = supplier_samples(stack)
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(request=shopify_requests(valid_body, non_ascii_signatures))
     def shopify_case(request: dict[str, Any]) -> None:
-        check_answer(stack, tally, request["case"], request["genuine"], lambda: client.post(
-            "/webhooks/shopify", data=request["body"], headers=request["headers"]).status_code)
+        check_answer(
+            stack,
+            tally,
+            request["case"],
+            request["genuine"],
+            lambda: (
+                client.post(
+                    "/webhooks/shopify", data=request["body"], headers=request["headers"]
+                ).status_code
+            ),
+        )
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(request=supplier_requests(samples))
     def supplier_case(request: dict[str, Any]) -> None:
         name, body = request["name"], request["body"]
@@ -245,9 +289,17 @@ def fuzz_webhooks(stack: Stack, examples: int, *, non_ascii_signatures: bool = T
             finally:
                 sandbox.callback_secret = saved
         genuine = request["credential"] == "genuine" and sandbox is not None
-        check_answer(stack, tally, request["case"], genuine, lambda: client.post(
-            f"/webhooks/suppliers/{name}", data=body, headers=headers,
-            query_string=query).status_code)
+        check_answer(
+            stack,
+            tally,
+            request["case"],
+            genuine,
+            lambda: (
+                client.post(
+                    f"/webhooks/suppliers/{name}", data=body, headers=headers, query_string=query
+                ).status_code
+            ),
+        )
 
     shopify_case()
     supplier_case()
@@ -314,8 +366,9 @@ def fuzz_config(examples: int) -> ConfigTally:
     routing_text = (Path("config") / "routing.yaml").read_text()
     environ = {"PRINTFUL_API_KEY": "k"}
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(
         which=st.sampled_from(["routing", "catalog"]),
         index=st.integers(min_value=0),
@@ -329,8 +382,9 @@ def fuzz_config(examples: int) -> ConfigTally:
             document = replaced(catalog, catalog_paths[index % len(catalog_paths)], value)
             try_config(tally, lambda: parse_store_config(routing, document, environ))
 
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(
         cut=st.integers(min_value=0, max_value=len(routing_text)),
         insert=st.text(alphabet=" \t\n:-[]{}&*!|>'\"%@`#,?\x00\ufeff", max_size=8),

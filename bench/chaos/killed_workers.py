@@ -175,9 +175,7 @@ def run(
                 status = stack.send_webhook("orders/paid", order).statuses[-1]
                 answers[status] = answers.get(status, 0) + 1
             pool.kill_one(rng)  # at least one victim while the orders are in flight
-            wait_while_killing(
-                pool, rng, idle, timeout=budget, kill_every=kill_every, killing=True
-            )
+            wait_while_killing(pool, rng, idle, timeout=budget, kill_every=kill_every, killing=True)
             for stage in ("in_production", "shipped"):
                 advance_everything(stack, stage)
                 wait_while_killing(

@@ -149,7 +149,9 @@ def run(
                     stack.sender.deliver(
                         shopify_url(stack),
                         stack.sender.prepare(
-                            "orders/paid", stack.shop.webhook_payload(order["id"]), stack.options.shop
+                            "orders/paid",
+                            stack.shop.webhook_payload(order["id"]),
+                            stack.options.shop,
                         ),
                     )
                 # the outage: one supplier fully down while the second half arrives
@@ -227,7 +229,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--down-seconds", type=float, default=60.0)
     arguments = parser.parse_args()
-    print(run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report())
+    print(
+        run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report()
+    )
 
 
 if __name__ == "__main__":

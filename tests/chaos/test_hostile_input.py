@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.chaos.hostile_input import fuzz_config, fuzz_webhooks
 from bench.chaos.common import start_stack
+from bench.chaos.hostile_input import fuzz_config, fuzz_webhooks
 from integrator.routing.config import load_store_config
 from integrator.routing.problems import ConfigError
 
