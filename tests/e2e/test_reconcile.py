@@ -167,3 +167,15 @@ def test_a_stuck_item_that_moves_on_and_sticks_again_alerts_again(stack: Stack) 
     with stack.db.read() as session:
         subjects = sorted(session.scalars(select(Alert.subject)))
     assert [s.rsplit(":", 1)[-1] for s in subjects] == ["in_production", "submitted"]
+
+
+def test_a_late_webhook_for_a_reconciled_order_doubles_nothing(stack: Stack) -> None:
+    order = stack.place_order([LineSpec(SKUS[0]), LineSpec(SKUS[1])])
+    assert missed_orders(stack.container).found == 1
+    stack.drain()
+    assert stack.send_webhook("orders/paid", order).statuses == [200]  # Shopify, late
+    stack.drain()
+    assert item_stages(stack) == ["submitted", "submitted"]
+    assert count(stack, SupplierOrder) == 2
+    for supplier, _remote, reference in stack.supplier_orders():
+        assert stack.suppliers[supplier].created_count(reference) == 1

@@ -230,3 +230,37 @@ def test_shipments_from_two_suppliers_give_one_fulfillment_each(stack: Stack) ->
     assert sorted(map(sorted, fulfilled(stack, order))) == sorted(
         [[line] for line in line_ids(order)]
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a supplier's tracking correction never arrives: SupplierEvent.dedupe_key "
+        "(integrator/domain/model.py) is 'shipment:<id>' for shipment events and "
+        "webhooks/suppliers.py stores callbacks deduplicated on it, so a later callback for "
+        "the same shipment with a new tracking number is answered 'duplicate' and dropped; "
+        "pipeline/callbacks.py _maybe_update_tracking (fulfillmentTrackingInfoUpdate) is only "
+        "reachable through polls. Suggested fix: include the tracking number in the dedupe "
+        "key of shipment events (shipment:<id>:<tracking>)"
+    ),
+)
+def test_a_new_tracking_number_for_a_shipment_updates_its_fulfillment(stack: Stack) -> None:
+    order = paid_order(stack, [TEE])
+    sandbox = stack.suppliers["printful"]
+    (payload,) = sandbox.advance(remote_id_of(stack, "printful"), "shipped")
+    stack.drain()
+    shipment = dict(payload["data"]["shipment"])
+    shipment["tracking_number"] = "1Z999AA10123456784"
+    shipment["carrier"] = "UPS"
+    corrected = {
+        **payload,
+        "created": int(payload["created"]) + 120,
+        "data": {**payload["data"], "shipment": shipment},
+    }
+    sandbox.post_callback(corrected)
+    stack.drain()
+    run_again(stack, "shopify.update_tracking")
+    (row,) = shipments_of(stack)
+    assert (row.tracking_number, row.tracking_synced) == ("1Z999AA10123456784",) * 2
+    (fulfillment,) = stack.shop.fulfillments_of(order["id"])
+    assert [info["number"] for info in fulfillment["trackingInfo"]] == ["1Z999AA10123456784"]
