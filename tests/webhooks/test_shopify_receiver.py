@@ -374,3 +374,26 @@ def test_sample_payload_posted_signed_is_stored(
     assert (stored.topic, stored.shop_domain, stored.body) == (topic, SHOP, body)
     handled = topic not in ("fulfillments/create",) and not topic.startswith("fulfillment_orders/")
     assert count_jobs(db) == (1 if handled else 0)
+
+
+# --- the same delivery many times at once ----------------------------------------------------
+
+
+def test_a_duplicate_storm_stores_one_delivery_and_one_job(database_url: str) -> None:
+    from integrator.sandbox.shopify import LineSpec
+    from integrator.sandbox.stack import Stack, StackOptions
+
+    stack = Stack(StackOptions(database_url=database_url, migrate=False))
+    try:
+        order = stack.place_order([LineSpec("TEE-BLK-M-DTG")])
+        delivery = stack.sender.prepare(
+            "orders/paid", stack.shop.webhook_payload(order["id"]), stack.options.shop
+        )
+        outcomes = stack.sender.storm(f"{stack.integrator_url}{URL}", delivery, copies=8)
+        assert all(outcome.delivered for outcome in outcomes)
+        assert count_deliveries(stack.db) == 1
+        assert count_jobs(stack.db) == 1
+        stack.drain()
+        assert [so[0] for so in stack.supplier_orders()] == ["printful"]
+    finally:
+        stack.close()
