@@ -58,18 +58,7 @@ def tracking_numbers(stack: Stack, order: dict[str, Any]) -> list[str]:
 
 # --- runtime failover ------------------------------------------------------------------------
 
-FAILOVER_BUG = (
-    "integrator/pipeline/submission.py fail_over resets the item to 'received' and calls "
-    "ingest.apply_decision, whose move(ROUTED) uses dedupe_key='routed'; that ItemEvent "
-    "already exists from the first routing, so record_event returns False, the item stays "
-    "'received' (supplier set to the fallback) and assign_to_supplier_orders skips it: "
-    "nothing is submitted to the next supplier and no failover stage event is recorded. "
-    "Fix: a dedupe key per routing attempt (e.g. f'routed:{supplier}') and a recorded "
-    "failover event"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=FAILOVER_BUG)
 def test_out_of_stock_moves_the_item_to_the_next_supplier(stack: Stack) -> None:
     stack.suppliers["printful"].unavailable = {"4017"}  # the black tee's Printful variant
     paid_order(stack, [TEE])
@@ -81,13 +70,17 @@ def test_out_of_stock_moves_the_item_to_the_next_supplier(stack: Stack) -> None:
     statuses = [(so.supplier, so.status) for so in supplier_orders_of(stack)]
     assert statuses == [("printful", "failed"), ("printify", "submitted")]
     history = events_of(stack, item.id)
-    rerouted = [e for e in history if e[1] == "printful" and e[2] and "out of stock" in e[2]]
-    assert rerouted, history
+    # the move is a stage event of its own, naming the new supplier and the rejection
+    rerouted = [
+        e
+        for e in history
+        if e[0] == "routed" and e[1] == "printify" and "out of stock" in (e[2] or "")
+    ]
+    assert len(rerouted) == 1, history
     assert [e[0] for e in history][-1] == "submitted"
     assert {job.status for job in jobs_of(stack, "supplier.submit")} == {"done"}
 
 
-@pytest.mark.xfail(strict=True, reason=FAILOVER_BUG)
 def test_out_of_stock_at_every_supplier_holds_the_item(stack: Stack) -> None:
     stack.suppliers["printful"].unavailable = {"4017"}
     stack.suppliers["printify"].unavailable = {"33719", "5d39b159e7c48c000728c89f"}

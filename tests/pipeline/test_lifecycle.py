@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
@@ -181,16 +180,6 @@ def test_app_uninstalled_marks_the_shop_and_deletes_its_token(stack: Stack) -> N
     assert token_store(stack).load(stack.options.shop) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "single-store mode ignores app/uninstalled: webhooks/shopify.py serves_shop and "
-        "integrator/pipeline/ingest.py shop_is_active return True whenever the domain equals "
-        "settings.shopify_shop, without reading Shop.status, so a later orders/paid is "
-        "ingested and submitted (and the client-credentials grant then stores a new token; "
-        "SqlShopTokenStore.save also resets status to active). Check Shop.status first"
-    ),
-)
 def test_no_work_for_a_shop_after_app_uninstalled(stack: Stack) -> None:
     paid_order(stack, [TEE])
     stack.sender.send(
@@ -295,16 +284,6 @@ def test_customer_redact_erases_orders_items_copies_and_shopify_deliveries(
     assert bodies_holding_secrets(stack, shopify=True) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "integrator/pipeline/lifecycle.py redact_orders only clears deliveries whose order_id "
-        "is the order or whose shop_domain is the order's shop and whose body names the order "
-        "id; supplier callbacks are stored with shop_domain=None and order_id=None "
-        "(webhooks/suppliers.py, pipeline/callbacks.py never link them), so a Printful "
-        "package_shipped body keeps the customer's email and address after customers/redact"
-    ),
-)
 def test_customer_redact_erases_supplier_callback_bodies(stack: Stack) -> None:
     redacted_customer(stack)
     assert bodies_holding_secrets(stack, shopify=False) == []

@@ -191,14 +191,6 @@ def test_non_json_body_is_400_and_stores_nothing(client: FlaskClient, db: Databa
     assert_nothing_stored(db)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "integrator/shopify/webhook_verification.py verify_webhook returns False for a body "
-        "that is not UTF-8 even when its HMAC is right, so the receiver answers 401 "
-        "(bad_signature) instead of 400 (malformed) for a correctly signed non-JSON body"
-    ),
-)
 def test_correctly_signed_bytes_that_are_not_utf8_are_400(
     client: FlaskClient, db: Database
 ) -> None:
