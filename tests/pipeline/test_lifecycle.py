@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
@@ -67,6 +68,40 @@ def test_cancel_after_submission_cancels_at_the_supplier(stack: Stack) -> None:
     assert supplier_order.status == "cancelled"
     row = order_row(stack, order)
     assert (row.status, row.attention) == ("cancelled", None)
+
+
+SKU_AT = {
+    "printful": TEE,
+    "printify": "CASE-IPHONE15-CLEAR",
+    "gelato": "CANVAS-30X40",
+    "prodigi": MUG,
+}
+
+
+@pytest.mark.parametrize("supplier", sorted(SKU_AT))
+def test_each_supplier_cancels_a_submitted_order_or_the_order_is_flagged(
+    stack: Stack, supplier: str
+) -> None:
+    order = paid_order(stack, [SKU_AT[supplier]])
+    remote = remote_id_of(stack, supplier)
+    stack.shop.cancel_order(order["id"])
+    notify(stack, "orders/cancelled", order)
+    stack.drain()
+    run_again(stack, "order.cancel")
+    (supplier_order,) = supplier_orders_of(stack)
+    row = order_row(stack, order)
+    if supplier == "printify":
+        # sent to production at once (send_to_production: true); Printify then only cancels
+        # orders on hold or unpaid: the refusal is recorded and the operator told
+        assert supplier_order.status == "cancel_refused"
+        assert supplier_order.last_error
+        assert stages(stack) == ["submitted"]
+        assert row.attention and "printify" in row.attention
+        return
+    assert supplier_order.status == "cancelled"
+    assert stages(stack) == ["cancelled"]
+    assert row.attention is None
+    assert "cancel" in json.dumps(stack.suppliers[supplier].orders[remote], default=str).lower()
 
 
 def test_cancel_with_items_in_production_flags_the_order(stack: Stack) -> None:
