@@ -62,7 +62,8 @@ def run_clock(container: Container, *, install_signal_handlers: bool = False) ->
     if install_signal_handlers:
 
         def stop(_signum: int, _frame: FrameType | None) -> None:
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

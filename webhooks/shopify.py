@@ -12,11 +12,9 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.models import Shop
 from integrator.metrics import DELIVERIES
 from integrator.pipeline.inbox import NewDelivery, kept_headers, store_delivery
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
@@ -41,11 +39,11 @@ def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseRetur
 
 
 def serves_shop(session: Session, container: Container, domain: str) -> bool:
-    """A shop we work for: the single-store shop, or an installed shop in the table."""
-    if container.settings.shopify_shop and domain == container.settings.shopify_shop:
-        return True
-    status = session.scalar(select(Shop.status).where(Shop.domain == domain))
-    return status == "active"
+    """A shop we work for: an installed shop in the table, or the single-store shop until
+    it uninstalls the app (``integrator shopify setup`` connects it again)."""
+    from integrator.pipeline.ingest import shop_is_active
+
+    return shop_is_active(session, container, domain)
 
 
 def job_for(session: Session, container: Container, topic: str, shop: str) -> str | None:

@@ -248,4 +248,21 @@ def handle_callback(container: Container, context: JobContext) -> str:
                 "callback for a supplier order not recorded yet", retry_after=UNMATCHED_WAIT_SECONDS
             )
         mark_delivery(session, delivery_id, "processed", ",".join(outcomes))
+        link_delivery(session, delivery_id, supplier, events)
     return ",".join(outcomes)
+
+
+def link_delivery(
+    session: Session, delivery_id: int, supplier: str, events: list[SupplierEvent]
+) -> None:
+    """Tie the raw callback to its order, so that redaction and the console find it."""
+    from integrator.db.models import WebhookDelivery
+
+    for event in events:
+        supplier_order = find_supplier_order(session, supplier, event)
+        if supplier_order is not None:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is not None:
+                delivery.order_id = supplier_order.order_id
+                delivery.shop_domain = supplier_order.order.shop_domain
+            return

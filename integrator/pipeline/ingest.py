@@ -19,7 +19,7 @@ from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
 from integrator.pipeline.records import address_to_json, spec_to_json
-from integrator.pipeline.timeline import move, refresh_order
+from integrator.pipeline.timeline import move, record_event, refresh_order
 from integrator.queue.errors import TerminalJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
@@ -41,9 +41,11 @@ def metafield_keys(config: StoreConfig) -> list[str]:
 
 
 def shop_is_active(session: Session, container: Container, shop: str) -> bool:
-    if container.settings.shopify_shop == shop:
-        return True
-    return session.scalar(select(Shop.status).where(Shop.domain == shop)) == "active"
+    """The shop's row decides (uninstalled, redacted); without one, single-store mode's shop."""
+    status = session.scalar(select(Shop.status).where(Shop.domain == shop))
+    if status is not None:
+        return status == "active"
+    return bool(container.settings.shopify_shop) and container.settings.shopify_shop == shop
 
 
 def upsert_order(session: Session, order: EnrichedOrder) -> Order:
@@ -101,12 +103,10 @@ def upsert_items(session: Session, row: Order, lines: tuple[OrderLine, ...]) -> 
 
 
 def move_first(session: Session, item: LineItem) -> None:
-    from integrator.pipeline.timeline import record_event
-
     record_event(session, item, Stage.RECEIVED, None, source="shopify", dedupe_key="received")
 
 
-def apply_decision(session: Session, item: LineItem, decision: ItemDecision) -> None:
+def _take_decision(item: LineItem, decision: ItemDecision) -> None:
     item.disposition = decision.disposition.value
     item.supplier = decision.supplier
     item.rule = decision.rule
@@ -116,6 +116,17 @@ def apply_decision(session: Session, item: LineItem, decision: ItemDecision) -> 
     item.spec = spec_to_json(decision.spec)
     item.fallbacks = list(decision.fallbacks)
     item.reason = decision.reason
+
+
+def apply_decision(
+    session: Session, item: LineItem, decision: ItemDecision, *, first: bool = True
+) -> None:
+    """Store a routing decision and move the item to routed or on hold.
+
+    The first routing of an item carries a dedupe key (ingest may run twice); a later one
+    (operator release or retry) is a new event of its own.
+    """
+    _take_decision(item, decision)
     if decision.disposition is Disposition.ROUTE:
         move(
             session,
@@ -124,7 +135,7 @@ def apply_decision(session: Session, item: LineItem, decision: ItemDecision) -> 
             source="routing",
             detail=decision.reason,
             supplier=decision.supplier,
-            dedupe_key="routed",
+            dedupe_key="routed" if first else None,
         )
     elif decision.disposition is Disposition.HOLD:
         move(
@@ -133,8 +144,29 @@ def apply_decision(session: Session, item: LineItem, decision: ItemDecision) -> 
             Stage.ON_HOLD,
             source="routing",
             detail=decision.reason,
-            dedupe_key="routing-hold",
+            dedupe_key="routing-hold" if first else None,
         )
+
+
+def reassign(
+    session: Session, item: LineItem, decision: ItemDecision, *, source: str, detail: str
+) -> None:
+    """Failover of a routed item: record the new supplier (or the hold) as a stage event."""
+    _take_decision(item, decision)
+    item.supplier_order_id = None
+    if decision.disposition is Disposition.ROUTE:
+        record_event(
+            session,
+            item,
+            Stage.ROUTED,
+            item.stage,
+            source=source,
+            detail=f"{detail}; {decision.reason}",
+            supplier=decision.supplier,
+        )
+        item.stage_changed_at = utcnow()
+    else:
+        move(session, item, Stage.ON_HOLD, source=source, detail=f"{detail}; {decision.reason}")
 
 
 def supplier_order_for(

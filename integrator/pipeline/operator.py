@@ -30,7 +30,7 @@ def _requeue(
 ) -> str:
     reset(session, item, Stage.RECEIVED, source="operator", detail=note)
     item.supplier_order_id = None
-    apply_decision(session, item, decision)
+    apply_decision(session, item, decision, first=False)
     order: Order = item.order
     assign_to_supplier_orders(session, container, order, [item])
     refresh_order(session, order)

@@ -23,7 +23,7 @@ from integrator.domain.model import (
     SupplierOrderResult,
 )
 from integrator.domain.stages import Stage
-from integrator.pipeline.ingest import apply_decision, assign_to_supplier_orders, enqueue_mirror
+from integrator.pipeline.ingest import assign_to_supplier_orders, enqueue_mirror, reassign
 from integrator.pipeline.records import order_line_from_item, recipient_of, spec_from_json
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
@@ -170,23 +170,10 @@ def fail_over(container: Container, submission: Submission, reason: str) -> int:
             decision = next_supplier(
                 current, order_line_from_item(item), config, submission.supplier
             )
-            move(
-                session,
-                item,
-                Stage.FAILED if decision.supplier is None else Stage.ROUTED,
-                source=f"supplier:{submission.supplier}",
-                detail=reason,
-                supplier=submission.supplier,
+            reassign(
+                session, item, decision, source=f"supplier:{submission.supplier}", detail=reason
             )
-            item.supplier_order_id = None
-            if decision.supplier is None:
-                item.stage = Stage.RECEIVED.value  # let apply_decision record the hold
-                item.reached_stage = Stage.RECEIVED.value
-            else:
-                item.stage = Stage.RECEIVED.value
-                item.reached_stage = Stage.RECEIVED.value
-                moved += 1
-            apply_decision(session, item, decision)
+            moved += decision.supplier is not None
         assign_to_supplier_orders(session, container, order, items)
         refresh_order(session, order)
     return moved

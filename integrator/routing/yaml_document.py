@@ -34,8 +34,10 @@ class YamlDocument:
 
 def parse_yaml(text: str, file: str, problems: list[ConfigProblem]) -> YamlDocument:
     """Parse ``text``; a syntax error becomes a problem and the document is empty."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        # the reader checks characters as soon as it is built: keep it inside the try
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
@@ -44,7 +46,8 @@ def parse_yaml(text: str, file: str, problems: list[ConfigProblem]) -> YamlDocum
         problems.append(ConfigProblem(file, "", line, f"not valid YAML: {_yaml_reason(error)}"))
         return YamlDocument(file, None, unreadable=True)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     document = YamlDocument(file, data)
     if node is not None:
         _record_lines(node, (), document, problems)

@@ -135,13 +135,6 @@ def test_unknown_paths_and_methods_under_the_api_answer_json(app: Flask) -> None
     assert elsewhere.status_code == 404 and not elsewhere.is_json
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG integrator/pipeline/operator.py _requeue → ingest.apply_decision moves the item "
-    "to 'routed' with dedupe_key='routed', which an item routed before already has "
-    "(uq_item_event_dedupe), so move() refuses: retrying or re-routing a failed item leaves it "
-    "at 'received', in no supplier order, never resubmitted",
-)
 def test_retrying_a_failed_item_routes_it_again(app: Flask, seeded: Seeded, db: Database) -> None:
     assert _post(app, f"/admin/api/items/{seeded.failed_item}/retry")["stage"] == "routed"
     with db.read() as session:
