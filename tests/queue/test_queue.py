@@ -29,7 +29,9 @@ def test_enqueue_claim_ack(db: Database) -> None:
         job_id = jobs.enqueue(session, "noop", {"x": 1})
     assert job_id is not None
     claimed = jobs.claim(db, "w1")
-    assert [(c.id, c.kind, c.payload, c.attempts) for c in claimed] == [(job_id, "noop", {"x": 1}, 1)]
+    assert [(c.id, c.kind, c.payload, c.attempts) for c in claimed] == [
+        (job_id, "noop", {"x": 1}, 1)
+    ]
     assert jobs.claim(db, "w2") == []  # held by w1
     assert jobs.ack(db, claimed[0])
     row = job_row(db, job_id)
