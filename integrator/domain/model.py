@@ -220,7 +220,9 @@ class SupplierEvent:
 
     @property
     def dedupe_key(self) -> str:
-        """Shipment events dedupe on the shipment id, everything else on the event id."""
+        """Shipment events dedupe on the shipment id and its tracking number, everything else
+        on the event id."""
         if self.shipment is not None and self.kind == EventKind.SHIPMENT:
-            return f"shipment:{self.shipment.shipment_id}"
+            # a corrected tracking number for the same parcel is news, a repeat is not
+            return f"shipment:{self.shipment.shipment_id}:{self.shipment.tracking_number}"
         return f"event:{self.event_id}"

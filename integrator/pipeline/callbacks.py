@@ -150,6 +150,13 @@ def _apply_shipment(
     shipment_info = event.shipment
     assert shipment_info is not None
     shipped_items = shipment_info.items or tuple()
+    if not shipped_items and shipment_info.supplier_skus:
+        # the supplier named items we never sent it: shipping "everything" would be a guess
+        supplier_order.order.attention = (
+            f"{supplier_order.supplier} shipment {shipment_info.shipment_id} names SKUs "
+            f"{', '.join(shipment_info.supplier_skus)} that are not in this order: check it"
+        )
+        return False
     if shipped_items:
         named = {si.line_item_id: si.quantity for si in shipped_items}
         chosen = [i for i in items if i.shopify_line_item_id in named]

@@ -225,18 +225,6 @@ def test_shipments_from_two_suppliers_give_one_fulfillment_each(stack: Stack) ->
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a supplier's tracking correction never arrives: SupplierEvent.dedupe_key "
-        "(integrator/domain/model.py) is 'shipment:<id>' for shipment events and "
-        "webhooks/suppliers.py stores callbacks deduplicated on it, so a later callback for "
-        "the same shipment with a new tracking number is answered 'duplicate' and dropped; "
-        "pipeline/callbacks.py _maybe_update_tracking (fulfillmentTrackingInfoUpdate) is only "
-        "reachable through polls. Suggested fix: include the tracking number in the dedupe "
-        "key of shipment events (shipment:<id>:<tracking>)"
-    ),
-)
 def test_a_new_tracking_number_for_a_shipment_updates_its_fulfillment(stack: Stack) -> None:
     order = paid_order(stack, [TEE])
     sandbox = stack.suppliers["printful"]
@@ -308,17 +296,6 @@ def test_each_supplier_ships_one_line_of_two_and_exactly_it_is_fulfilled(
     assert len(shipments_of(stack)) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a Printify shipment naming only SKUs we did not submit ships the whole order: "
-        "integrator/suppliers/printify.py resolve_shipment_items returns the event unchanged "
-        "when no submitted line matches shipment.supplier_skus, leaving shipment.items empty, "
-        "and pipeline/callbacks.py _apply_shipment treats empty items as 'every item of the "
-        "supplier order', so both lines are marked shipped and fulfilled in Shopify. Suggested "
-        "fix: an explicit, unmatched SKU list should flag the order (attention) and ship nothing"
-    ),
-)
 def test_a_printify_shipment_of_unknown_skus_ships_nothing(stack: Stack) -> None:
     stack.suppliers["printful"].unavailable = {"4017", "4013"}
     order = paid_order(stack, [TEE, TEE_WHITE])

@@ -55,7 +55,7 @@ def test_printful_v1_package_shipped(variant: str) -> None:
         ),
         occurred_at=PF_CREATED,
     )
-    assert event.dedupe_key == "shipment:10"
+    assert event.dedupe_key == "shipment:10:0"
 
 
 @pytest.mark.parametrize("variant", ["full", "trimmed"])
