@@ -250,7 +250,7 @@ def test_a_new_tracking_number_for_a_shipment_updates_its_fulfillment(stack: Sta
 US = AddressSpec(
     city="Austin", zip="78701", country="United States", country_code="US", province_code="TX"
 )
-TWO_LINES_AT = {
+TWO_LINES_AT: dict[str, tuple[list[str | tuple[str, int]], AddressSpec | None]] = {
     "printful": ([TEE, (TEE_WHITE, 2)], None),
     "gelato": (["CANVAS-30X40", ("POSTER-A3", 2)], None),
     "prodigi": ([MUG, ("CANVAS-30X40", 2)], US),
