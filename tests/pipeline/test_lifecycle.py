@@ -348,3 +348,34 @@ def test_stored_compliance_bodies_parse(stack: Stack) -> None:
     with stack.db.read() as session:
         (raw,) = session.scalars(select(WebhookDelivery.body)).all()
     assert raw is not None and json.loads(raw)["shop_id"] == 1
+
+
+def test_data_request_for_a_customer_without_orders_still_exports(stack: Stack) -> None:
+    paid_order(stack, [TEE], email="someone.else@example.com")
+    body = {
+        "shop_id": 1,
+        "shop_domain": stack.options.shop,
+        "customer": {"id": 42, "email": "nobody@example.com", "phone": None},
+        "orders_requested": [],
+        "data_request": {"id": 31337},
+    }
+    send_compliance(stack, "customers/data_request", body)
+    stack.drain()
+    with stack.db.read() as session:
+        (export,) = session.scalars(select(DataExport)).all()
+        assert (export.request_id, export.payload["orders"]) == ("31337", [])
+
+
+def test_shop_redact_leaves_other_shops_alone(stack: Stack) -> None:
+    paid_order(stack, [TEE])
+    with stack.db.write() as session:
+        session.add(Shop(domain="other.myshopify.com", status="active"))
+        session.add(
+            Order(shop_domain="other.myshopify.com", shopify_order_id="77", email="o@example.com")
+        )
+    send_compliance(stack, "shop/redact", {"shop_id": 1, "shop_domain": stack.options.shop})
+    stack.drain()
+    with stack.db.read() as session:
+        left = [(o.shop_domain, o.email) for o in session.scalars(select(Order))]
+        other = session.scalars(select(Shop).where(Shop.domain == "other.myshopify.com")).one()
+        assert (left, other.status) == ([("other.myshopify.com", "o@example.com")], "active")
