@@ -179,3 +179,24 @@ def test_a_late_webhook_for_a_reconciled_order_doubles_nothing(stack: Stack) -> 
     assert count(stack, SupplierOrder) == 2
     for supplier, _remote, reference in stack.supplier_orders():
         assert stack.suppliers[supplier].created_count(reference) == 1
+
+
+def test_missed_orders_pages_through_more_than_one_page_and_keeps_a_checkpoint(
+    stack: Stack,
+) -> None:
+    from integrator.db.models import Job, Shop
+
+    for n in range(55):  # Shopify pages 50 orders at a time
+        stack.place_order([LineSpec(SKUS[n % len(SKUS)])])
+    assert missed_orders(stack.container).found == 55
+    missed_orders(stack.container)  # before the ingests ran: the same jobs, not new ones
+    with stack.db.read() as session:
+        ingests = session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == "order.ingest")
+        )
+        checkpoint = session.scalar(
+            select(Shop.orders_checkpoint).where(Shop.domain == stack.options.shop)
+        )
+    assert ingests == 55
+    assert checkpoint is not None
+    assert utcnow() - checkpoint < timedelta(minutes=5)
