@@ -229,6 +229,18 @@ def report(runs: Sequence[PipelineRun]) -> None:
     )
 
 
+def progress(r: PipelineRun) -> None:
+    """One line per finished configuration, so a long run that is cut short still tells."""
+    marks = ", ".join(f"{n}: {s:.1f}s" for n, s in sorted(r.checkpoints.items()))
+    print(
+        f"  {r.database} {r.threads} thread(s): {r.completed}/{r.orders} orders in"
+        f" {r.seconds:.1f}s ({r.per_minute:.0f}/min; {marks}); supplier orders"
+        f" {r.supplier_orders}, fulfillments {r.fulfillments}, extra {r.extra_fulfillments},"
+        f" dead jobs {r.dead_jobs}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1000)
@@ -250,17 +262,13 @@ def main() -> None:
         for threads in thread_counts:
             with scratch_database(database) as url:
                 runs.append(run(url, args.orders, threads, args.timeout))
-            print(
-                f"  {runs[-1].database} {threads} thread(s): {runs[-1].completed} orders"
-                f" in {runs[-1].seconds:.1f}s",
-                flush=True,
-            )
+            progress(runs[-1])
     growth = [int(n) for n in args.growth.split(",") if n]
     if growth and not args.no_sqlite:
         for size in growth:
             with scratch_database() as url:
                 runs.append(run(url, size, max(thread_counts), args.timeout))
-            print(f"  growth: {size} orders in {runs[-1].seconds:.1f}s", flush=True)
+            progress(runs[-1])
     report(runs)
 
 
