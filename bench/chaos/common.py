@@ -185,7 +185,8 @@ class Audit:
     missing_items: int
     items_by_stage: dict[str, int]
     not_done_items: int
-    duplicate_supplier_orders_db: int
+    items_in_two_live_orders: int
+    orphan_remote_orders: int
     duplicate_supplier_orders_remote: int
     duplicate_fulfillments: int
     shipments: int
@@ -198,7 +199,8 @@ class Audit:
     @property
     def duplicates(self) -> int:
         return (
-            self.duplicate_supplier_orders_db
+            self.items_in_two_live_orders
+            + self.orphan_remote_orders
             + self.duplicate_supplier_orders_remote
             + self.duplicate_fulfillments
         )
@@ -227,10 +229,13 @@ def audit(
             select(LineItem.stage, func.count()).group_by(LineItem.stage)
         ).all():
             stages[str(stage)] = int(count)
-        live_per_pair = session.execute(
-            select(SupplierOrder.order_id, SupplierOrder.supplier, func.count())
-            .where(SupplierOrder.status.not_in(("failed", "cancelled")))
-            .group_by(SupplierOrder.order_id, SupplierOrder.supplier)
+        supplier_rows = session.execute(
+            select(
+                SupplierOrder.supplier,
+                SupplierOrder.external_ref,
+                SupplierOrder.status,
+                SupplierOrder.request_copy,
+            )
         ).all()
         shipments_per_order = Counter(
             str(order_id)
@@ -273,7 +278,8 @@ def audit(
         missing_items=missing_items,
         items_by_stage=dict(stages),
         not_done_items=total_items - sum(stages.get(stage, 0) for stage in done_stages),
-        duplicate_supplier_orders_db=sum(max(int(n) - 1, 0) for _o, _s, n in live_per_pair),
+        items_in_two_live_orders=items_in_two_live_orders(supplier_rows),
+        orphan_remote_orders=orphan_remote_orders(stack, supplier_rows),
         duplicate_supplier_orders_remote=remote_doubles,
         duplicate_fulfillments=duplicate_fulfillments,
         shipments=sum(shipments_per_order.values()),
@@ -283,6 +289,32 @@ def audit(
         job_retries=int(retries or 0),
         dead_reasons=[str(reason)[:160] for reason in dead],
     )
+
+
+def items_in_two_live_orders(rows: Sequence[Any]) -> int:
+    """Line items sent in more than one supplier order that is still live (made twice)."""
+    sent: Counter[str] = Counter()
+    for _supplier, _reference, status, copy in rows:
+        if status in ("failed", "cancelled") or not copy:
+            continue
+        sent.update(str(line["line_item_id"]) for line in copy.get("lines", ()))
+    return sum(count - 1 for count in sent.values() if count > 1)
+
+
+def orphan_remote_orders(stack: Stack, rows: Sequence[Any]) -> int:
+    """Orders a sandbox supplier made that we hold as failed or do not know (nobody tracks
+    them; if their items were failed over, those items are made twice)."""
+    live = {
+        (supplier, reference)
+        for supplier, reference, status, _c in rows
+        if status not in ("failed", "cancelled")
+    }
+    orphans = 0
+    for name, sandbox in stack.suppliers.items():
+        with sandbox.lock:
+            references = [ref for ref, count in sandbox.created_per_ref.items() if count]
+        orphans += sum(1 for ref in references if (name, ref) not in live)
+    return orphans
 
 
 def figures_from(
@@ -305,6 +337,12 @@ def figures_from(
         duration_seconds=time.monotonic() - started,
         extra={
             "items_by_stage": found.items_by_stage,
+            "duplicates_by_kind": {
+                "same_reference_created_twice": found.duplicate_supplier_orders_remote,
+                "item_in_two_live_supplier_orders": found.items_in_two_live_orders,
+                "orphan_order_at_supplier": found.orphan_remote_orders,
+                "fulfillments_beyond_shipments": found.duplicate_fulfillments,
+            },
             "jobs": found.jobs,
             "shipments": found.shipments,
             "fulfillments": found.fulfillments,

@@ -133,6 +133,7 @@ def wait_while_killing(
     timeout: float,
     kill_every: tuple[float, float],
     killing: bool,
+    max_kills: int | None = None,
 ) -> bool:
     """Poll ``done``; meanwhile SIGKILL a random worker every ``kill_every`` seconds."""
     deadline = time.monotonic() + timeout
@@ -142,7 +143,8 @@ def wait_while_killing(
         streak = streak + 1 if done() else 0
         if streak >= 3:
             return True
-        if killing and time.monotonic() >= next_kill:
+        allowed = max_kills is None or pool.kills < max_kills
+        if killing and allowed and time.monotonic() >= next_kill:
             pool.kill_one(rng)
             next_kill = time.monotonic() + rng.uniform(*kill_every)
         time.sleep(0.25)
@@ -156,6 +158,7 @@ def run(
     processes: int = 3,
     threads: int = 2,
     kill_every: tuple[float, float] = (2.0, 6.0),
+    max_kills: int | None = None,
 ) -> Figures:
     rng = random.Random(11)
     with scratch_url(database_url) as url, tempfile.TemporaryFile() as log:
@@ -175,11 +178,25 @@ def run(
                 status = stack.send_webhook("orders/paid", order).statuses[-1]
                 answers[status] = answers.get(status, 0) + 1
             pool.kill_one(rng)  # at least one victim while the orders are in flight
-            wait_while_killing(pool, rng, idle, timeout=budget, kill_every=kill_every, killing=True)
+            wait_while_killing(
+                pool,
+                rng,
+                idle,
+                timeout=budget,
+                kill_every=kill_every,
+                killing=True,
+                max_kills=max_kills,
+            )
             for stage in ("in_production", "shipped"):
                 advance_everything(stack, stage)
                 wait_while_killing(
-                    pool, rng, idle, timeout=budget, kill_every=kill_every, killing=True
+                    pool,
+                    rng,
+                    idle,
+                    timeout=budget,
+                    kill_every=kill_every,
+                    killing=True,
+                    max_kills=max_kills,
                 )
             # the last victims' leases expire and the survivors finish their work
             settled = wait_until(idle, timeout=60, settle=3)

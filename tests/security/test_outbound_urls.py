@@ -190,16 +190,7 @@ def private_or_local(url: str) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HARDENING integrator/routing/catalog.py:170 _file_url passes any customer-given "
-        "http(s) URL on as a print file, so a checkout property can make the supplier fetch "
-        "169.254.169.254, loopback or private addresses on our behalf (the service itself "
-        "fetches nothing): refuse IP-literal private/loopback/link-local hosts, localhost and "
-        "*.internal with PersonalisationError so that the item is held"
-    ),
-)
+# regression: customer print-file URLs to private/metadata hosts were passed on
 def test_a_customer_print_file_url_to_a_private_address_is_refused() -> None:
     routing, catalog = real_documents()
     config = parse_store_config(routing, with_artwork_upload(catalog), {})
