@@ -127,13 +127,13 @@ def _store_page(
         for change in missing:
             report.notes.append(f"{shop} {change.name}: paid, never received")
             if not dry_run:
-                enqueue(
+                job_id = enqueue(
                     session,
                     "order.ingest",
                     {"shop": shop, "order_id": change.order_id},
                     unique_key=f"ingest:{shop}:{change.order_id}",
                 )
-                report.enqueued += 1
+                report.enqueued += job_id is not None
         if not dry_run:
             newest = max(c.updated_at for c in changes).astimezone(UTC).replace(tzinfo=None)
             shop_row = session.scalar(select(Shop).where(Shop.domain == shop))
