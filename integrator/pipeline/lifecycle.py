@@ -42,46 +42,35 @@ def _order_id(body: dict[str, Any]) -> str:
     return legacy_id(raw)
 
 
+def _enqueue_order_job(
+    session: Session, delivery: WebhookDelivery, body: dict[str, Any], kind: str, key: str
+) -> str:
+    """Enqueue ``kind`` for the delivery's order; ``key`` may use {shop}, {order_id}, {delivery}."""
+    shop, order_id = delivery.shop_domain or "", _order_id(body)
+    unique_key = key.format(shop=shop, order_id=order_id, delivery=delivery.id)
+    enqueue(session, kind, {"shop": shop, "order_id": order_id}, unique_key=unique_key)
+    return f"{kind}_enqueued"
+
+
 def on_order_trigger(
     container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
 ) -> str:
-    shop = delivery.shop_domain or ""
-    if container.config(shop).shopify.trigger_topic.value != delivery.topic:
+    if container.config(delivery.shop_domain).shopify.trigger_topic.value != delivery.topic:
         return "not_the_trigger_topic"
-    order_id = _order_id(body)
-    enqueue(
-        session,
-        "order.ingest",
-        {"shop": shop, "order_id": order_id},
-        unique_key=f"ingest:{shop}:{order_id}",
-    )
-    return "ingest_enqueued"
+    return _enqueue_order_job(session, delivery, body, "order.ingest", "ingest:{shop}:{order_id}")
 
 
 def on_order_updated(
     container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
 ) -> str:
-    shop, order_id = delivery.shop_domain or "", _order_id(body)
-    enqueue(
-        session,
-        "order.update",
-        {"shop": shop, "order_id": order_id},
-        unique_key=f"update:{delivery.id}",
-    )
-    return "update_enqueued"
+    # every update is news (a new address), so the key is the delivery, not the order
+    return _enqueue_order_job(session, delivery, body, "order.update", "update:{delivery}")
 
 
 def on_order_cancelled(
     container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
 ) -> str:
-    shop, order_id = delivery.shop_domain or "", _order_id(body)
-    enqueue(
-        session,
-        "order.cancel",
-        {"shop": shop, "order_id": order_id},
-        unique_key=f"cancel:{shop}:{order_id}",
-    )
-    return "cancel_enqueued"
+    return _enqueue_order_job(session, delivery, body, "order.cancel", "cancel:{shop}:{order_id}")
 
 
 def on_app_uninstalled(

@@ -9,7 +9,7 @@ from integrator.db.models import LineItem, Order
 from integrator.domain.model import Disposition, ItemDecision
 from integrator.domain.stages import Stage, can_reroute
 from integrator.pipeline.ingest import apply_decision, assign_to_supplier_orders
-from integrator.pipeline.records import order_line_from_item, spec_to_json
+from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.router import route_line
 
@@ -92,18 +92,7 @@ def retry_item(container: Container, line_item_id: int) -> str:
             raise OperatorError(
                 f"item is {item.stage}; only failed items with a supplier can be retried"
             )
-        decision = ItemDecision(
-            item.shopify_line_item_id,
-            Disposition.ROUTE,
-            f"retried by the operator at {item.supplier}",
-            item.supplier,
-            item.rule,
-            item.decoration,
-            item.decoration_source,
-            item.catalog_key,
-            None,
-            tuple(item.fallbacks or ()),
-        )
+        decision = decision_of(item, f"retried by the operator at {item.supplier}")
         spec_json = item.spec
         result = _requeue(session, container, item, decision, f"operator retry at {item.supplier}")
         item.spec = spec_json  # keep the catalog spec the item was routed with

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from integrator.db.models import LineItem, Order
-from integrator.domain.model import Address, OrderLine, PrintFile, SupplierItemSpec
+from integrator.domain.model import (
+    Address,
+    Disposition,
+    ItemDecision,
+    OrderLine,
+    PrintFile,
+    SupplierItemSpec,
+)
 
 
 def spec_to_json(spec: SupplierItemSpec | None) -> dict[str, Any] | None:
@@ -60,3 +67,19 @@ def order_line_from_item(item: LineItem) -> OrderLine:
 
 def recipient_of(order: Order) -> Address:
     return address_from_json(order.shipping_address, order.email)
+
+
+def decision_of(item: LineItem, reason: str | None = None) -> ItemDecision:
+    """The stored routing decision of a routed item (its spec is rebuilt when needed)."""
+    return ItemDecision(
+        item.shopify_line_item_id,
+        Disposition.ROUTE,
+        item.reason or "" if reason is None else reason,
+        item.supplier,
+        item.rule,
+        item.decoration,
+        item.decoration_source,
+        item.catalog_key,
+        None,
+        tuple(item.fallbacks or ()),
+    )

@@ -16,15 +16,18 @@ from integrator.bootstrap import Container
 from integrator.db.clock import utcnow
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.domain.model import (
-    Disposition,
-    ItemDecision,
     SupplierLine,
     SupplierOrderRequest,
     SupplierOrderResult,
 )
 from integrator.domain.stages import Stage
 from integrator.pipeline.ingest import assign_to_supplier_orders, enqueue_mirror, reassign
-from integrator.pipeline.records import order_line_from_item, recipient_of, spec_from_json
+from integrator.pipeline.records import (
+    decision_of,
+    order_line_from_item,
+    recipient_of,
+    spec_from_json,
+)
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.queue.worker import JobContext
@@ -155,18 +158,7 @@ def fail_over(container: Container, submission: Submission, reason: str) -> int:
         for item in items:
             if item.stage != Stage.ROUTED.value:
                 continue
-            current = ItemDecision(
-                item.shopify_line_item_id,
-                Disposition.ROUTE,
-                item.reason or "",
-                item.supplier,
-                item.rule,
-                item.decoration,
-                item.decoration_source,
-                item.catalog_key,
-                None,
-                tuple(item.fallbacks or ()),
-            )
+            current = decision_of(item)
             decision = next_supplier(
                 current, order_line_from_item(item), config, submission.supplier
             )
