@@ -187,6 +187,7 @@ class Audit:
     not_done_items: int
     items_in_two_live_orders: int
     orphan_remote_orders: int
+    duplicate_details: list[str]
     duplicate_supplier_orders_remote: int
     duplicate_fulfillments: int
     shipments: int
@@ -280,6 +281,7 @@ def audit(
         not_done_items=total_items - sum(stages.get(stage, 0) for stage in done_stages),
         items_in_two_live_orders=items_in_two_live_orders(supplier_rows),
         orphan_remote_orders=orphan_remote_orders(stack, supplier_rows),
+        duplicate_details=duplicate_details(stack, supplier_rows),
         duplicate_supplier_orders_remote=remote_doubles,
         duplicate_fulfillments=duplicate_fulfillments,
         shipments=sum(shipments_per_order.values()),
@@ -317,6 +319,20 @@ def orphan_remote_orders(stack: Stack, rows: Sequence[Any]) -> int:
     return orphans
 
 
+def duplicate_details(stack: Stack, rows: Sequence[Any]) -> list[str]:
+    """Which supplier and reference each remote double or orphan is, with our record of it."""
+    ours = {(supplier, reference): status for supplier, reference, status, _c in rows}
+    details = []
+    for name, sandbox in stack.suppliers.items():
+        with sandbox.lock:
+            counts = dict(sandbox.created_per_ref)
+        for reference, count in counts.items():
+            status = ours.get((name, reference), "unknown to us")
+            if count > 1 or status in ("failed", "cancelled", "unknown to us"):
+                details.append(f"{name} {reference}: created {count}x, ours {status}")
+    return details
+
+
 def figures_from(
     scenario: str,
     url: str,
@@ -343,6 +359,7 @@ def figures_from(
                 "orphan_order_at_supplier": found.orphan_remote_orders,
                 "fulfillments_beyond_shipments": found.duplicate_fulfillments,
             },
+            **({"duplicate_details": found.duplicate_details} if found.duplicate_details else {}),
             "jobs": found.jobs,
             "shipments": found.shipments,
             "fulfillments": found.fulfillments,
