@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.metrics import DELIVERIES
-from integrator.pipeline.inbox import NewDelivery, kept_headers, store_delivery
+from integrator.pipeline.group_commit import GroupCommitter
+from integrator.pipeline.inbox import NewDelivery, Stored, kept_headers, store_delivery
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
 from integrator.shopify.webhook_verification import verify_webhook
 from webhooks.guards import DATABASE_DOWN, TooLarge, read_body, refuse
@@ -38,7 +42,7 @@ def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseRetur
     return refuse(status, reason)
 
 
-def serves_shop(session: Session, container: Container, domain: str) -> bool:
+def serves_shop(session: Session | Connection, container: Container, domain: str) -> bool:
     """A shop we work for: an installed shop in the table, or the single-store shop until
     it uninstalls the app (``integrator shopify setup`` connects it again)."""
     from integrator.pipeline.ingest import shop_is_active
@@ -46,13 +50,38 @@ def serves_shop(session: Session, container: Container, domain: str) -> bool:
     return shop_is_active(session, container, domain)
 
 
-def job_for(session: Session, container: Container, topic: str, shop: str) -> str | None:
+def job_for(
+    session: Session | Connection, container: Container, topic: str, shop: str
+) -> str | None:
     """The job a delivery causes: compliance topics always, others only for shops we serve."""
     if topic in COMPLIANCE_TOPICS:
         return "shopify.delivery"
     if topic in HANDLED_TOPICS and serves_shop(session, container, shop):
         return "shopify.delivery"
     return None
+
+
+def _store(container: Container) -> Callable[[Connection, NewDelivery], Stored]:
+    def write(connection: Connection, delivery: NewDelivery) -> Stored:
+        shop = delivery.shop_domain or ""
+        job_kind = job_for(connection, container, delivery.topic, shop)
+        return store_delivery(connection, delivery, job_kind=job_kind)
+
+    return write
+
+
+@shopify_webhooks.record_once
+def _create_inbox(state: BlueprintSetupState) -> None:
+    from webhooks.app import container_of
+
+    container = container_of(state.app)  # type: ignore[arg-type]
+    state.app.extensions["shopify_inbox"] = GroupCommitter(container.db, _store(container))
+
+
+def inbox_of(app: Flask) -> GroupCommitter[NewDelivery, Stored]:
+    """The app's group committer for Shopify deliveries (one writer thread per process)."""
+    committer: GroupCommitter[NewDelivery, Stored] = app.extensions["shopify_inbox"]
+    return committer
 
 
 @shopify_webhooks.post("/webhooks/shopify")
@@ -87,11 +116,8 @@ def receive() -> ResponseReturnValue:
         api_version=request.headers.get("X-Shopify-API-Version"),
     )
     try:
-        with container.db.write() as session:
-            stored = store_delivery(
-                session, delivery, job_kind=job_for(session, container, topic, shop)
-            )
-    except DATABASE_DOWN:
+        stored = inbox_of(current_app).submit(delivery)
+    except (*DATABASE_DOWN, TimeoutError):
         log.warning("webhook.database_unavailable", extra={"source": "shopify", "topic": topic})
         return _rejected(503, "database_unavailable", topic)
     outcome = "duplicate" if stored.duplicate else ("stored" if stored.job_id else "ignored")

@@ -59,7 +59,7 @@ def receive(name: str) -> ResponseReturnValue:
         event_id=events[0].event_id,
     )
     try:
-        with container.db.write() as session:
+        with container.db.write_connection() as session:
             stored = store_delivery(session, delivery, job_kind="supplier.callback")
     except DATABASE_DOWN:
         return _rejected(503, "database_unavailable", name)

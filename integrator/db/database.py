@@ -8,11 +8,12 @@ committed in between (https://sqlite.org/lang_transaction.html). Read-only work 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +71,12 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer: threads of this process queue here, in order, instead of
+        # polling SQLite's busy handler (which sleeps in steps of up to 100 ms). Processes
+        # still meet at BEGIN IMMEDIATE. Re-entrant, so a nested write cannot deadlock itself.
+        self._write_lock: threading.RLock | nullcontext[None] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             engine.execution_options(readonly=True), expire_on_commit=False
@@ -82,8 +89,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on exit, rolled back on error."""
-        with self._sessions.begin() as session:
+        with self._write_lock, self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core write transaction (no ORM): for the hot paths, the queue and the inbox."""
+        with self._write_lock, self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

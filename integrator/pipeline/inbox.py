@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.db.clock import utcnow
@@ -55,7 +56,11 @@ def kept_headers(headers: Any) -> dict[str, str]:
 
 
 def store_delivery(
-    session: Session, delivery: NewDelivery, *, job_kind: str | None, outcome: str = "stored"
+    session: Session | Connection,
+    delivery: NewDelivery,
+    *,
+    job_kind: str | None,
+    outcome: str = "stored",
 ) -> Stored:
     """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``."""
     values = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
@@ -40,7 +41,7 @@ def metafield_keys(config: StoreConfig) -> list[str]:
     ]
 
 
-def shop_is_active(session: Session, container: Container, shop: str) -> bool:
+def shop_is_active(session: Session | Connection, container: Container, shop: str) -> bool:
     """The shop's row decides (uninstalled, redacted); without one, single-store mode's shop."""
     status = session.scalar(select(Shop.status).where(Shop.domain == shop))
     if status is not None:

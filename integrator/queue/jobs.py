@@ -188,7 +188,7 @@ def claim(
     if kinds:
         params["b_kinds"] = list(kinds)
     statement = _CLAIMS[(not db.is_sqlite, bool(kinds))]
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         rows: Sequence[Row[Any]] = connection.execute(statement, params).all()
     return [
         ClaimedJob(row.id, row.kind, row.payload or {}, row.attempts, row.max_attempts, worker_id)
@@ -199,7 +199,7 @@ def claim(
 def _fenced(db: Database, statement: Update, job: ClaimedJob, **params: Any) -> bool:
     """Run an update that only touches the job while ``job`` still holds its lease."""
     fence = {"b_id": job.id, "b_owner": job.locked_by, "b_attempts": job.attempts}
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         return bool(_count(connection.execute(statement, {**fence, **params})))
 
 
@@ -254,7 +254,7 @@ def rescue_expired(db: Database) -> tuple[int, int]:
     """Requeue running jobs whose lease expired (their worker died); dead if out of attempts."""
     now = utcnow()
     expired = and_(C.status == "running", C.lease_until < now)
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         dead = _count(
             connection.execute(
                 update(JOBS)
@@ -285,7 +285,7 @@ def retry_dead(db: Database, *, job_id: int | None = None, kind: str | None = No
         condition = and_(condition, C.id == job_id)
     if kind is not None:
         condition = and_(condition, C.kind == kind)
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         result = connection.execute(
             update(JOBS)
             .where(condition)
@@ -311,7 +311,7 @@ def queue_stats(db: Database) -> dict[str, Any]:
 def purge_done(db: Database, older_than: timedelta) -> int:
     """Delete finished jobs older than ``older_than`` (dead ones are kept for the operator)."""
     cutoff = utcnow() - older_than
-    with db.engine.begin() as connection:
+    with db.write_connection() as connection:
         result = connection.execute(
             text("DELETE FROM jobs WHERE status = 'done' AND finished_at < :cutoff"),
             {"cutoff": cutoff},

@@ -1,0 +1,90 @@
+"""Group commit for the inbox: many deliveries, one durable commit, each answered after it.
+
+A webhook must not be acknowledged before it is stored, and with ``synchronous=FULL`` (SQLite)
+or ``fsync`` (PostgreSQL) one commit per delivery caps a process at one delivery per disk
+flush. Requests hand their write to one thread per process, which writes everything waiting
+in a single transaction and then wakes each request with its own result (or the batch's
+error, so that every sender of a failed batch gets its 503 and retries).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy.engine import Connection
+
+from integrator.db.database import Database
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MAX_BATCH = 64
+ANSWER_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class _Pending(Generic[Item, Result]):
+    item: Item
+    future: Future[Result]
+
+
+class GroupCommitter(Generic[Item, Result]):
+    def __init__(
+        self,
+        db: Database,
+        write: Callable[[Connection, Item], Result],
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._db = db
+        self._write = write
+        self._max_batch = max_batch
+        self._waiting: queue.SimpleQueue[_Pending[Item, Result]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, item: Item) -> Result:
+        """Write ``item`` in the next batch; return its result once the batch is committed.
+
+        :raises: whatever the batch's transaction raised (e.g. the database is down).
+        """
+        self._ensure_thread()
+        pending: _Pending[Item, Result] = _Pending(item, Future())
+        self._waiting.put(pending)
+        return pending.future.result(timeout=ANSWER_TIMEOUT_SECONDS)
+
+    def _ensure_thread(self) -> None:
+        # started on first use, so that it lives in the process that serves (after a fork)
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+                self._thread.start()
+
+    def _next_batch(self) -> list[_Pending[Item, Result]]:
+        batch = [self._waiting.get()]
+        while len(batch) < self._max_batch:
+            try:
+                batch.append(self._waiting.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            try:
+                with self._db.write_connection() as connection:
+                    results = [self._write(connection, pending.item) for pending in batch]
+            except BaseException as error:  # noqa: BLE001 - every waiter must hear of it
+                for pending in batch:
+                    pending.future.set_exception(error)
+                continue
+            for pending, result in zip(batch, results, strict=True):
+                pending.future.set_result(result)
