@@ -146,13 +146,15 @@ def run(database_url: str | None, orders: int, *, down_seconds: float = 30.0) ->
             placed = place_orders(stack, orders)
             outcomes: list[DeliveryOutcome] = []
             with running_worker(stack, threads=2, lease_seconds=5.0):
+                # a third before the outage, the rest while the database is unavailable
+                before = len(placed) // 3
+                outcomes.extend(deliver_all(stack, placed[:before], sender))
                 sending = threading.Thread(
-                    target=lambda: outcomes.extend(deliver_all(stack, placed, sender))
+                    target=lambda: outcomes.extend(deliver_all(stack, placed[before:], sender))
                 )
-                sending.start()
-                time.sleep(min(1.0, orders / 100))
                 down_from = time.monotonic()
                 with outage(url)():
+                    sending.start()
                     time.sleep(down_seconds)
                 down_for = time.monotonic() - down_from
                 sending.join(timeout=600)

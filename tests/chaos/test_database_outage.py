@@ -6,7 +6,7 @@ from bench.chaos.database_outage import run
 def test_deliveries_during_an_outage_get_503_or_are_stored_and_none_is_missing(
     database_url: str,
 ) -> None:
-    figures = run(database_url, 12, down_seconds=2.0)
+    figures = run(database_url, 12, down_seconds=4.0)
 
     answers = figures.extra["webhook_answers"]
     assert set(answers) <= {200, 503}, figures.report()
