@@ -122,6 +122,8 @@ def load_settings(
         problems.append(f"DATABASE_URL: {database_url!r} is not a SQLAlchemy URL")
     if shop and not env.get("SHOPIFY_CLIENT_SECRET") and not env.get("SHOPIFY_ADMIN_TOKEN"):
         problems.append("SHOPIFY_CLIENT_SECRET: required when SHOPIFY_SHOP is set")
+    if env.get("SHOPIFY_CLIENT_SECRET") and not env.get("SHOPIFY_CLIENT_ID"):
+        problems.append("SHOPIFY_CLIENT_ID: required with SHOPIFY_CLIENT_SECRET (the app's id)")
     admin_url = env.get("SHOPIFY_ADMIN_URL", "").strip().rstrip("/")
     if admin_url and not admin_url.startswith(("http://", "https://")):
         problems.append(f"SHOPIFY_ADMIN_URL: {admin_url!r} is not an http(s) URL")

@@ -154,6 +154,9 @@ def run(database_url: str | None, orders: int, *, down_seconds: float = 30.0) ->
                 )
                 down_from = time.monotonic()
                 with outage(url)():
+                    # one delivery sent once, while the outage surely holds: it must get 503
+                    probe = WebhookSender(CLIENT_SECRET, http=stack.sender.http, max_attempts=1)
+                    probe_status = deliver_all(stack, placed[:1], probe)[0].statuses
                     sending.start()
                     time.sleep(down_seconds)
                 down_for = time.monotonic() - down_from
@@ -181,6 +184,7 @@ def run(database_url: str | None, orders: int, *, down_seconds: float = 30.0) ->
                 started,
                 down_seconds=round(down_for, 1),
                 webhook_answers=dict(answers),
+                probe_answers=probe_status,
                 deliveries_resent=sum(len(o.statuses) - 1 for o in outcomes),
                 deliveries_never_acknowledged=undelivered,
                 acknowledged_but_not_stored=acknowledged_not_stored,

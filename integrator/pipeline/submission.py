@@ -42,6 +42,14 @@ from integrator.suppliers.errors import (
 log = logging.getLogger(__name__)
 
 SUBMIT_ATTEMPTS = 8
+# marks an error after which the supplier may have made the order anyway (see ``ambiguous``)
+MAYBE_CREATED = "[maybe created] "
+
+
+def ambiguous(error: RetryableSupplierError) -> bool:
+    """A read timeout or a 5xx may come after the supplier made the order; a refused
+    connection, a 429, our own rate limiter or an open circuit never reached it."""
+    return (error.status or 0) >= 500 or str(error).startswith("timeout")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class Submission:
     supplier: str
     shop: str
     request: SupplierOrderRequest
+    # an earlier attempt failed ambiguously (timeout, 5xx): the supplier may have the order
+    tried: bool = False
 
 
 def load_submission(container: Container, supplier_order_id: int) -> Submission | None:
@@ -82,7 +92,13 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             lines=lines,
             currency=order.currency or "USD",
         )
-        return Submission(supplier_order_id, supplier_order.supplier, order.shop_domain, request)
+        return Submission(
+            supplier_order_id,
+            supplier_order.supplier,
+            order.shop_domain,
+            request,
+            tried=(supplier_order.last_error or "").startswith(MAYBE_CREATED),
+        )
 
 
 def record_submitted(
@@ -194,8 +210,12 @@ def mark_failed(container: Container, submission: Submission, reason: str) -> No
 def note_error(container: Container, supplier_order_id: int, reason: str) -> None:
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id)
-        if supplier_order is not None:
-            supplier_order.last_error = reason
+        if supplier_order is None:
+            return
+        # once the supplier may have the order, that stays true until it answers for it
+        if (supplier_order.last_error or "").startswith(MAYBE_CREATED):
+            reason = MAYBE_CREATED + reason.removeprefix(MAYBE_CREATED)
+        supplier_order.last_error = reason
 
 
 def submit(container: Container, context: JobContext) -> str:
@@ -204,12 +224,16 @@ def submit(container: Container, context: JobContext) -> str:
     if submission is None:
         return "nothing_to_submit"
     adapter = container.adapter(submission.supplier, submission.shop)
-    if adapter.breaker.is_open():
+    # after an ambiguous failure the order may exist at the supplier: wait for the circuit to
+    # close and look the reference up, rather than make the item a second time elsewhere
+    if adapter.breaker.is_open() and not submission.tried:
         if fail_over(
             container, submission, f"{submission.supplier} circuit open after repeated outages"
         ):
             return "failed_over"
         raise RetryLater(30, f"{submission.supplier} circuit open")
+    if adapter.breaker.is_open():
+        raise RetryLater(30, f"{submission.supplier} circuit open; will look the order up first")
     try:
         result = adapter.submit(submission.request)
     except RetryableSupplierError as error:
@@ -219,7 +243,9 @@ def submit(container: Container, context: JobContext) -> str:
                 container, submission, f"{reason} (gave up after {context.job.attempts} attempts)"
             )
             raise TerminalJobError(reason) from error
-        note_error(container, supplier_order_id, reason)
+        note_error(
+            container, supplier_order_id, (MAYBE_CREATED if ambiguous(error) else "") + reason
+        )
         raise RetryableJobError(reason, retry_after=error.retry_after) from error
     except SupplierRejected as error:
         reason = f"{submission.supplier} rejected the order: {error.reason} ({error.code})"

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrator.domain.model import (
@@ -51,10 +52,21 @@ WEBHOOK_TOPICS = (
     "order:shipment:created",
     "order:shipment:delivered",
 )
-# how far back submit looks for an order already made with our reference (10 per page)
-LOOKUP_PAGES = 5
+# Printify cannot look an order up by our reference: submit pages back (newest first, 10 per
+# page) through the orders made within LOOKUP_WINDOW, which covers any retry of ours; the page
+# cap only bounds a runaway listing.
+LOOKUP_WINDOW = timedelta(days=7)
+LOOKUP_MAX_PAGES = 500
 PAGE_SIZE = 10
 SHIPPED_LINE_STATUSES = frozenset({"fulfilled", "shipped", "on-the-way", "delivered"})
+
+
+def _older_than(orders: list[dict[str, Any]], moment: datetime) -> bool:
+    """True when the page's last (oldest) order was made before ``moment``."""
+    if not orders:
+        return True
+    created = from_iso(str(orders[-1].get("created_at") or "").replace(" ", "T"))
+    return created is not None and created.astimezone(UTC) < moment
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -288,14 +300,16 @@ class PrintifyAdapter(SupplierAdapter):
         return order
 
     def _find(self, external_ref: str) -> dict[str, Any] | None:
-        for page in range(1, LOOKUP_PAGES + 1):
+        oldest_wanted = datetime.now(UTC) - LOOKUP_WINDOW
+        for page in range(1, LOOKUP_MAX_PAGES + 1):
             listing = self.http.get(
                 f"{self.shop_path}/orders.json", params={"page": page, "limit": PAGE_SIZE}
             ).body
-            for order in listing.get("data") or []:
+            orders = listing.get("data") or []
+            for order in orders:
                 if order.get("external_id") == external_ref:
                     return dict(order)
-            if page >= int(listing.get("last_page") or 1):
+            if page >= int(listing.get("last_page") or 1) or _older_than(orders, oldest_wanted):
                 return None
         return None
 

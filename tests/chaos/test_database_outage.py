@@ -10,7 +10,8 @@ def test_deliveries_during_an_outage_get_503_or_are_stored_and_none_is_missing(
 
     answers = figures.extra["webhook_answers"]
     assert set(answers) <= {200, 503}, figures.report()
-    assert answers.get(503, 0) >= 1, "the outage was not seen: " + figures.report()
+    # a delivery sent once while the outage surely holds is refused, so that Shopify resends it
+    assert figures.extra["probe_answers"] == [503], figures.report()
     assert figures.extra["acknowledged_but_not_stored"] == 0
     assert figures.extra["deliveries_never_acknowledged"] == 0
     assert figures.lost == 0, figures.report()

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.suppliers.conftest import make_harness
 
 NEWER_ORDERS = 60  # more than the adapter's lookup reads (5 pages of 10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG integrator/suppliers/printify.py:55/290 _find reads only the newest "
-        "LOOKUP_PAGES × PAGE_SIZE = 50 orders: a retry of a create that succeeded but whose "
-        "answer was lost (timeout, killed worker) does not find the order once 50 newer ones "
-        "exist, and creates a second. Page back until orders older than the supplier order's "
-        "first attempt (created_at), not a fixed number of pages"
-    ),
-)
 def test_a_retried_printify_create_finds_its_order_behind_many_newer_ones() -> None:
     harness = make_harness("printify")
     first = harness.request("2000")

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from bench.chaos.common import start_stack
 from bench.chaos.supplier_outage import SUPPLIER_TIMEOUT_SECONDS, fast_timeout_config, run
 from integrator.db.models import LineItem
@@ -50,17 +48,6 @@ def test_an_item_failed_over_by_an_open_circuit_is_submitted_to_the_fallback(
         stack.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG integrator/pipeline/submission.py submit: with the circuit open it calls "
-        "fail_over at once, even when an earlier attempt of this supplier order timed out "
-        "and may have created the order; the order made at Gelato is marked failed here but "
-        "still exists, so the item is made twice (Gelato and Prodigi). Fail over only after "
-        "unambiguous failures; otherwise wait for the circuit, look the reference up, and "
-        "cancel what is found before moving the items"
-    ),
-)
 def test_failover_after_a_timed_out_create_leaves_no_orphan_order(database_url: str) -> None:
     with fast_timeout_config() as config_dir:
         stack = start_stack(database_url, config_dir=config_dir)

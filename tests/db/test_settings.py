@@ -44,7 +44,13 @@ def test_every_problem_is_named_at_once() -> None:
 
 
 def test_secret_rotation_accepts_both_secrets_newest_first() -> None:
-    settings = load_settings({"SHOPIFY_CLIENT_SECRET": "new", "SHOPIFY_OLD_CLIENT_SECRET": "old"})
+    settings = load_settings(
+        {
+            "SHOPIFY_CLIENT_ID": "app",
+            "SHOPIFY_CLIENT_SECRET": "new",
+            "SHOPIFY_OLD_CLIENT_SECRET": "old",
+        }
+    )
     assert settings.shopify_secrets == ("new", "old")
     assert "new" not in repr(settings) and "old" not in repr(settings)
 
