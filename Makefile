@@ -28,5 +28,9 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check integrator webhooks
 	$(BIN)/mypy
 
-bench: $(STAMP) ## run the benchmarks (figures go in BENCHMARKS.md)
+bench: $(STAMP) ## run the benchmarks (figures go in BENCHMARKS.md; needs PostgreSQL for --pg)
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/tracking_sync.py
+	$(BIN)/python bench/pipeline.py
