@@ -158,8 +158,14 @@ def _items_of(session: object, supplier_order_id: int) -> list[LineItem]:
     )
 
 
-def fail_over(container: Container, submission: Submission, reason: str) -> int:
-    """Move every item of the supplier order to its next supplier, or hold it. Return moved."""
+def fail_over(
+    container: Container, submission: Submission, reason: str, *, only_if_all_move: bool = False
+) -> int:
+    """Move every item of the supplier order to its next supplier, or hold it. Return moved.
+
+    With ``only_if_all_move`` (a transient cause: an open circuit) nothing changes unless every
+    item has a next supplier; holding an item for a passing outage would need a person.
+    """
     moved = 0
     with container.db.write() as session:
         supplier_order = session.get(
@@ -168,16 +174,19 @@ def fail_over(container: Container, submission: Submission, reason: str) -> int:
         assert supplier_order is not None
         order: Order = supplier_order.order
         config = container.config(order.shop_domain)
+        items = _items_of(session, submission.supplier_order_id)
+        routed = [item for item in items if item.stage == Stage.ROUTED.value]
+        decisions = [
+            next_supplier(
+                decision_of(item), order_line_from_item(item), config, submission.supplier
+            )
+            for item in routed
+        ]
+        if only_if_all_move and any(decision.supplier is None for decision in decisions):
+            return 0
         supplier_order.status = "failed"
         supplier_order.last_error = reason
-        items = _items_of(session, submission.supplier_order_id)
-        for item in items:
-            if item.stage != Stage.ROUTED.value:
-                continue
-            current = decision_of(item)
-            decision = next_supplier(
-                current, order_line_from_item(item), config, submission.supplier
-            )
+        for item, decision in zip(routed, decisions, strict=True):
             reassign(
                 session, item, decision, source=f"supplier:{submission.supplier}", detail=reason
             )
@@ -228,7 +237,10 @@ def submit(container: Container, context: JobContext) -> str:
     # close and look the reference up, rather than make the item a second time elsewhere
     if adapter.breaker.is_open() and not submission.tried:
         if fail_over(
-            container, submission, f"{submission.supplier} circuit open after repeated outages"
+            container,
+            submission,
+            f"{submission.supplier} circuit open after repeated outages",
+            only_if_all_move=True,
         ):
             return "failed_over"
         raise RetryLater(30, f"{submission.supplier} circuit open")
