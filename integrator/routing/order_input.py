@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from integrator.domain.model import Address, EnrichedOrder, OrderLine, legacy_id
+from integrator.domain.addresses import address_from_graphql, address_from_rest
+from integrator.domain.model import EnrichedOrder, OrderLine, legacy_id
 
 
 class NotAnOrder(ValueError):
@@ -49,7 +50,7 @@ def _from_rest(order: Mapping[str, Any], shop: str) -> EnrichedOrder:
         order_id=_rest_id(order),
         name=str(order.get("name") or ""),
         lines=tuple(_rest_line(line) for line in order.get("line_items") or ()),
-        shipping_address=_rest_address(order.get("shipping_address")),
+        shipping_address=address_from_rest(order.get("shipping_address")),
         email=str(order.get("email") or order.get("contact_email") or ""),
         currency=str(order.get("currency") or ""),
         financial_status=str(order.get("financial_status") or "").upper(),
@@ -87,35 +88,13 @@ def _rest_line(line: Mapping[str, Any]) -> OrderLine:
     )
 
 
-def _rest_address(address: Any) -> Address | None:
-    if not isinstance(address, Mapping):
-        return None
-    name = address.get("name") or " ".join(
-        part for part in (address.get("first_name"), address.get("last_name")) if part
-    )
-    return Address(
-        name=str(name or ""),
-        company=str(address.get("company") or ""),
-        address1=str(address.get("address1") or ""),
-        address2=str(address.get("address2") or ""),
-        city=str(address.get("city") or ""),
-        province_code=str(address.get("province_code") or ""),
-        zip=str(address.get("zip") or ""),
-        country_code=str(address.get("country_code") or "").upper(),
-        phone=str(address.get("phone") or ""),
-    )
-
-
-# --- GraphQL shape ----------------------------------------------------------------------------
-
-
 def _from_graphql(order: Mapping[str, Any], shop: str) -> EnrichedOrder:
     return EnrichedOrder(
         shop=shop,
         order_id=legacy_id(str(order.get("id") or "")),
         name=str(order.get("name") or ""),
         lines=tuple(_graphql_line(node) for node in _nodes(order.get("lineItems"))),
-        shipping_address=_graphql_address(order.get("shippingAddress")),
+        shipping_address=address_from_graphql(order.get("shippingAddress")),
         email=str(order.get("email") or ""),
         currency=str(order.get("currencyCode") or ""),
         financial_status=str(order.get("displayFinancialStatus") or ""),
@@ -146,25 +125,6 @@ def _graphql_line(line: Mapping[str, Any]) -> OrderLine:
         requires_shipping=bool(line.get("requiresShipping", True)),
         is_gift_card=bool(line.get("isGiftCard", False)),
         fulfillable_quantity=_optional_int(line.get("unfulfilledQuantity")),
-    )
-
-
-def _graphql_address(address: Any) -> Address | None:
-    if not isinstance(address, Mapping):
-        return None
-    name = address.get("name") or " ".join(
-        part for part in (address.get("firstName"), address.get("lastName")) if part
-    )
-    return Address(
-        name=str(name or ""),
-        company=str(address.get("company") or ""),
-        address1=str(address.get("address1") or ""),
-        address2=str(address.get("address2") or ""),
-        city=str(address.get("city") or ""),
-        province_code=str(address.get("provinceCode") or ""),
-        zip=str(address.get("zip") or ""),
-        country_code=str(address.get("countryCodeV2") or address.get("countryCode") or "").upper(),
-        phone=str(address.get("phone") or ""),
     )
 
 

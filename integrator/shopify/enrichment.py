@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from integrator.domain.addresses import address_from_graphql
 from integrator.domain.model import (
-    Address,
     EnrichedOrder,
     FulfillmentOrder,
     FulfillmentOrderLine,
@@ -71,7 +71,7 @@ def order_from_node(shop: str, node: Mapping[str, Any]) -> EnrichedOrder:
         order_id=legacy_id(node["id"]),
         name=node.get("name") or "",
         lines=tuple(_order_line(item) for item in node["lineItems"]["nodes"]),
-        shipping_address=_address(node.get("shippingAddress"), node.get("email") or ""),
+        shipping_address=address_from_graphql(node.get("shippingAddress"), node.get("email") or ""),
         email=node.get("email") or "",
         currency=node.get("currencyCode") or "",
         financial_status=node.get("displayFinancialStatus") or "",
@@ -107,24 +107,6 @@ def _order_line(item: Mapping[str, Any]) -> OrderLine:
         requires_shipping=bool(item.get("requiresShipping", True)),
         is_gift_card=bool(item.get("isGiftCard", False)),
         fulfillable_quantity=item.get("unfulfilledQuantity"),
-    )
-
-
-def _address(node: Mapping[str, Any] | None, email: str) -> Address | None:
-    if not node:
-        return None
-    full_name = " ".join(p for p in (node.get("firstName"), node.get("lastName")) if p)
-    return Address(
-        name=node.get("name") or full_name,
-        company=node.get("company") or "",
-        address1=node.get("address1") or "",
-        address2=node.get("address2") or "",
-        city=node.get("city") or "",
-        province_code=node.get("provinceCode") or "",
-        zip=node.get("zip") or "",
-        country_code=node.get("countryCodeV2") or "",
-        phone=node.get("phone") or "",
-        email=email,
     )
 
 
