@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import requests
 
 from integrator.domain.model import (
+    EventKind,
     SupplierEvent,
     SupplierLine,
     SupplierOrderRequest,
@@ -177,6 +178,32 @@ class SupplierAdapter(abc.ABC):
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
     ) -> list[SupplierEvent]:
         """Current stage of the order (and items) plus every shipment, for reconciliation."""
+
+    def locate_order(
+        self,
+        supplier_order_id: str | None,
+        external_ref: str | None,
+        by_id: Callable[[str], dict[str, Any]],
+        by_reference: Callable[[str], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """The supplier's order for a status poll: by its id, else by our reference."""
+        if supplier_order_id:
+            return by_id(supplier_order_id)
+        if external_ref:
+            return by_reference(external_ref)
+        raise ValueError("need supplier_order_id or external_ref")
+
+    def status_event(self, order: Mapping[str, Any]) -> SupplierEvent:
+        """The order-level stage a poll found (``id``, ``status``, ``external_id`` keys)."""
+        status = text(order.get("status"))
+        return SupplierEvent(
+            kind=EventKind.STATUS,
+            event_id=f"poll:{order['id']}:{status}",
+            supplier_order_id=text(order["id"]),
+            external_ref=order.get("external_id"),
+            stage=self.stage_for(status),
+            raw_status=status,
+        )
 
     # --- callbacks ----------------------------------------------------------------------------
 

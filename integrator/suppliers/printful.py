@@ -160,26 +160,10 @@ class PrintfulAdapter(SupplierAdapter):
     def fetch_status(
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
     ) -> list[SupplierEvent]:
-        if supplier_order_id:
-            order = self.http.get(f"/orders/{supplier_order_id}").body["result"]
-        elif external_ref:
-            found = self._find(external_ref)
-            if found is None:
-                return []
-            order = found
-        else:
-            raise ValueError("need supplier_order_id or external_ref")
-        status = text(order.get("status"))
-        events = [
-            SupplierEvent(
-                kind=EventKind.STATUS,
-                event_id=f"poll:{order['id']}:{status}",
-                supplier_order_id=text(order["id"]),
-                external_ref=order.get("external_id"),
-                stage=self.stage_for(status),
-                raw_status=status,
-            )
-        ]
+        order = self.locate_order(supplier_order_id, external_ref, self._order, self._find)
+        if order is None:
+            return []
+        events = [self.status_event(order)]
         items = _item_refs(order)
         for shipment in order.get("shipments") or []:
             events.append(
@@ -259,6 +243,10 @@ class PrintfulAdapter(SupplierAdapter):
     @property
     def _confirm(self) -> bool:
         return bool(self.options.get("confirm", True))
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        order: dict[str, Any] = self.http.get(f"/orders/{order_id}").body["result"]
+        return order
 
     def _find(self, external_ref: str) -> dict[str, Any] | None:
         try:

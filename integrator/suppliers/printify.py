@@ -141,26 +141,10 @@ class PrintifyAdapter(SupplierAdapter):
     def fetch_status(
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
     ) -> list[SupplierEvent]:
-        if supplier_order_id:
-            order = self._order(supplier_order_id)
-        elif external_ref:
-            found = self._find(external_ref)
-            if found is None:
-                return []
-            order = found
-        else:
-            raise ValueError("need supplier_order_id or external_ref")
-        status = text(order.get("status"))
-        events = [
-            SupplierEvent(
-                kind=EventKind.STATUS,
-                event_id=f"poll:{order['id']}:{status}",
-                supplier_order_id=text(order["id"]),
-                external_ref=order.get("external_id"),
-                stage=self.stage_for(status),
-                raw_status=status,
-            )
-        ]
+        order = self.locate_order(supplier_order_id, external_ref, self._order, self._find)
+        if order is None:
+            return []
+        events = [self.status_event(order)]
         # Printify's order shows shipments without their items: name the fulfilled SKUs
         skus = tuple(
             text((line.get("metadata") or {}).get("sku"))
