@@ -11,7 +11,7 @@ from integrator.bootstrap import Container
 from integrator.db.clock import utcnow
 from integrator.db.models import LineItem, Shipment, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
-from integrator.domain.model import EventKind, SupplierEvent, SupplierLine
+from integrator.domain.model import EventKind, ShipmentInfo, SupplierEvent, SupplierLine
 from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.ingest import enqueue_mirror
@@ -20,7 +20,8 @@ from integrator.pipeline.timeline import move, refresh_order
 from integrator.queue.errors import RetryableJobError, TerminalJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
-from integrator.suppliers.errors import CallbackPayloadError
+from integrator.suppliers.base import SupplierAdapter
+from integrator.suppliers.errors import CallbackPayloadError, RetryableSupplierError, SupplierError
 
 log = logging.getLogger(__name__)
 
@@ -86,23 +87,26 @@ def apply_event(
             .with_for_update()
         )
     )
-    if event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
+    if event.shipment is not None:
         adapter = container.adapter(supplier, supplier_order.order.shop_domain)
         event = adapter.resolve_shipment_items(event, submitted_lines(items))
+    if event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
         changed = _apply_shipment(session, supplier_order, items, event, source)
-    elif event.kind is EventKind.DELIVERED:
-        changed = _apply_stage(
-            session,
-            items_named(items, event.line_item_ids),
-            Stage.DELIVERED,
-            event,
-            supplier,
-            source,
-        )
-    elif event.stage is not None:
-        changed = _apply_stage(
-            session, items_named(items, event.line_item_ids), event.stage, event, supplier, source
-        )
+    elif event.kind is EventKind.DELIVERED and event.shipment:
+        # a delivery names its parcel: record it if we missed its shipment, then deliver
+        # exactly the items in it
+        changed = _apply_shipment(session, supplier_order, items, event, source)
+        delivered = _shipment_items(items, event.shipment)
+        changed |= _apply_stage(session, delivered, Stage.DELIVERED, event, supplier, source)
+    elif event.kind is EventKind.DELIVERED or event.stage is not None:
+        stage = Stage.DELIVERED if event.kind is EventKind.DELIVERED else event.stage
+        assert stage is not None
+        named = items_named(items, event.line_item_ids)
+        if stage in (Stage.SHIPPED, Stage.DELIVERED):
+            # without a parcel, "shipped" or "delivered" can only be about items a recorded
+            # shipment carries: anything else would never reach Shopify as a fulfillment
+            named = _in_shipments(session, supplier_order, named)
+        changed = _apply_stage(session, named, stage, event, supplier, source)
     else:
         changed = False
     if event.stage in SUPPLIER_ORDER_STATUS and changed:
@@ -113,6 +117,27 @@ def apply_event(
     if refresh_order(session, order):
         enqueue_mirror(session, container, order)
     return "applied" if changed else "ignored"
+
+
+def _shipment_items(items: list[LineItem], shipment: ShipmentInfo) -> list[LineItem]:
+    """The items a shipment names; none when it names items only in the supplier's words."""
+    if not shipment.items:
+        return [] if shipment.supplier_skus else items
+    return items_named(items, tuple(i.line_item_id for i in shipment.items))
+
+
+def _in_shipments(
+    session: Session, supplier_order: SupplierOrder, items: list[LineItem]
+) -> list[LineItem]:
+    """Those of ``items`` that a recorded shipment of the supplier order carries."""
+    carried = {
+        str(entry["line_item_id"])
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.supplier_order_id == supplier_order.id)
+        )
+        for entry in shipment.items
+    }
+    return [item for item in items if item.shopify_line_item_id in carried]
 
 
 def _apply_stage(
@@ -243,6 +268,7 @@ def handle_callback(container: Container, context: JobContext) -> str:
         events = adapter.parse_callback(body)
     except CallbackPayloadError as error:
         raise TerminalJobError(f"stored callback no longer parses: {error}") from error
+    events = complete_events(adapter, events)
     outcomes = []
     with container.db.write() as session:
         for event in events:
@@ -257,6 +283,23 @@ def handle_callback(container: Container, context: JobContext) -> str:
         mark_delivery(session, delivery_id, "processed", ",".join(outcomes))
         link_delivery(session, delivery_id, supplier, events)
     return ",".join(outcomes)
+
+
+def complete_events(adapter: SupplierAdapter, events: list[SupplierEvent]) -> list[SupplierEvent]:
+    """Let the adapter ask the supplier what the callback left out (no transaction is open).
+
+    When the supplier cannot say now, the job waits; when it refuses (say, a 404), the events
+    are applied as the callback gave them, and a shipment it cannot name is flagged."""
+    try:
+        return adapter.complete_events(events)
+    except RetryableSupplierError as error:
+        raise RetryableJobError(
+            f"{adapter.name}: reading the order a callback names: {error}",
+            retry_after=error.retry_after,
+        ) from error
+    except SupplierError as error:
+        log.warning("callback.incomplete", extra={"supplier": adapter.name, "error": str(error)})
+        return events
 
 
 def link_delivery(

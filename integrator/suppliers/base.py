@@ -121,6 +121,9 @@ class SupplierAdapter(abc.ABC):
     REFERENCE_CHARACTERS: ClassVar[str] = SAFE_CHARACTERS
     RATE_LIMIT_PER_MINUTE: ClassVar[int] = 120
     REROUTABLE_CODES: ClassVar[frozenset[str]] = frozenset()
+    # False when the supplier's API offers no way to find an order by our reference
+    # (Printify): ``fetch_status(external_ref=...)`` then finds nothing
+    FINDS_BY_REFERENCE: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -216,6 +219,14 @@ class SupplierAdapter(abc.ABC):
     @abc.abstractmethod
     def parse_callback(self, body: bytes) -> list[SupplierEvent]:
         """Raise CallbackPayloadError when the body is not a callback we understand."""
+
+    def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
+        """Fill in what a callback leaves out by asking the supplier (Printify's shipment
+        names Printify SKUs only; a Gelato tracking event names one item of a parcel).
+
+        May call the supplier: the pipeline calls it outside any database transaction, after
+        :meth:`parse_callback` and before applying the events. Default: nothing to add."""
+        return list(events)
 
     def callback_response(self) -> CallbackResponse:
         return CallbackResponse()
