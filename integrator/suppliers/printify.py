@@ -192,6 +192,8 @@ class PrintifyAdapter(SupplierAdapter):
         if kind in SHIPMENT_TOPICS:
             shipment = self._shipment(resource, data)
             delivered = kind == "order:shipment:delivered"
+            if delivered:
+                common["occurred_at"] = from_iso(data.get("delivered_at")) or common["occurred_at"]
             return [
                 SupplierEvent(
                     kind=EventKind.DELIVERED if delivered else EventKind.SHIPMENT,

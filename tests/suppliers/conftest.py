@@ -15,8 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from integrator.domain.model import (
     Address,
-    SupplierEvent,
     PrintFile,
+    SupplierEvent,
     SupplierItemSpec,
     SupplierLine,
     SupplierOrderRequest,

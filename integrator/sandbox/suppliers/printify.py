@@ -269,7 +269,7 @@ class PrintifySandbox(SandboxSupplier):
         if to == "shipped":
             return self.ship(order, items)
         if to == "delivered":
-            return self.deliver(order)
+            return self.deliver(order, items)
         status = {
             "in_production": "in-production",
             "on_hold": "has-issues",
@@ -319,10 +319,19 @@ class PrintifySandbox(SandboxSupplier):
         }
         return [self.event("order:shipment:created", order, data)]
 
-    def deliver(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+    def deliver(self, order: dict[str, Any], items: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Deliver the shipments carrying ``items`` (our line ids or SKUs); all when None."""
+        wanted = None
+        if items is not None:
+            wanted = {
+                line["metadata"]["sku"]
+                for line in order["line_items"]
+                if line["metadata"]["external_id"] in items or line["metadata"]["sku"] in items
+            }
         events = []
         for shipment in order["shipments"]:
-            if shipment["delivered_at"]:
+            skus = set(self.shipped_skus[shipment["number"]])
+            if shipment["delivered_at"] or (wanted is not None and not skus & wanted):
                 continue
             shipment["delivered_at"] = _now()
             data = {
