@@ -173,9 +173,12 @@ def reassign(
 def supplier_order_for(
     session: Session, container: Container, row: Order, supplier: str
 ) -> SupplierOrder:
-    """The open supplier order of (order, supplier) that can still take items, made if needed."""
+    """The open supplier order of (order, supplier) that can still take items, made if needed.
+
+    One that a submission has started (``request_copy`` written) takes no more: the supplier
+    may already have it, with the lines that were sent."""
     orders = [so for so in row.supplier_orders if so.supplier == supplier]
-    pending = [so for so in orders if so.status == "pending"]
+    pending = [so for so in orders if so.status == "pending" and so.request_copy is None]
     if pending:
         return pending[0]
     sequence = max((so.sequence for so in orders), default=-1) + 1

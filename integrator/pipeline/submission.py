@@ -64,20 +64,34 @@ class Submission:
 
 
 def load_submission(container: Container, supplier_order_id: int) -> Submission | None:
-    """The request to send, or None when there is nothing (left) to submit."""
-    with container.db.read() as session:
-        supplier_order = session.get(SupplierOrder, supplier_order_id)
+    """The request to send, or None when there is nothing (left) to submit.
+
+    The first attempt writes down the lines it sends (``request_copy``), and every later
+    attempt sends exactly those: the first may have made the order, and a repeat of its
+    reference makes the supplier answer with that order, which has only those lines. An item
+    that joined the supplier order since (a failover) gets a supplier order of its own."""
+    with container.db.write() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
         if supplier_order is None or supplier_order.status != "pending":
             return None
         order = supplier_order.order
         if order.status == "cancelled":
             return None
-        items = session.scalars(
-            select(LineItem).where(
-                LineItem.supplier_order_id == supplier_order_id,
-                LineItem.stage == Stage.ROUTED.value,
+        items = list(
+            session.scalars(
+                select(LineItem).where(
+                    LineItem.supplier_order_id == supplier_order_id,
+                    LineItem.stage == Stage.ROUTED.value,
+                )
             )
-        ).all()
+        )
+        if supplier_order.request_copy is not None:
+            sent = {str(line["line_item_id"]) for line in supplier_order.request_copy["lines"]}
+            late = [i for i in items if i.shopify_line_item_id not in sent]
+            items = [i for i in items if i.shopify_line_item_id in sent]
+            for item in late:
+                item.supplier_order_id = None
+            assign_to_supplier_orders(session, container, order, late)
         if not items:
             return None
         lines = tuple(
@@ -93,6 +107,8 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             lines=lines,
             currency=order.currency or "USD",
         )
+        if supplier_order.request_copy is None:
+            supplier_order.request_copy = request_copy(request)
         return Submission(
             supplier_order_id,
             supplier_order.supplier,
@@ -100,6 +116,16 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             request,
             tried=(supplier_order.last_error or "").startswith(MAYBE_CREATED),
         )
+
+
+def request_copy(request: SupplierOrderRequest) -> dict[str, object]:
+    return {
+        "external_ref": request.external_ref,
+        "lines": [
+            {"line_item_id": line.line_item_id, "quantity": line.quantity, "sku": line.sku}
+            for line in request.lines
+        ],
+    }
 
 
 def record_submitted(
@@ -115,13 +141,7 @@ def record_submitted(
         supplier_order.status = "submitted"
         supplier_order.submitted_at = utcnow()
         supplier_order.last_error = None
-        supplier_order.request_copy = {
-            "external_ref": submission.request.external_ref,
-            "lines": [
-                {"line_item_id": line.line_item_id, "quantity": line.quantity, "sku": line.sku}
-                for line in submission.request.lines
-            ],
-        }
+        supplier_order.request_copy = request_copy(submission.request)
         submitted = {line.line_item_id for line in submission.request.lines}
         detail = f"{submission.supplier} order {result.supplier_order_id}" + (
             " (already existed: same reference)" if result.already_existed else ""
