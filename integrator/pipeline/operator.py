@@ -9,7 +9,7 @@ first order may exist, so the adapter's look-up finds it instead of creating ano
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -171,6 +171,42 @@ def stage_of_item(events: Sequence[SupplierEvent], line_item_id: str) -> Stage |
     return alive[-1] if alive else stages[-1]
 
 
+def _reroutable(item: LineItem) -> str | None:
+    if can_reroute(Stage(item.stage)):
+        return None
+    return f"item is {item.stage}; only held or failed items can be re-routed"
+
+
+def _releasable(item: LineItem) -> str | None:
+    if item.stage in (Stage.ON_HOLD.value, Stage.FAILED.value):
+        return None
+    return f"item is {item.stage}; only held or failed items can be released"
+
+
+def _retryable(item: LineItem) -> str | None:
+    if item.stage == Stage.FAILED.value and item.supplier:
+        return None
+    return f"item is {item.stage}; only failed items with a supplier can be retried"
+
+
+def _check(
+    session: Session, line_item_id: int, allowed: Callable[[LineItem], str | None]
+) -> LineItem:
+    item = _item(session, line_item_id)
+    refusal = allowed(item)
+    if refusal:
+        raise OperatorError(refusal)
+    return item
+
+
+def _check_now(
+    container: Container, line_item_id: int, allowed: Callable[[LineItem], str | None]
+) -> None:
+    """Refuse at once, before asking any supplier (checked again when the action writes)."""
+    with container.db.read() as session:
+        _check(session, line_item_id, allowed)
+
+
 def _refuse_if_still_making(container: Container, line_item_id: int, action: str) -> None:
     reason = still_making(container, line_item_id)
     if reason:
@@ -182,11 +218,10 @@ def _refuse_if_still_making(container: Container, line_item_id: int, action: str
 
 def reroute_item(container: Container, line_item_id: int, supplier: str) -> str:
     """Send a held or failed item to ``supplier`` (must be configured and have a catalog entry)."""
+    _check_now(container, line_item_id, _reroutable)
     _refuse_if_still_making(container, line_item_id, f"re-routing it to {supplier}")
     with container.db.write() as session:
-        item = _item(session, line_item_id)
-        if not can_reroute(Stage(item.stage)):
-            raise OperatorError(f"item is {item.stage}; only held or failed items can be re-routed")
+        item = _check(session, line_item_id, _reroutable)
         config = container.config(item.order.shop_domain)
         if supplier not in config.suppliers:
             raise OperatorError(f"supplier {supplier!r} is not configured")
@@ -215,11 +250,10 @@ def reroute_item(container: Container, line_item_id: int, supplier: str) -> str:
 
 def release_item(container: Container, line_item_id: int) -> str:
     """Route a held item again by the rules (after the operator fixed config or catalog)."""
+    _check_now(container, line_item_id, _releasable)
     _refuse_if_still_making(container, line_item_id, "releasing it")
     with container.db.write() as session:
-        item = _item(session, line_item_id)
-        if item.stage not in (Stage.ON_HOLD.value, Stage.FAILED.value):
-            raise OperatorError(f"item is {item.stage}; only held or failed items can be released")
+        item = _check(session, line_item_id, _releasable)
         order = item.order
         config = container.config(order.shop_domain)
         country = (order.shipping_address or {}).get("country_code") or None
@@ -235,16 +269,13 @@ def retry_item(container: Container, line_item_id: int) -> str:
     An order the supplier never confirmed is sent again under the same reference, so when the
     first attempt did make it, the adapter's look-up finds it; a confirmed one that is still
     live there is left alone (refused); only one the supplier failed or cancelled is replaced."""
+    _check_now(container, line_item_id, _retryable)
     sent, _ = _sent_order(container, line_item_id)
     unconfirmed = sent is not None and sent.remote_id is None and sent.status != "cancelled"
     if not unconfirmed:
         _refuse_if_still_making(container, line_item_id, "retrying it")
     with container.db.write() as session:
-        item = _item(session, line_item_id)
-        if item.stage != Stage.FAILED.value or not item.supplier:
-            raise OperatorError(
-                f"item is {item.stage}; only failed items with a supplier can be retried"
-            )
+        item = _check(session, line_item_id, _retryable)
         previous = session.get(SupplierOrder, sent.id) if sent is not None else None
         same_order = (
             previous if unconfirmed and previous and previous.supplier == item.supplier else None
