@@ -100,7 +100,7 @@ def test_empty_and_missing_required_fields_name_the_field() -> None:
 
     assert [str(p) for p in problems] == [
         "items: [] should be non-empty",
-        "recipient: name is required (it is empty)",
+        "recipient: name is required",
         "recipient.address: countryCode is required",
         "recipient.address: line1 is required",
         "recipient.address: postalOrZipCode is required",

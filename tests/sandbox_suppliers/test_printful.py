@@ -105,7 +105,7 @@ def _without(key: str) -> dict[str, Any]:
         (_item(variant_id="8630"), "items[0].variant_id: '8630' is not of type 'integer'"),
         (_without("recipient"), "recipient is required"),
         (_without("items"), "items is required"),
-        (_recipient(city=""), "recipient: city is required (it is empty)"),
+        (_recipient(city=""), "recipient: city is required"),
         ({**good_order(), "items": []}, "items: [] should be non-empty"),
     ],
 )

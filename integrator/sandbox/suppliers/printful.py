@@ -288,18 +288,22 @@ class PrintfulSandbox(SandboxSupplier):
             data["reason"] = reason
         return [self.envelope(kind, data)]
 
-    def finish_cost_calculation(self, order_id: str) -> dict[str, Any]:
-        """Costs are known: the hold is removed and the order is a draft again."""
+    def remove_hold(self, order_id: str, reason: str, status: str = "pending") -> dict[str, Any]:
+        """Printful lifts its hold (``order_remove_hold``); the order is ``status`` again."""
         with self.lock:
             order = self.orders[order_id]
-            order["status"] = "draft"
-            order["costs"]["total"] = "15.00"
+            order["status"] = status
             payload = self.envelope(
-                "order_remove_hold",
-                {"reason": "Order costs calculated", "order": self.order_in_event(order)},
+                "order_remove_hold", {"reason": reason, "order": self.order_in_event(order)}
             )
         self.post_callback(payload)
         return payload
+
+    def finish_cost_calculation(self, order_id: str) -> dict[str, Any]:
+        """Costs are known: the hold is removed and the order is a draft again."""
+        with self.lock:
+            self.orders[order_id]["costs"]["total"] = "15.00"
+        return self.remove_hold(order_id, "Order costs calculated", status="draft")
 
     def return_package(self, order_id: str, reason: str) -> dict[str, Any]:
         """The last shipment came back to the fulfillment facility (``package_returned``)."""

@@ -146,7 +146,7 @@ def _leaf_problems(error: ValidationError) -> Iterable[Problem]:
             yield Problem(location(path), f"{found.group(1)} is required")
             return
     if error.validator == "minLength" and error.instance == "" and path:
-        yield Problem(location(path[:-1]), f"{path[-1]} is required (it is empty)")
+        yield Problem(location(path[:-1]), f"{path[-1]} is required")
         return
     yield Problem(location(path), error.message)
 
