@@ -18,9 +18,8 @@ from integrator.bootstrap import Container
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.domain.model import Disposition, EventKind, ItemDecision, SupplierEvent
 from integrator.domain.stages import Stage, can_reroute
-from integrator.pipeline.ingest import apply_decision, assign_to_supplier_orders
+from integrator.pipeline.ingest import MAYBE_CREATED, apply_decision, assign_to_supplier_orders
 from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
-from integrator.pipeline.submission import MAYBE_CREATED
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.queue.jobs import enqueue
 from integrator.routing.router import route_line

@@ -21,7 +21,12 @@ from integrator.domain.model import (
     SupplierOrderResult,
 )
 from integrator.domain.stages import Stage
-from integrator.pipeline.ingest import assign_to_supplier_orders, enqueue_mirror, reassign
+from integrator.pipeline.ingest import (
+    MAYBE_CREATED,
+    assign_to_supplier_orders,
+    enqueue_mirror,
+    reassign,
+)
 from integrator.pipeline.records import (
     decision_of,
     order_line_from_item,
@@ -43,8 +48,6 @@ from integrator.suppliers.errors import (
 log = logging.getLogger(__name__)
 
 SUBMIT_ATTEMPTS = 8
-# marks an error after which the supplier may have made the order anyway (see ``ambiguous``)
-MAYBE_CREATED = "[maybe created] "
 
 
 def ambiguous(error: RetryableSupplierError) -> bool:
@@ -64,34 +67,20 @@ class Submission:
 
 
 def load_submission(container: Container, supplier_order_id: int) -> Submission | None:
-    """The request to send, or None when there is nothing (left) to submit.
-
-    The first attempt writes down the lines it sends (``request_copy``), and every later
-    attempt sends exactly those: the first may have made the order, and a repeat of its
-    reference makes the supplier answer with that order, which has only those lines. An item
-    that joined the supplier order since (a failover) gets a supplier order of its own."""
-    with container.db.write() as session:
-        supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
+    """The request to send, or None when there is nothing (left) to submit."""
+    with container.db.read() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id)
         if supplier_order is None or supplier_order.status != "pending":
             return None
         order = supplier_order.order
         if order.status == "cancelled":
             return None
-        items = list(
-            session.scalars(
-                select(LineItem).where(
-                    LineItem.supplier_order_id == supplier_order_id,
-                    LineItem.stage == Stage.ROUTED.value,
-                )
+        items = session.scalars(
+            select(LineItem).where(
+                LineItem.supplier_order_id == supplier_order_id,
+                LineItem.stage == Stage.ROUTED.value,
             )
-        )
-        if supplier_order.request_copy is not None:
-            sent = {str(line["line_item_id"]) for line in supplier_order.request_copy["lines"]}
-            late = [i for i in items if i.shopify_line_item_id not in sent]
-            items = [i for i in items if i.shopify_line_item_id in sent]
-            for item in late:
-                item.supplier_order_id = None
-            assign_to_supplier_orders(session, container, order, late)
+        ).all()
         if not items:
             return None
         lines = tuple(
@@ -107,8 +96,6 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             lines=lines,
             currency=order.currency or "USD",
         )
-        if supplier_order.request_copy is None:
-            supplier_order.request_copy = request_copy(request)
         return Submission(
             supplier_order_id,
             supplier_order.supplier,
@@ -116,16 +103,6 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             request,
             tried=(supplier_order.last_error or "").startswith(MAYBE_CREATED),
         )
-
-
-def request_copy(request: SupplierOrderRequest) -> dict[str, object]:
-    return {
-        "external_ref": request.external_ref,
-        "lines": [
-            {"line_item_id": line.line_item_id, "quantity": line.quantity, "sku": line.sku}
-            for line in request.lines
-        ],
-    }
 
 
 def record_submitted(
@@ -141,7 +118,13 @@ def record_submitted(
         supplier_order.status = "submitted"
         supplier_order.submitted_at = utcnow()
         supplier_order.last_error = None
-        supplier_order.request_copy = request_copy(submission.request)
+        supplier_order.request_copy = {
+            "external_ref": submission.request.external_ref,
+            "lines": [
+                {"line_item_id": line.line_item_id, "quantity": line.quantity, "sku": line.sku}
+                for line in submission.request.lines
+            ],
+        }
         submitted = {line.line_item_id for line in submission.request.lines}
         detail = f"{submission.supplier} order {result.supplier_order_id}" + (
             " (already existed: same reference)" if result.already_existed else ""

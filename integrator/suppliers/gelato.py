@@ -48,7 +48,6 @@ from integrator.suppliers.base import (
     RegistrationResult,
     SupplierAdapter,
     from_iso,
-    json_object,
     mapping,
     require,
     text,
@@ -157,13 +156,23 @@ class GelatoAdapter(SupplierAdapter):
             return []
         events: list[SupplierEvent] = []
         for part in self._with_connected(order):
-            events += self._order_events(part, f"poll:{part['id']}")
+            events += self.order_events(part)
         return events
 
-    # --- callbacks ----------------------------------------------------------------------------
+    # --- payloads -----------------------------------------------------------------------------
 
-    def parse_callback(self, body: bytes) -> list[SupplierEvent]:
-        payload = json_object(body)
+    def is_callback(self, payload: Mapping[str, Any]) -> bool:
+        return "event" in payload
+
+    def unwrap_order(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        # GET /v4/orders/{id} answers the order object itself ("Get order → Response")
+        return payload if "id" in payload and "fulfillmentStatus" in payload else None
+
+    def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
+        """One order's parcels and item stages; a poll reads its connected orders too."""
+        return self._order_events(order, f"poll:{order['id']}")
+
+    def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         kind = require(payload, "event", str)
         event_id = (
             text(payload.get("id")) or f"{kind}:{payload.get('orderId')}:{payload.get('created')}"

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from integrator.db.clock import utcnow
 from integrator.db.models import Job, SupplierOrder
-from integrator.pipeline.submission import MAYBE_CREATED, load_submission, note_error
+from integrator.pipeline.ingest import MAYBE_CREATED
+from integrator.pipeline.submission import load_submission, note_error
 from integrator.sandbox.stack import Stack
 
 from .conftest import INGEST_ONLY, items_of, paid_order, supplier_orders_of

@@ -14,7 +14,7 @@ from integrator.pipeline.operator import (
     reroute_item,
     retry_item,
 )
-from integrator.pipeline.submission import MAYBE_CREATED
+from integrator.pipeline.ingest import MAYBE_CREATED
 from integrator.sandbox.stack import Stack
 
 from .conftest import items_of, paid_order, remote_id_of, supplier_orders_of
