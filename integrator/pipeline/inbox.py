@@ -41,6 +41,59 @@ class NewDelivery:
     api_version: str | None = None
 
 
+class UnstorableDelivery(ValueError):
+    """A delivery whose headers cannot be stored as they are; ``problems`` names each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# the text columns a delivery fills, with their limits read from the table itself
+_TEXT_COLUMNS = ("source", "topic", "shop_domain", "event_id", "triggered_at", "api_version")
+
+
+def _length(column: str) -> int | None:
+    length: int | None = getattr(WebhookDelivery.__table__.c[column].type, "length", None)
+    return length
+
+
+_LIMITS = {name: _length(name) for name in _TEXT_COLUMNS}
+_DEDUPE_LIMIT = _length("dedupe_key")
+
+
+def check_storable(delivery: NewDelivery) -> None:
+    """Refuse before the insert what the database would refuse in it (one bad delivery must
+    not fail the others written in the same group commit).
+
+    :raises UnstorableDelivery: naming each value that is too long or holds a NUL character.
+    """
+    problems: list[str] = []
+    for name in _TEXT_COLUMNS:
+        value = getattr(delivery, name)
+        if value is None:
+            continue
+        limit = _LIMITS[name]
+        if limit is not None and len(value) > limit:
+            problems.append(f"{name} longer than {limit} characters")
+        if "\x00" in value:
+            problems.append(f"{name} holds a NUL character")
+    if "\x00" in delivery.dedupe_key:
+        problems.append("dedupe_key holds a NUL character")
+    if any("\x00" in value for value in delivery.headers.values()):
+        problems.append("a kept header holds a NUL character")
+    if problems:
+        raise UnstorableDelivery(problems)
+
+
+def dedupe_column(key: str) -> str:
+    """The key as stored: itself, or its SHA-256 when longer than the column (never cut, so
+    two different long keys can never look like duplicates)."""
+    if len(key) <= (_DEDUPE_LIMIT or len(key)):
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Stored:
     delivery_id: int | None  # None: a duplicate of a delivery we already have
@@ -62,12 +115,16 @@ def store_delivery(
     job_kind: str | None,
     outcome: str = "stored",
 ) -> Stored:
-    """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``."""
+    """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``.
+
+    :raises UnstorableDelivery: see :func:`check_storable`.
+    """
+    check_storable(delivery)
     values = {
         "source": delivery.source,
         "topic": delivery.topic,
         "shop_domain": delivery.shop_domain,
-        "dedupe_key": delivery.dedupe_key[:255],
+        "dedupe_key": dedupe_column(delivery.dedupe_key),
         "event_id": delivery.event_id,
         "triggered_at": delivery.triggered_at,
         "api_version": delivery.api_version,

@@ -1,13 +1,23 @@
-"""Production time per supplier and product type, as figures and as server-drawn SVG bars."""
+"""Production time per supplier and product type, as figures and as server-drawn SVG bars.
+
+The figures cover a window (orders paid in the last ``DEFAULT_WINDOW_DAYS`` days unless the
+caller gives ``since``), read through the index on ``orders.paid_at``, and at most
+``STUCK_ITEMS_SHOWN`` open stuck-item alerts: the page costs what the window holds, never
+the whole history.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.pipeline.stats import StageTimes, production_times, stuck_items
+
+DEFAULT_WINDOW_DAYS = 30
+STUCK_ITEMS_SHOWN = 100
 
 CHART_WIDTH = 640
 LABEL_WIDTH = 220
@@ -90,11 +100,13 @@ def _row(times: StageTimes) -> dict[str, Any]:
 
 
 def production_stats(db: Database, since: datetime | None = None) -> dict[str, Any]:
-    """The figures the production page and ``GET /admin/api/stats`` show."""
+    """The figures the production page and ``GET /admin/api/stats`` show (default window:
+    orders paid in the last 30 days)."""
+    since = since or utcnow() - timedelta(days=DEFAULT_WINDOW_DAYS)
     return {
         "since": since,
         "production_times": [_row(t) for t in production_times(db, since=since)],
-        "stuck_items": stuck_items(db),
+        "stuck_items": stuck_items(db, limit=STUCK_ITEMS_SHOWN),
     }
 
 
