@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -40,6 +41,8 @@ class Settings:
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     admin_token: str = field(default="", repr=False)
     webhook_max_bytes: int = 1_048_576
+    # compliance and uninstall deliveries triggered longer ago than this are not acted on
+    webhook_max_age_hours: int = 48
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
@@ -48,6 +51,10 @@ class Settings:
     def shopify_secrets(self) -> tuple[str, ...]:
         """Secrets that verify Shopify webhooks: the current one, then the old during rotation."""
         return tuple(s for s in (self.shopify_client_secret, self.shopify_old_client_secret) if s)
+
+    @property
+    def webhook_max_age(self) -> timedelta:
+        return timedelta(hours=self.webhook_max_age_hours)
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +148,9 @@ def load_settings(
         admin_token=env.get("ADMIN_TOKEN", ""),
         webhook_max_bytes=_positive_int(
             "WEBHOOK_MAX_BYTES", env.get("WEBHOOK_MAX_BYTES", "1048576"), problems
+        ),
+        webhook_max_age_hours=_positive_int(
+            "WEBHOOK_MAX_AGE_HOURS", env.get("WEBHOOK_MAX_AGE_HOURS", "48"), problems
         ),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
