@@ -137,5 +137,15 @@ def bootstrap(
         configs=configs,
         adapter_factory=adapter_factory or _build_adapter,
         shopify_client=shopify_client,
-        resolve_host=resolve_host or system_resolver,
+        resolve_host=resolve_host or _resolver(settings),
     )
+
+
+def _resolver(settings: Settings) -> Resolver:
+    """The system's DNS, or the sandbox's (offline runs: benchmarks, chaos, demo processes).
+    The sandbox answers only the documentation domains, so a misuse fails closed."""
+    if settings.print_file_resolver == "sandbox":
+        from integrator.sandbox.dns import SandboxResolver
+
+        return SandboxResolver()
+    return system_resolver

@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 API_VERSION = re.compile(r"^\d{4}-\d{2}$|^unstable$")
+RESOLVERS = ("system", "sandbox")
 
 
 class SettingsError(Exception):
@@ -43,6 +44,8 @@ class Settings:
     webhook_max_bytes: int = 1_048_576
     # compliance and uninstall deliveries triggered longer ago than this are not acted on
     webhook_max_age_hours: int = 48
+    # "system" DNS, or "sandbox" (integrator.sandbox.dns) for runs against the sandboxes
+    print_file_resolver: str = "system"
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
@@ -155,7 +158,13 @@ def load_settings(
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         log_json=_boolean("LOG_JSON", env.get("LOG_JSON", "true"), problems),
+        print_file_resolver=env.get("PRINT_FILE_RESOLVER", "system").strip().lower(),
     )
+    if settings.print_file_resolver not in RESOLVERS:
+        problems.append(
+            f"PRINT_FILE_RESOLVER: {settings.print_file_resolver!r} is not one of "
+            + ", ".join(RESOLVERS)
+        )
     if problems:
         raise SettingsError(problems)
     return settings

@@ -261,3 +261,26 @@ def test_submission_passes_a_public_print_file_on(artwork_stack: Stack) -> None:
     with stack.db.read() as session:
         assert session.scalars(select(SupplierOrder.status)).all() == ["submitted"]
     assert "https://art.example.com/a.png" in _submitted_files(stack)
+
+
+def test_processes_resolve_with_the_system_dns_unless_told_to_use_the_sandbox() -> None:
+    from integrator.bootstrap import bootstrap
+    from integrator.db.database import Database
+    from integrator.resolver import system_resolver
+    from integrator.sandbox.dns import SandboxResolver
+    from integrator.settings import SettingsError, load_settings
+
+    db = Database.from_url("sqlite://")
+    try:
+        default = bootstrap(load_settings({}), db=db, load_config=False)
+        sandbox = bootstrap(
+            load_settings({"PRINT_FILE_RESOLVER": "sandbox"}), db=db, load_config=False
+        )
+    finally:
+        db.dispose()
+    assert default.resolve_host is system_resolver
+    assert isinstance(sandbox.resolve_host, SandboxResolver)
+    with pytest.raises(HostNotFound):  # it knows the documentation domains and nothing else
+        sandbox.resolve_host("files.cdn.printful.com")
+    with pytest.raises(SettingsError, match="PRINT_FILE_RESOLVER"):
+        load_settings({"PRINT_FILE_RESOLVER": "8.8.8.8"})
