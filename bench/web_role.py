@@ -44,7 +44,6 @@ def web_environment(database_url: str, extra: Mapping[str, str] | None = None) -
         "INTEGRATOR_CONFIG_DIR": str(config_dir),
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ADMIN_TOKEN": secrets.token_urlsafe(32),
-        "LOG_LEVEL": "WARNING",
         **(extra or {}),
     }
 

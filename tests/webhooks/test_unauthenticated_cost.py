@@ -21,8 +21,6 @@ from webhooks.app import create_app
 
 from .test_shopify_receiver import URL, assert_nothing_stored, headers_for
 
-MAX_JSON_DEPTH = 64  # webhooks.guards.MAX_JSON_DEPTH
-
 
 @pytest.fixture
 def client(db: Database, make_container: Any) -> FlaskClient:
@@ -80,23 +78,12 @@ def nested(depth: int) -> bytes:
     [
         (b"[" * 100_000, "too_deeply_nested"),
         (b"[" * 5_000 + b"]" * 5_000, "too_deeply_nested"),
-        (nested(MAX_JSON_DEPTH + 1), "too_deeply_nested"),
-        (b'{"id": ' + b"9" * 5_000 + b"}", "number_too_long"),
-        (b'{"id": 1' + b"0" * 100 + b"}", "number_too_long"),
-        (b'{"price": 1.' + b"5" * 100 + b"}", "number_too_long"),
+        (b'{"a":' * 5_000 + b"1" + b"}" * 5_000, "too_deeply_nested"),
+        (b'{"id": ' + b"9" * 5_000 + b"}", "malformed_json"),
         (b'{"price": NaN}', "malformed_json"),
         (b'{"price": -Infinity}', "malformed_json"),
     ],
-    ids=[
-        "100k-brackets",
-        "5k-deep-array",
-        "65-deep",
-        "5000-digits",
-        "101-digit-int",
-        "101-char-float",
-        "NaN",
-        "Infinity",
-    ],
+    ids=["100k-brackets", "5k-deep-array", "5k-deep-object", "5000-digits", "NaN", "Infinity"],
 )
 def test_a_signed_body_beyond_the_parse_limits_is_400(
     client: FlaskClient, db: Database, body: bytes, reason: str
@@ -106,10 +93,9 @@ def test_a_signed_body_beyond_the_parse_limits_is_400(
     assert_nothing_stored(db)
 
 
-def test_a_signed_body_at_the_limits_is_stored(client: FlaskClient, db: Database) -> None:
-    body = json.dumps(
-        {"id": 5001, "big": int("9" * 64), "deep": json.loads(nested(MAX_JSON_DEPTH - 1))}
-    ).encode()
+def test_a_signed_body_within_the_limits_is_stored(client: FlaskClient, db: Database) -> None:
+    deep = json.loads(nested(100))
+    body = json.dumps({"id": 5001, "big": int("9" * 4_000), "deep": deep}).encode()
     response = client.post(URL, data=body, headers=headers_for(body))
     assert response.status_code == 200
 
