@@ -10,13 +10,12 @@ is verified: an unsigned request costs the HMAC and nothing more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.errors import database_unavailable
@@ -57,30 +56,30 @@ def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseRetur
     return refuse(status, reason)
 
 
-def serves_shop(session: Session | Connection, container: Container, domain: str) -> bool:
-    """A shop we work for: an installed shop in the table, or the single-store shop until
-    it uninstalls the app (``integrator shopify setup`` connects it again)."""
-    from integrator.pipeline.ingest import shop_is_active
-
-    return shop_is_active(session, container, domain)
-
-
-def job_for(
-    session: Session | Connection, container: Container, topic: str, shop: str
-) -> str | None:
-    """The job a delivery causes: compliance topics always, others only for shops we serve."""
+def job_kind(topic: str, serves: bool) -> str | None:
+    """The job a delivery causes: compliance topics always, others only for shops we serve
+    (an installed shop in the table, or the single-store shop until it uninstalls the app)."""
     if topic in COMPLIANCE_TOPICS:
         return "shopify.delivery"
-    if topic in HANDLED_TOPICS and serves_shop(session, container, shop):
+    if topic in HANDLED_TOPICS and serves:
         return "shopify.delivery"
     return None
 
 
-def _store(container: Container) -> Callable[[Connection, NewDelivery], Stored]:
-    def write(connection: Connection, delivery: NewDelivery) -> Stored:
-        shop = delivery.shop_domain or ""
-        job_kind = job_for(connection, container, delivery.topic, shop)
-        return store_delivery(connection, delivery, job_kind=job_kind)
+def _store(container: Container) -> Callable[[Connection, Sequence[NewDelivery]], list[Stored]]:
+    from integrator.pipeline.ingest import active_shops
+
+    def write(connection: Connection, deliveries: Sequence[NewDelivery]) -> list[Stored]:
+        # one query for the batch's shops, not one per delivery
+        served = active_shops(connection, container, {d.shop_domain or "" for d in deliveries})
+        return [
+            store_delivery(
+                connection,
+                delivery,
+                job_kind=job_kind(delivery.topic, (delivery.shop_domain or "") in served),
+            )
+            for delivery in deliveries
+        ]
 
     return write
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -42,7 +42,7 @@ class GroupCommitter(Generic[Item, Result]):
     def __init__(
         self,
         db: Database,
-        write: Callable[[Connection, Item], Result],
+        write: Callable[[Connection, Sequence[Item]], list[Result]],
         *,
         max_batch: int = MAX_BATCH,
     ) -> None:
@@ -98,8 +98,12 @@ class GroupCommitter(Generic[Item, Result]):
                         pending.future.set_exception(alone)
 
     def _commit(self, batch: list[_Pending[Item, Result]]) -> None:
-        """Write ``batch`` in one transaction; results are handed out only after the commit."""
+        """Write ``batch`` in one transaction; results are handed out only after the commit.
+
+        ``write`` takes the whole batch (one result per item, in order), so that it can read
+        what the items share once (e.g. each shop's status) instead of once per item.
+        """
         with self._db.write_connection() as connection:
-            results = [self._write(connection, pending.item) for pending in batch]
+            results = self._write(connection, [pending.item for pending in batch])
         for pending, result in zip(batch, results, strict=True):
             pending.future.set_result(result)

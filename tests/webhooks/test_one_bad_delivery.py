@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -106,13 +107,16 @@ def test_a_row_the_database_refuses_fails_alone_and_its_batch_commits(db: Databa
     writes: list[str] = []
     release = threading.Event()
 
-    def write(connection: Connection, delivery: NewDelivery) -> Any:
-        writes.append(delivery.topic)
-        if delivery.topic == "hold":  # keeps the writer busy until the others have queued
-            release.wait(10)
-        if delivery.topic == "poison":
-            _refused_by_the_database(connection)
-        return store_delivery(connection, delivery, job_kind="shopify.delivery")
+    def write(connection: Connection, batch: Sequence[NewDelivery]) -> list[Any]:
+        results = []
+        for delivery in batch:
+            writes.append(delivery.topic)
+            if delivery.topic == "hold":  # keeps the writer busy until the others have queued
+                release.wait(10)
+            if delivery.topic == "poison":
+                _refused_by_the_database(connection)
+            results.append(store_delivery(connection, delivery, job_kind="shopify.delivery"))
+        return results
 
     committer: GroupCommitter[NewDelivery, Any] = GroupCommitter(db, write)
     outcomes: dict[str, Any] = {}
@@ -152,7 +156,7 @@ def test_the_receiver_answers_a_refused_row_400_and_its_neighbours_200(
 
     real_store = receiver.store_delivery
 
-    def store(connection: Connection, delivery: NewDelivery, **kwargs: Any) -> Any:
+    def store(connection: Connection, delivery: NewDelivery, **kwargs: Any) -> Any:  # one row
         if delivery.topic == "orders/updated":
             _refused_by_the_database(connection)
         return real_store(connection, delivery, **kwargs)
