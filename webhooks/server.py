@@ -7,7 +7,7 @@ waitress reads every request, body included, in its I/O loop (one thread, non-bl
 sockets, bodies buffered) and hands it to a request thread only when it is complete, so slow
 clients cost a buffer each, never a thread. gunicorn stays the process manager (pre-fork, a
 restart for a dead process, graceful stop on SIGTERM, the Procfile's command); each of its
-processes runs waitress on the shared listening sockets. See docs/adr/0005-web-server.md.
+processes runs waitress on the shared listening sockets. See docs/adr/0006-web-server.md.
 
     gunicorn --worker-class webhooks.server.WaitressWorker --workers 2 --threads 8 \\
         "webhooks.app:create_app()"

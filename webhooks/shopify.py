@@ -27,7 +27,7 @@ from integrator.pipeline.inbox import (
     UnstorableDelivery,
     check_storable,
     kept_headers,
-    store_delivery,
+    store_deliveries,
 )
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
 from integrator.shopify.webhook_verification import HMAC_HEADER, verify_signature
@@ -72,14 +72,8 @@ def _store(container: Container) -> Callable[[Connection, Sequence[NewDelivery]]
     def write(connection: Connection, deliveries: Sequence[NewDelivery]) -> list[Stored]:
         # one query for the batch's shops, not one per delivery
         served = active_shops(connection, container, {d.shop_domain or "" for d in deliveries})
-        return [
-            store_delivery(
-                connection,
-                delivery,
-                job_kind=job_kind(delivery.topic, (delivery.shop_domain or "") in served),
-            )
-            for delivery in deliveries
-        ]
+        kinds = [job_kind(d.topic, (d.shop_domain or "") in served) for d in deliveries]
+        return store_deliveries(connection, deliveries, kinds)
 
     return write
 

@@ -240,7 +240,7 @@ def attack(
     with database.read() as session:
         stored = int(
             session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-                WebhookDelivery.dedupe_key != "slow")) or 0
+                WebhookDelivery.shop_domain == SHOP)) or 0
         )  # fmt: skip
     database.dispose()
     rows = [

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.db.clock import utcnow
 from integrator.db.models import WebhookDelivery
 from integrator.db.upsert import insert_or_ignore
-from integrator.queue.jobs import enqueue
+from integrator.queue.jobs import enqueue, enqueue_many
 
 # headers worth keeping for the operator; never the signature or anything secret
 KEPT_HEADERS = (
@@ -108,19 +110,8 @@ def kept_headers(headers: Any) -> dict[str, str]:
     return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
 
 
-def store_delivery(
-    session: Session | Connection,
-    delivery: NewDelivery,
-    *,
-    job_kind: str | None,
-    outcome: str = "stored",
-) -> Stored:
-    """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``.
-
-    :raises UnstorableDelivery: see :func:`check_storable`.
-    """
-    check_storable(delivery)
-    values = {
+def _row(delivery: NewDelivery, job_kind: str | None, outcome: str = "stored") -> dict[str, Any]:
+    return {
         "source": delivery.source,
         "topic": delivery.topic,
         "shop_domain": delivery.shop_domain,
@@ -135,6 +126,21 @@ def store_delivery(
         "received_at": utcnow(),
         "outcome": outcome if job_kind else "ignored",
     }
+
+
+def store_delivery(
+    session: Session | Connection,
+    delivery: NewDelivery,
+    *,
+    job_kind: str | None,
+    outcome: str = "stored",
+) -> Stored:
+    """Insert the delivery (unique on source + dedupe key) and, if new, enqueue ``job_kind``.
+
+    :raises UnstorableDelivery: see :func:`check_storable`.
+    """
+    check_storable(delivery)
+    values = _row(delivery, job_kind, outcome)
     delivery_id = insert_or_ignore(
         session, WebhookDelivery, values, conflict=["source", "dedupe_key"]
     )
@@ -144,6 +150,48 @@ def store_delivery(
         session, job_kind, {"delivery_id": delivery_id}, unique_key=f"delivery:{delivery_id}"
     )
     return Stored(delivery_id, job_id)
+
+
+_STORE_MANY = {
+    name: dialect.insert(WebhookDelivery.__table__)
+    .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+    .returning(WebhookDelivery.id, WebhookDelivery.source, WebhookDelivery.dedupe_key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def store_deliveries(
+    connection: Connection, deliveries: Sequence[NewDelivery], job_kinds: Sequence[str | None]
+) -> list[Stored]:
+    """:func:`store_delivery` for a batch: one multi-row insert for the deliveries and one for
+    their jobs, whatever the batch's size (a statement per row cost more CPU than the rest of
+    a webhook request). A key twice in the batch is stored once; the second is a duplicate.
+
+    :raises UnstorableDelivery: see :func:`check_storable`.
+    """
+    for delivery in deliveries:
+        check_storable(delivery)
+    rows = [_row(d, kind) for d, kind in zip(deliveries, job_kinds, strict=True)]
+    dialect = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+    new_ids = {
+        (source, key): delivery_id
+        for delivery_id, source, key in connection.execute(_STORE_MANY[dialect], rows)
+    }
+    ids: list[int | None] = []
+    for row in rows:  # the first of equal keys owns the new row; the others are duplicates
+        ids.append(new_ids.pop((row["source"], row["dedupe_key"]), None))
+    job_ids = enqueue_many(
+        connection,
+        [
+            (kind, {"delivery_id": delivery_id}, f"delivery:{delivery_id}")
+            for delivery_id, kind in zip(ids, job_kinds, strict=True)
+            if delivery_id is not None and kind is not None
+        ],
+    )
+    return [
+        Stored(delivery_id, job_ids.get(f"delivery:{delivery_id}") if delivery_id else None)
+        for delivery_id in ids
+    ]
 
 
 def load_delivery(session: Session, delivery_id: int) -> WebhookDelivery | None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -154,14 +155,14 @@ def test_the_receiver_answers_a_refused_row_400_and_its_neighbours_200(
 ) -> None:
     import webhooks.shopify as receiver
 
-    real_store = receiver.store_delivery
+    real_store = receiver.store_deliveries
 
-    def store(connection: Connection, delivery: NewDelivery, **kwargs: Any) -> Any:  # one row
-        if delivery.topic == "orders/updated":
+    def store(connection: Connection, batch: Sequence[NewDelivery], kinds: Any) -> Any:
+        if any(delivery.topic == "orders/updated" for delivery in batch):
             _refused_by_the_database(connection)
-        return real_store(connection, delivery, **kwargs)
+        return real_store(connection, batch, kinds)
 
-    monkeypatch.setattr(receiver, "store_delivery", store)
+    monkeypatch.setattr(receiver, "store_deliveries", store)
     app = client.application
     statuses: dict[str, int] = {}
 
@@ -215,3 +216,35 @@ def test_an_unreachable_database_is_still_503(db: Database, make_container: Any)
     finally:
         container.db.dispose()
     assert response.status_code == 503
+
+
+def test_a_batch_is_stored_in_two_statements_with_duplicates_answered_as_such(
+    db: Database,
+) -> None:
+    from sqlalchemy import event
+
+    from integrator.pipeline.inbox import store_deliveries
+
+    earlier = _delivery()
+    with db.write_connection() as connection:
+        [first] = store_deliveries(connection, [earlier], ["shopify.delivery"])
+    twice = _delivery()
+    batch = [_delivery(), twice, dataclasses.replace(twice, body=b"{}"), earlier, _delivery()]
+    kinds = ["shopify.delivery", "shopify.delivery", "shopify.delivery", "shopify.delivery", None]
+    inserts: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement.split("(")[0])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.write_connection() as connection:
+            stored = store_deliveries(connection, batch, kinds)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [s.duplicate for s in stored] == [False, False, True, True, False]
+    assert [s.job_id is not None for s in stored] == [True, True, False, False, False]
+    assert first.delivery_id not in {s.delivery_id for s in stored}
+    assert len(inserts) == 2, inserts  # one for the deliveries, one for their jobs
+    assert len(deliveries(db)) == 4 and len(jobs(db)) == 3
