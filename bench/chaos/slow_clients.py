@@ -1,7 +1,7 @@
 """Slow clients: the web role keeps answering while hundreds of bodies trickle in.
 
     python bench/chaos/slow_clients.py [--clients 200] [--seconds 20] [--server procfile|serve|both]
-        [--interval 1.0] [--database-url postgresql://…]
+        [--interval 1.0] [--database-url postgresql://…] [--worker-class gthread]
 
 Starts the web role as a deployment does (the ``Procfile``'s ``web`` line, and/or
 ``integrator serve``) on a free loopback port with a migrated database. Then ``--clients``
@@ -220,10 +220,21 @@ class Outcome:
 
 
 def attack(
-    server: str, url: str, clients: int, seconds: float, interval: float, folder: Path
+    server: str,
+    url: str,
+    clients: int,
+    seconds: float,
+    interval: float,
+    folder: Path,
+    worker_class: str | None = None,
 ) -> Outcome:
+    """Probe the web role before and while ``clients`` slow connections are open.
+
+    ``worker_class`` replaces the Procfile's gunicorn worker class (to compare servers).
+    """
     port = free_port()
-    command = procfile_web_command(port) if server == "procfile" else serve_command(port)
+    overrides = {"--worker-class": worker_class} if worker_class else {}
+    command = procfile_web_command(port, overrides) if server == "procfile" else serve_command(port)
     role = WebRole(command, web_environment(url), port, folder / f"{server}.log")
     try:
         role.wait_ready()
@@ -260,13 +271,20 @@ def attack(
 
 
 def run(
-    database_url: str | None, clients: int, seconds: float, interval: float, servers: list[str]
+    database_url: str | None,
+    clients: int,
+    seconds: float,
+    interval: float,
+    servers: list[str],
+    worker_class: str | None = None,
 ) -> list[Outcome]:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as folder:
         for server in servers:
             with scratch_url(database_url) as url:
-                outcomes.append(attack(server, url, clients, seconds, interval, Path(folder)))
+                outcomes.append(
+                    attack(server, url, clients, seconds, interval, Path(folder), worker_class)
+                )
     return outcomes
 
 
@@ -291,10 +309,15 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between bytes")
     parser.add_argument("--server", choices=[*SERVERS, "both"], default="both")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (emptied first)")
+    parser.add_argument(
+        "--worker-class", default=None, help="replace the Procfile's worker class (e.g. gthread)"
+    )
     args = parser.parse_args()
     servers = list(SERVERS) if args.server == "both" else [args.server]
     print(f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
-    outcomes = run(args.database_url, args.clients, args.seconds, args.interval, servers)
+    outcomes = run(
+        args.database_url, args.clients, args.seconds, args.interval, servers, args.worker_class
+    )
     kind = database_kind(args.database_url or "sqlite")
     print_report(outcomes, kind)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
