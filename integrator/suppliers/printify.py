@@ -245,7 +245,12 @@ class PrintifyAdapter(SupplierAdapter):
         completed = []
         for event in events:
             shipment = event.shipment
-            if shipment and shipment.supplier_skus and not shipment.items:
+            printify_skus = (
+                [s for s in shipment.supplier_skus if not s.startswith("variant:")]
+                if shipment
+                else []
+            )
+            if shipment and printify_skus and not shipment.items:
                 order_id = event.supplier_order_id or ""
                 if order_id not in orders:
                     orders[order_id] = self._order_or_none(order_id) if order_id else None
