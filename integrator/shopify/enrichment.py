@@ -56,11 +56,11 @@ def fetch_order(
         raise OrderTooLarge(
             f"{shop}: order {order_id} has more than {len(line_items['nodes'])} line items"
         )
-    complete = {**node, "fulfillmentOrders": {"nodes": _all_fulfillment_orders(client, shop, node)}}
+    complete = {**node, "fulfillmentOrders": {"nodes": all_fulfillment_orders(client, shop, node)}}
     return order_from_node(validate_shop_domain(shop), complete)
 
 
-def _all_fulfillment_orders(
+def all_fulfillment_orders(
     client: AdminClient, shop: str, node: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """Every fulfillment order of the order with every line: the first page came with the

@@ -60,6 +60,8 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
     return {
         "OrderFulfillmentOrders": {"orderId": order["id"]},
         "FulfillmentOrderLines": {"id": fo["id"]},
+        "FulfillmentOrderOrder": {"id": fo["id"]},
+        "FulfillmentOrderFulfillments": {"ids": [fo["id"]]},
         "OrderForRouting": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
         "OrderFulfillmentState": {"orderId": order["id"]},
         "OrderTags": {"orderId": order["id"]},
