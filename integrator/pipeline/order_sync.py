@@ -139,6 +139,7 @@ def _write(
     if not first and before != row.shipping_address:
         _note_address_change(row)
     cuts = _apply_decisions(session, row, enriched, decisions, ownership)
+    _drop_emptied_supplier_orders(session, row)
     assign_to_supplier_orders(session, container, row, list(row.line_items))
     if first and fulfilled_at_payment(enriched):
         _warn_automatic_fulfilment(session, container, row)
@@ -146,6 +147,21 @@ def _write(
     if refresh_order(session, row):
         enqueue_mirror(session, container, row)
     return cuts
+
+
+def _drop_emptied_supplier_orders(session: Session, row: Order) -> None:
+    """A supplier order not sent yet whose items all went back to waiting or were cancelled
+    has nothing left to send."""
+    session.flush()
+    for supplier_order in row.supplier_orders:
+        if supplier_order.status != "pending":
+            continue
+        left = session.scalar(
+            select(LineItem.id).where(LineItem.supplier_order_id == supplier_order.id)
+        )
+        if left is None:
+            supplier_order.status = "cancelled"
+            supplier_order.last_error = "nothing left to send after a change in Shopify"
 
 
 def _note_address_change(row: Order) -> None:
@@ -465,6 +481,7 @@ def _replace(
             continue
         item.quantity = keep
         decision = decision_of(item, f"sent again to {row.supplier} after a change in Shopify")
+        spec = item.spec  # the catalog spec it was routed with (decision_of carries none)
         reset(
             session,
             item,
@@ -474,6 +491,7 @@ def _replace(
         )
         item.supplier_order_id = None
         apply_decision(session, item, decision, first=False)
+        item.spec = spec
     assign_to_supplier_orders(session, container, row.order, items)
 
 

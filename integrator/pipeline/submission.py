@@ -134,7 +134,9 @@ def record_submitted(
                     source=f"supplier:{submission.supplier}",
                     detail=detail,
                     supplier=submission.supplier,
-                    dedupe_key="submitted",
+                    # per supplier order: an item sent again (after a change in Shopify, an
+                    # operator retry) is submitted anew
+                    dedupe_key=f"submitted:{submission.supplier_order_id}",
                 )
                 if result.stage not in (Stage.SUBMITTED, Stage.ROUTED, Stage.RECEIVED):
                     move(

@@ -168,6 +168,7 @@ def record_result(
                 f"Shopify not ready for {_hours(utcnow() - since)}: {result.reason}",
             )
             _alert_not_ready(session, container, shipment, order, result.reason)
+        shipment.sync_detail = result.reason
         shipment.sync_status = "flagged"
         order.attention = (
             f"tracking sync for shipment {shipment.supplier_shipment_id}: {result.reason}"

@@ -62,7 +62,7 @@ class Ownership:
             if not fo.fulfillment_service_location:
                 return False
             if self.locations:
-                return fo.location_id in self.locations
+                return _names_location(self.locations, fo)
             return _folded(fo.location_name) == _folded(self.service_name)
         if fo.fulfillment_service_location:
             return False

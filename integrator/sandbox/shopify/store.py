@@ -85,6 +85,7 @@ class Shop:
         )
         # the store's "Automatically fulfill the order's line items" checkout setting
         self.auto_fulfil_at_payment = False
+        self.installed = True  # the app is installed (tokens can be granted)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -289,13 +290,7 @@ class Shop:
             )
         if spec.status == "ON_HOLD":
             fo["fulfillmentHolds"].append(
-                records.fulfillment_hold(
-                    self.next_id(),
-                    spec.hold_reason,
-                    spec.hold_notes
-                    if spec.hold_notes is not None
-                    else "held when the sandbox seeded it",
-                )
+                records.fulfillment_hold(self.next_id(), spec.hold_reason, spec.hold_notes)
             )
         if spec.request_status == "SUBMITTED":
             fo["merchantRequests"].append(self._merchant_request(fo, None))
