@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.clock import utcnow
-from integrator.db.models import LineItem, Order, Shop, SupplierOrder
+from integrator.db.models import Job, LineItem, Order, Shop, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision
 from integrator.domain.stages import Stage
@@ -28,6 +28,10 @@ from integrator.routing.decoration import SourceKind
 from integrator.routing.store import StoreConfig
 
 log = logging.getLogger(__name__)
+
+
+# marks an error after which the supplier may have made the order anyway (submission.ambiguous)
+MAYBE_CREATED = "[maybe created] "
 
 
 def metafield_keys(config: StoreConfig) -> list[str]:
@@ -160,14 +164,21 @@ def supplier_order_for(
 ) -> SupplierOrder:
     """The open supplier order of (order, supplier) that can still take items, made if needed.
 
-    A supplier order never holds two parts of one Shopify line item (the supplier knows a line
-    by its id), so a further part of a line goes to a supplier order of its own.
+    A pending one whose submission has started (it may already have reached the supplier)
+    takes no new item: a retry would find the supplier's order under the same reference
+    without it (Prodigi's idempotency key, Printful's external id), and the item would never
+    be made. The item gets a supplier order of its own (the next sequence, its own reference).
+    Nor does one take a second part of a Shopify line item it holds (the supplier knows a line
+    by its id): a further part of a line goes to a supplier order of its own.
     """
     orders = [so for so in row.supplier_orders if so.supplier == supplier]
     pending = [
         so
         for so in orders
-        if so.status == "pending" and not _holds_line(session, so.id, line_item_id)
+        if so.status == "pending"
+        and not (so.last_error or "").startswith(MAYBE_CREATED)
+        and not submission_started(session, so)
+        and not _holds_line(session, so.id, line_item_id)
     ]
     if pending:
         return pending[0]
@@ -201,6 +212,15 @@ def _holds_line(session: Session, supplier_order_id: int, line_item_id: str) -> 
         )
         is not None
     )
+
+
+def submission_started(session: Session, supplier_order: SupplierOrder) -> bool:
+    """A worker has claimed the order's submission job at least once (a snoozed claim is
+    given back and does not count)."""
+    started = session.scalar(
+        select(Job.id).where(Job.unique_key == f"submit:{supplier_order.id}", Job.attempts > 0)
+    )
+    return started is not None
 
 
 def assign_to_supplier_orders(

@@ -40,7 +40,7 @@ from integrator.pipeline.ingest import (
 )
 from integrator.pipeline.records import decision_of
 from integrator.pipeline.timeline import move, refresh_order, reset
-from integrator.queue.errors import RetryableJobError
+from integrator.queue.errors import RetryableJobError, RetryLater
 from integrator.queue.jobs import enqueue
 from integrator.routing.assignment import Ownership
 from integrator.routing.operations import starts_production
@@ -399,10 +399,20 @@ def _is_unsent(session: Session, part: LineItem) -> bool:
         return False
     if part.supplier_order_id is None:
         return True
-    status = session.scalar(
-        select(SupplierOrder.status).where(SupplierOrder.id == part.supplier_order_id)
+    supplier_order = session.get(SupplierOrder, part.supplier_order_id)
+    assert supplier_order is not None
+    if supplier_order.status == "pending" and _may_have_reached_supplier(session, supplier_order):
+        # its submission is under way: what it becomes decides; read the order again then
+        raise RetryLater(30, f"{supplier_order.supplier} order is being submitted")
+    return supplier_order.status in ("pending", "failed", "cancelled")
+
+
+def _may_have_reached_supplier(session: Session, supplier_order: SupplierOrder) -> bool:
+    from integrator.pipeline.ingest import MAYBE_CREATED, submission_started
+
+    return (supplier_order.last_error or "").startswith(MAYBE_CREATED) or submission_started(
+        session, supplier_order
     )
-    return status in ("pending", "failed", "cancelled")
 
 
 def to_wait(session: Session, part: LineItem, reason: str) -> None:
