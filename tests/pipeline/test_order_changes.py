@@ -113,7 +113,7 @@ def test_a_removal_the_supplier_refuses_is_flagged_with_its_answer(stack: Stack)
     assert (tee.stage, white.stage) == ("in_production", "in_production")
     attention = order_row(stack, order).attention or ""
     assert "printful could not cancel" in attention
-    assert "can not be canceled" in attention  # the supplier's own answer
+    assert "is inprocess" in attention  # the supplier's own answer (its order status)
     assert supplier_state(stack) == [("printful", 0, "in_production")]
 
 
