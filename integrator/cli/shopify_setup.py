@@ -61,8 +61,10 @@ def setup(callback_url: str | None, topics: tuple[str, ...]) -> None:
     except ShopifyError as error:
         raise click.ClickException(f"Shopify: {error}") from error
     # the reconciliation recreates there what Shopify deletes after failed deliveries
-    remember_setup(
-        Database.from_url(settings.database_url), settings.shopify_shop, webhook_callback_url=url
-    )
+    db = Database.from_url(settings.database_url)
+    try:
+        remember_setup(db, settings.shopify_shop, webhook_callback_url=url)
+    finally:
+        db.dispose()
     if check.missing_scopes:
         raise SystemExit(1)

@@ -88,7 +88,9 @@ def test_cli_setup_reports_what_it_did(
     )
     assert "already subscribed" in again.output
     # remembered, so that reconciliation can recreate what Shopify deletes
-    assert connection_of(Database.from_url(database_url), SHOP).webhook_callback_url == CALLBACK
+    db = Database.from_url(database_url)
+    assert connection_of(db, SHOP).webhook_callback_url == CALLBACK
+    db.dispose()
 
 
 def test_cli_setup_without_a_shop_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
