@@ -23,6 +23,7 @@ from integrator.db.models import (
 from integrator.domain.model import legacy_id
 from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
+from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS
 from integrator.queue.errors import RetryableJobError, TerminalJobError
@@ -269,6 +270,18 @@ def handle_delivery(container: Container, context: JobContext) -> str:
             mark_delivery(session, delivery_id, "ignored", "no handler or body pruned")
             return "ignored"
         body = json.loads(delivery.body)
+        refusal = replay_refusal(
+            delivery.topic,
+            delivery.shop_domain,
+            delivery.triggered_at,
+            delivery.received_at,
+            body,
+            container.settings.webhook_max_age,
+        )
+        if refusal is not None:
+            mark_delivery(session, delivery_id, "flagged", refusal)
+            log.warning("webhook.flagged", extra={"delivery_id": delivery_id, "reason": refusal})
+            return "flagged"
         outcome = handler(container, session, delivery, body)
         mark_delivery(session, delivery_id, "processed", outcome)
         order_id = order_id_of(delivery.topic, body)
