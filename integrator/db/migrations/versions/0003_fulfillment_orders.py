@@ -1,8 +1,8 @@
 """fulfillment orders as the source of truth: item parts, FO line hints, every fulfillment of a
 shipment, Shopify's updatedAt per order; per shop: webhook address and fulfillment mode
 
-Revision ID: 0002_fulfillment_orders
-Revises: 0001
+Revision ID: 0003_fulfillment_orders
+Revises: 0002
 Create Date: 2026-11-27 09:00:00
 """
 
@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_fulfillment_orders"
-down_revision = "0001"
+revision = "0003_fulfillment_orders"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
