@@ -194,9 +194,21 @@ def supplier_order_for(
     by its id): a further part of a line goes to a supplier order of its own.
     """
     orders = [so for so in row.supplier_orders if so.supplier == supplier]
+    # locked, as load_submission locks the one it submits: an item joins a supplier order
+    # before its submission reads the lines, or not at all
+    candidates = session.scalars(
+        select(SupplierOrder)
+        .where(
+            SupplierOrder.order_id == row.id,
+            SupplierOrder.supplier == supplier,
+            SupplierOrder.status == "pending",
+        )
+        .order_by(SupplierOrder.sequence)
+        .with_for_update()
+    ).all()
     pending = [
         so
-        for so in orders
+        for so in candidates
         if so.status == "pending"
         and not (so.last_error or "").startswith(MAYBE_CREATED)
         and not submission_started(session, so)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.clock import utcnow
@@ -68,9 +69,13 @@ class Submission:
 
 
 def load_submission(container: Container, supplier_order_id: int) -> Submission | None:
-    """The request to send, or None when there is nothing (left) to submit."""
-    with container.db.read() as session:
-        supplier_order = session.get(SupplierOrder, supplier_order_id)
+    """The request to send, or None when there is nothing (left) to submit.
+
+    The supplier order is locked while its lines are read, as ``ingest.supplier_order_for``
+    locks it before adding an item: an item that fails over into it is read here, or goes
+    to a supplier order of its own."""
+    with container.db.write() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
         if supplier_order is None or supplier_order.status != "pending":
             return None
         order = supplier_order.order
@@ -152,8 +157,25 @@ def record_submitted(
                         detail=result.raw_status,
                         supplier=submission.supplier,
                     )
+        _own_order_for_late_items(session, container, supplier_order, submitted)
         if refresh_order(session, supplier_order.order):
             enqueue_mirror(session, container, supplier_order.order)
+
+
+def _own_order_for_late_items(
+    session: Session, container: Container, supplier_order: SupplierOrder, submitted: set[str]
+) -> None:
+    """Items that joined the supplier order after its lines were read were not sent: they go
+    to a supplier order of their own rather than wait on one that will never make them."""
+    late = [
+        item
+        for item in _items_of(session, supplier_order.id)
+        if item.stage == Stage.ROUTED.value and item.shopify_line_item_id not in submitted
+    ]
+    for item in late:
+        item.supplier_order_id = None
+    if late:
+        assign_to_supplier_orders(session, container, supplier_order.order, late)
 
 
 def _items_of(session: object, supplier_order_id: int) -> list[LineItem]:

@@ -13,7 +13,12 @@ from sqlalchemy import select, update
 from integrator.db.clock import utcnow
 from integrator.db.models import Job, SupplierOrder
 from integrator.pipeline.ingest import MAYBE_CREATED
-from integrator.pipeline.submission import load_submission, note_error
+from integrator.pipeline.submission import (
+    fail_over,
+    load_submission,
+    note_error,
+    record_submitted,
+)
 from integrator.sandbox.stack import Stack
 
 from .conftest import INGEST_ONLY, items_of, paid_order, supplier_orders_of
@@ -66,3 +71,41 @@ def test_an_item_failed_over_into_an_order_already_tried_gets_an_order_of_its_ow
     stack.drain()
     shipped = [items for items, _ in fulfilled(stack, order)]
     assert len(shipped) == 2 and {mug: 1} in shipped and {canvas: 1} in shipped
+
+
+def test_an_item_that_joins_after_the_lines_were_read_is_not_left_behind(
+    stack: Stack,
+) -> None:
+    """The read of a submission and a failover into the same supplier order can cross (two
+    workers on PostgreSQL, found by the outage run): whatever joined after the read gets an
+    order of its own when the first is recorded, instead of waiting on one that lacks it."""
+    order = paid_order(stack, [MUG, CANVAS], kinds=INGEST_ONLY)
+    mug, canvas = line_ids(order)
+    with stack.db.read() as session:
+        rows = {so.supplier: so.id for so in session.scalars(select(SupplierOrder))}
+    mug_attempt = load_submission(stack.container, rows["prodigi"])
+    canvas_attempt = load_submission(stack.container, rows["gelato"])
+    assert mug_attempt is not None and canvas_attempt is not None
+    assert [line.line_item_id for line in mug_attempt.request.lines] == [mug]
+
+    # the canvas fails over into the Prodigi order after the mug's lines were read
+    fail_over(stack.container, canvas_attempt, "gelato cannot make it")
+    assert {i.shopify_line_item_id: i.supplier_order_id for i in items_of(stack)} == {
+        mug: rows["prodigi"], canvas: rows["prodigi"]}
+    made = stack.container.adapter("prodigi", stack.options.shop).submit(mug_attempt.request)
+    record_submitted(stack.container, mug_attempt, made)
+    with stack.db.write() as session:  # the retried submission job runs now, not in minutes
+        session.execute(update(Job).where(Job.status == "queued").values(run_at=utcnow()))
+    stack.drain()
+
+    prodigi = stack.suppliers["prodigi"]
+    assert len(prodigi.orders) == 2
+    by_line = {i.shopify_line_item_id: i for i in items_of(stack)}
+    assert {line: item.stage for line, item in by_line.items()} == {
+        mug: "submitted", canvas: "submitted"}
+    assert by_line[canvas].supplier_order_id != rows["prodigi"]
+    for row in supplier_orders_of(stack):
+        if row.supplier == "prodigi":
+            made_there = prodigi.orders[str(row.supplier_order_id)]
+            [line] = [i for i, it in by_line.items() if it.supplier_order_id == row.id]
+            assert [i["merchantReference"] for i in made_there["items"]] == [line]
