@@ -124,7 +124,7 @@ def test_a_printful_get_order_answer_is_explained_as_an_order() -> None:
 
     assert explained == {
         "supplier": "printful", "kind": "order", **PF_ORDER,
-        "events": [status("submitted"), PF_SHIPPED],
+        "events": [PF_SHIPPED, status("submitted")],
     }
 
 
@@ -267,6 +267,24 @@ def test_printful_package_returned_from_the_document_keeps_its_reason_and_items(
             },
         }],
     }
+
+
+def test_a_fulfilled_printful_order_ships_only_what_its_shipments_name() -> None:
+    """v1 "fulfilled" ("all items are shipped") is order-level: it moves the items the order's
+    shipments name, and nothing when none is named."""
+    callback = fixture_json("printful_v1_package_shipped.full.json")["data"]
+    order = {**callback["order"], "status": "fulfilled"}
+    two_items = {**order, "items": [*order["items"], {**order["items"][0], "id": 2,
+                                                     "external_id": "item-2"}]}
+
+    with_parcel = explain_payload("printful", json.dumps(
+        {"code": 200, "result": {**two_items, "shipments": [callback["shipment"]]}}).encode())
+    without = explain_payload(
+        "printful", json.dumps({"code": 200, "result": {**order, "shipments": []}}).encode())
+
+    assert with_parcel["events"] == [PF_SHIPPED, status("shipped", items=["item-1"])]
+    assert without["events"] == [
+        status(None, reason="fulfilled, but the payload names no shipped items")]
 
 
 def test_the_example_builder_rebuilds_the_published_sample() -> None:
