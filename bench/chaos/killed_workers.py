@@ -63,6 +63,7 @@ def worker_environment(stack: Stack, url: str) -> dict[str, str]:
             # one key for every process: each may read the token another one stored
             "ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "LOG_LEVEL": "WARNING",
+            "PRINT_FILE_RESOLVER": "sandbox",  # no DNS here: resolve as the sandbox does
         }
     )
     for name, supplier in stack.config.suppliers.items():
