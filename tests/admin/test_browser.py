@@ -14,6 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as shows
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from werkzeug.serving import make_server
 
 from tests.admin.conftest import TOKEN, Seeded
@@ -33,16 +38,15 @@ FLAGS = (
     "--window-size=1280,1800",
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="Debian's chromium and chromium-driver are not installed: run scripts/install-browser.sh",
-    ),
-]
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="selenium is not installed (dev extras)"
-)
+# how long a page may take to show what the test waits for (a first run in a fresh clone
+# starts a cold browser and compiles templates: seconds, not milliseconds)
+WAIT_SECONDS = 30
+
+pytestmark = pytest.mark.browser
+
+
+def wait(driver: Any) -> Any:
+    return WebDriverWait(driver, WAIT_SECONDS)
 
 
 @pytest.fixture
@@ -60,8 +64,12 @@ def live_console(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from selenium.webdriver.chrome.service import Service
-
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: run scripts/install-browser.sh "
+            "(Debian's chromium and chromium-driver); the browser test is never skipped"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in FLAGS:
@@ -75,39 +83,50 @@ def browser() -> Iterator[Any]:
 
 
 def _timeline(driver: Any, line_item_id: int) -> list[str]:
-    from selenium.webdriver.common.by import By
-
     article = driver.find_element(By.ID, f"item-{line_item_id}")
     return [row.text for row in article.find_elements(By.CSS_SELECTOR, "table.timeline tr.event")]
+
+
+def _click_and_wait_for(driver: Any, element: Any, locator: tuple[str, str]) -> Any:
+    """Click a link or a submit button, wait until the page it opens shows ``locator``."""
+    element.click()
+    wait(driver).until(shows.staleness_of(element))  # the old page is gone
+    return wait(driver).until(shows.visibility_of_element_located(locator))
 
 
 def test_sign_in_find_a_held_item_reroute_it_and_see_the_timeline_advance(
     live_console: str, browser: Any, seeded: Seeded
 ) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
     browser.get(f"{live_console}/admin/holds")
     assert "/admin/sign-in" in browser.current_url
     browser.find_element(By.ID, "token").send_keys(TOKEN)
-    browser.find_element(By.ID, "sign-in").click()
+    hold = (By.ID, f"hold-{seeded.held_item}")
+    row = _click_and_wait_for(browser, browser.find_element(By.ID, "sign-in"), hold)
     assert browser.current_url.endswith("/admin/holds")
 
-    row = browser.find_element(By.ID, f"hold-{seeded.held_item}")
     assert "no rule matched" in row.text
-    row.find_element(By.CSS_SELECTOR, "a.order-link").click()
+    link = row.find_element(By.CSS_SELECTOR, "a.order-link")
+    _click_and_wait_for(browser, link, (By.ID, f"item-{seeded.held_item}"))
     before = _timeline(browser, seeded.held_item)
     assert len(before) == 2 and "on hold" in before[-1]
 
-    browser.find_element(By.LINK_TEXT, "Holds & failures").click()
-    row = browser.find_element(By.ID, f"hold-{seeded.held_item}")
+    row = _click_and_wait_for(browser, browser.find_element(By.LINK_TEXT, "Holds & failures"), hold)
     Select(row.find_element(By.NAME, "supplier")).select_by_value("printify")
-    row.find_element(By.CSS_SELECTOR, "button.reroute-button").click()
-    assert "reroute done, now routed" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
-    assert not browser.find_elements(By.ID, f"hold-{seeded.held_item}")
+    flash = _click_and_wait_for(
+        browser,
+        row.find_element(By.CSS_SELECTOR, "button.reroute-button"),
+        (By.CSS_SELECTOR, ".flash"),
+    )
+    assert (flash.get_attribute("class"), flash.text) == (
+        "flash ok",
+        f"Item {seeded.held_item}: reroute done, now routed.",
+    )
+    assert not browser.find_elements(*hold)
 
     browser.get(f"{live_console}/admin/orders/{seeded.held_order}")
-    article = browser.find_element(By.ID, f"item-{seeded.held_item}")
+    article = wait(browser).until(
+        shows.visibility_of_element_located((By.ID, f"item-{seeded.held_item}"))
+    )
     assert article.get_attribute("data-stage") == "routed"
     assert article.find_element(By.CSS_SELECTOR, "dd.supplier").text == "printify"
     after = _timeline(browser, seeded.held_item)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import integrator.sandbox.shopify as sandbox_shopify
 from integrator.shopify.client import AdminClient
 from integrator.shopify.enrichment import fetch_order
 from integrator.shopify.fulfillment import FulfillmentOutcome, create_fulfillment, mirror_stage
@@ -26,10 +27,6 @@ from integrator.shopify.tokens import (
 )
 from integrator.shopify.transport import build_shopify_http_client
 from tests.shopify.fake_shopify import FakeClock
-
-sandbox_shopify = pytest.importorskip("integrator.sandbox.shopify")
-if not hasattr(sandbox_shopify, "SandboxShopify"):  # built in parallel; its API may lag
-    pytest.skip("sandbox Shopify does not export SandboxShopify yet", allow_module_level=True)
 
 SHOP = "demo.myshopify.com"
 UPS = ("1Z001985YW99744790", "UPS", "https://www.ups.com/track?tracknum=1Z001985YW99744790")
