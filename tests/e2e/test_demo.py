@@ -17,7 +17,6 @@ DEMO_LOGGERS = ("", "werkzeug", "integrator", "apscheduler")
 
 
 @pytest.mark.slow
-@pytest.mark.sqlite_only  # the demo makes its own SQLite database whatever the test run uses
 def test_the_demo_runs_from_any_folder_with_no_secret_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
