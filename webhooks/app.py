@@ -23,9 +23,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         try:
             container = bootstrap_process(settings)
         except StartupRefused as error:
-            # gunicorn's worker stops here, and gunicorn with it ("Worker failed to boot")
             print(*error.problems, sep="\n", file=sys.stderr)
-            raise SystemExit(1) from error
+            # 3 is gunicorn's "worker failed to boot": the arbiter stops instead of starting
+            # the worker again and again
+            raise SystemExit(WORKER_BOOT_ERROR) from error
         configure_logging(container.settings.log_level, json_lines=container.settings.log_json)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     return app
 
 
+WORKER_BOOT_ERROR = 3
 HSTS = "max-age=31536000"  # a year: the service is reached over https from now on
 
 

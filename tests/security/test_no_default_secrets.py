@@ -156,12 +156,14 @@ def process_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def start(process: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, bool]:
-    """Start ``process`` the way the Procfile does: (exit code, what it printed, got going)."""
+    """Start ``process`` the way the Procfile does: (exit code, what it printed, got going).
+    The web app's own exit code, 3, is gunicorn's "worker failed to boot" (it stops then)."""
     if process == "web":  # gunicorn "webhooks.app:create_app()"
         try:
             create_app()
         except SystemExit as stopped:
-            return int(stopped.code or 0), capsys.readouterr().err, False
+            code = int(stopped.code or 0)
+            return 1 if code == 3 else code, capsys.readouterr().err, False
         return 0, capsys.readouterr().err, True
     result = CliRunner().invoke(cli, [process])
     return result.exit_code, result.output, isinstance(result.exception, Started)
