@@ -1,7 +1,9 @@
-"""`integrator suppliers check|setup`: prove the credentials work and point callbacks at us."""
+"""`integrator suppliers check|setup|explain`: prove the credentials work, point callbacks at
+us, and say what a supplier payload means (offline)."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -82,9 +84,17 @@ def check(shop: str | None) -> None:
     help="Where suppliers reach this service, e.g. https://pod.example.com",
 )
 @click.option("--shop", default=None, help="Shop domain (chooses config/shops/<shop>/).")
-def setup(public_url: str, shop: str | None) -> None:
+@click.option(
+    "--yes",
+    "assume_yes",
+    is_flag=True,
+    help="Go on when registering replaces a supplier's existing callback configuration.",
+)
+def setup(public_url: str, shop: str | None, assume_yes: bool) -> None:
     """Register <public-url>/webhooks/suppliers/<name>?token=<callback_secret> with every
-    supplier whose API allows it; print the manual step for the others.
+    supplier whose API allows it; print the manual step for the others. Where registering
+    replaces the supplier's existing configuration (Printful keeps one webhook URL per store),
+    say so first and ask (or pass --yes).
 
     A supplier without a usable callback secret gets a new strong one, printed with the
     variable to put it in; nothing is registered for it until that is set."""
@@ -99,6 +109,14 @@ def setup(public_url: str, shop: str | None) -> None:
             continue
         url = callback_url(public_url, adapter.name, secret)
         shown = callback_url(public_url, adapter.name, "***")
+        warning = adapter.registration_warning(url)
+        if warning:
+            click.echo(f"! {adapter.name}: {warning}", err=True)
+            if not assume_yes and not click.confirm(
+                f"Replace {adapter.name}'s webhook configuration?", default=False, err=True
+            ):
+                click.echo(f"- {adapter.name}: skipped, nothing changed")
+                continue
         result = adapter.register_callback(url)
         if result.registered:
             click.echo(f"✓ {adapter.name}: {shown} registered ({result.detail})")
@@ -109,6 +127,35 @@ def setup(public_url: str, shop: str | None) -> None:
             failed += 1
     if failed:
         raise SystemExit(1)
+
+
+@suppliers.command("explain")
+@click.argument("supplier")
+@click.argument("payload_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def explain(supplier: str, payload_file: Path, as_json: bool) -> None:
+    """What a supplier payload means: a callback body or an order as the supplier's GET-order
+    endpoint returns it (detected). SUPPLIER is the adapter kind (printful, printify, gelato,
+    prodigi). Offline: no database, no configuration, no network."""
+    # imported here: the adapters are heavier than `suppliers --help` needs
+    from integrator.suppliers.errors import CallbackPayloadError
+    from integrator.suppliers.explain import explain_payload, render_text
+
+    try:
+        body = payload_file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"{payload_file}: cannot read: {error.strerror}") from error
+    try:
+        explanation = explain_payload(supplier, body)
+    except UnknownAdapter as error:
+        raise click.ClickException(str(error.args[0])) from error
+    except CallbackPayloadError as error:
+        reason = " ".join(str(error).split())
+        raise click.ClickException(f"{payload_file}: not a {supplier} payload: {reason}") from error
+    if as_json:
+        click.echo(json.dumps(explanation, indent=2))
+    else:
+        click.echo(render_text(explanation), nl=False)
 
 
 def _unusable_callback_secret(secret: str) -> str | None:

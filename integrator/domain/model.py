@@ -192,6 +192,9 @@ class ShipmentInfo:
     # the supplier's own item names when it does not echo our line item ids (Printify SKUs);
     # SupplierAdapter.resolve_shipment_items turns them into ``items``
     supplier_skus: tuple[str, ...] = ()
+    # True when the payload does not say which items shipped (Printful v2 shipment_sent):
+    # SupplierAdapter.complete_events fetches them; until then the shipment moves no line
+    items_pending: bool = False
 
 
 class EventKind(StrEnum):
@@ -217,6 +220,18 @@ class SupplierEvent:
     line_item_ids: tuple[str, ...] = ()
     shipment: ShipmentInfo | None = None
     occurred_at: datetime | None = None
+    # the supplier lifted its hold (Printful order_remove_hold): held items go back to the
+    # main stage they had reached, then ``stage`` applies as usual
+    releases_hold: bool = False
+
+    @property
+    def hold(self) -> str | None:
+        """ "placed", "released" or None: what this event does to a supplier hold."""
+        if self.releases_hold:
+            return "released"
+        if self.stage is Stage.ON_HOLD:
+            return "placed"
+        return None
 
     @property
     def dedupe_key(self) -> str:

@@ -77,6 +77,14 @@ def advance(current: Stage, reached: Stage, new: Stage) -> tuple[Stage, Stage] |
     return new, reached
 
 
+def release(current: Stage, reached: Stage) -> tuple[Stage, Stage] | None:
+    """A supplier lifted its hold: an item on hold goes back to the main stage it had reached
+    before the hold (the hold never changed ``reached``). Anything else is not on hold: None."""
+    if current != Stage.ON_HOLD:
+        return None
+    return reached, reached
+
+
 def can_reroute(current: Stage) -> bool:
     """An operator may re-route or release an item that is held or failed, before shipping."""
     return current in (Stage.ON_HOLD, Stage.FAILED, Stage.RECEIVED, Stage.ROUTED)

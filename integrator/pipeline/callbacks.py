@@ -16,11 +16,16 @@ from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.ingest import enqueue_mirror
 from integrator.pipeline.records import spec_from_json
-from integrator.pipeline.timeline import move, refresh_order
+from integrator.pipeline.timeline import move, refresh_order, release_hold
 from integrator.queue.errors import RetryableJobError, TerminalJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
-from integrator.suppliers.errors import CallbackPayloadError
+from integrator.suppliers.base import SupplierAdapter
+from integrator.suppliers.errors import (
+    CallbackPayloadError,
+    RetryableSupplierError,
+    SupplierError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +41,12 @@ SUPPLIER_ORDER_STATUS = {
     Stage.DELIVERED: "delivered",
     Stage.CANCELLED: "cancelled",
     Stage.FAILED: "failed",
+    Stage.RETURNED: "returned",
 }
 
 
 def find_supplier_order(
-    session: Session, supplier: str, event: SupplierEvent
+    session: Session, supplier: str, event: SupplierEvent, *, lock: bool = True
 ) -> SupplierOrder | None:
     conditions = []
     if event.supplier_order_id:
@@ -49,12 +55,35 @@ def find_supplier_order(
         conditions.append(SupplierOrder.external_ref == event.external_ref)
     if not conditions:
         return None
-    return session.scalars(
+    query = (
         select(SupplierOrder)
         .where(SupplierOrder.supplier == supplier, or_(*conditions))
         .order_by(SupplierOrder.id.desc())
-        .with_for_update()
-    ).first()
+    )
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def complete_ours(
+    container: Container, adapter: SupplierAdapter, supplier: str, events: list[SupplierEvent]
+) -> list[SupplierEvent]:
+    """Let the adapter make the supplier calls our events need (fetch a shipment's items,
+    confirm a draft), outside any transaction. Events of orders that are not ours (a store
+    shared with another app) are left alone: we never act on someone else's order."""
+    with container.db.read() as session:
+        ours = [find_supplier_order(session, supplier, e, lock=False) is not None for e in events]
+    try:
+        completed = iter(
+            adapter.complete_events([e for e, o in zip(events, ours, strict=True) if o])
+        )
+    except RetryableSupplierError as error:
+        raise RetryableJobError(f"{supplier}: {error}", retry_after=error.retry_after) from error
+    except SupplierError as error:
+        # applied as they are: a shipment whose items are still unknown moves no line
+        log.warning(
+            "callback.completion_failed", extra={"source": supplier, "reason": str(error)[:200]}
+        )
+        return events
+    return [next(completed) if o else e for e, o in zip(events, ours, strict=True)]
 
 
 def items_named(items: list[LineItem], line_item_ids: tuple[str, ...]) -> list[LineItem]:
@@ -86,7 +115,15 @@ def apply_event(
             .with_for_update()
         )
     )
-    if event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
+    released = _release_holds(session, items, event, supplier, source)
+    if event.shipment is not None and event.shipment.items_pending:
+        # the supplier did not say which items: moving "every line" would be a guess
+        supplier_order.order.attention = (
+            f"{supplier} {event.raw_status or 'shipment'} {event.shipment.shipment_id} does not "
+            "say which items it covers: check the supplier order"
+        )
+        changed = released
+    elif event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
         adapter = container.adapter(supplier, supplier_order.order.shop_domain)
         event = adapter.resolve_shipment_items(event, submitted_lines(items))
         changed = _apply_shipment(session, supplier_order, items, event, source)
@@ -100,11 +137,11 @@ def apply_event(
             source,
         )
     elif event.stage is not None:
-        changed = _apply_stage(
+        changed = released | _apply_stage(
             session, items_named(items, event.line_item_ids), event.stage, event, supplier, source
         )
     else:
-        changed = False
+        changed = released
     if event.stage in SUPPLIER_ORDER_STATUS and changed:
         supplier_order.status = SUPPLIER_ORDER_STATUS[event.stage]
     if event.raw_status:
@@ -113,6 +150,26 @@ def apply_event(
     if refresh_order(session, order):
         enqueue_mirror(session, container, order)
     return "applied" if changed else "ignored"
+
+
+def _release_holds(
+    session: Session, items: list[LineItem], event: SupplierEvent, supplier: str, source: str
+) -> bool:
+    """The supplier lifted its hold: held items return to the stage they had reached."""
+    if not event.releases_hold:
+        return False
+    released = False
+    for item in items_named(items, event.line_item_ids):
+        released |= release_hold(
+            session,
+            item,
+            source=source,
+            detail=event.reason or event.raw_status or "hold released by the supplier",
+            supplier=supplier,
+            dedupe_key=f"{event.dedupe_key}:release",
+            occurred_at=event.occurred_at,
+        )
+    return released
 
 
 def _apply_stage(
@@ -243,6 +300,7 @@ def handle_callback(container: Container, context: JobContext) -> str:
         events = adapter.parse_callback(body)
     except CallbackPayloadError as error:
         raise TerminalJobError(f"stored callback no longer parses: {error}") from error
+    events = complete_ours(container, adapter, supplier, events)
     outcomes = []
     with container.db.write() as session:
         for event in events:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.clock import utcnow
-from integrator.db.models import LineItem, Order, Shop, SupplierOrder
+from integrator.db.models import Job, LineItem, Order, Shop, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
@@ -31,6 +31,10 @@ from integrator.routing.store import StoreConfig
 log = logging.getLogger(__name__)
 
 ACCEPTED_FINANCIAL = frozenset({"PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"})
+
+
+# marks an error after which the supplier may have made the order anyway (submission.ambiguous)
+MAYBE_CREATED = "[maybe created] "
 
 
 def metafield_keys(config: StoreConfig) -> list[str]:
@@ -173,9 +177,20 @@ def reassign(
 def supplier_order_for(
     session: Session, container: Container, row: Order, supplier: str
 ) -> SupplierOrder:
-    """The open supplier order of (order, supplier) that can still take items, made if needed."""
+    """The open supplier order of (order, supplier) that can still take items, made if needed.
+
+    A pending one whose submission has started (it may already have reached the supplier)
+    takes no new item: a retry would find the supplier's order under the same reference
+    without it (Prodigi's idempotency key, Printful's external id), and the item would never
+    be made. The item gets a supplier order of its own (the next sequence, its own reference)."""
     orders = [so for so in row.supplier_orders if so.supplier == supplier]
-    pending = [so for so in orders if so.status == "pending"]
+    pending = [
+        so
+        for so in orders
+        if so.status == "pending"
+        and not (so.last_error or "").startswith(MAYBE_CREATED)
+        and not _submission_started(session, so)
+    ]
     if pending:
         return pending[0]
     sequence = max((so.sequence for so in orders), default=-1) + 1
@@ -194,6 +209,15 @@ def supplier_order_for(
     session.flush()
     row.supplier_orders.append(created)
     return created
+
+
+def _submission_started(session: Session, supplier_order: SupplierOrder) -> bool:
+    """A worker has claimed the order's submission job at least once (a snoozed claim is
+    given back and does not count)."""
+    started = session.scalar(
+        select(Job.id).where(Job.unique_key == f"submit:{supplier_order.id}", Job.attempts > 0)
+    )
+    return started is not None
 
 
 def assign_to_supplier_orders(

@@ -191,7 +191,7 @@ def poll_supplier_order(container: Container, context: JobContext) -> str:
         shop = supplier_order.order.shop_domain
     adapter = container.adapter(supplier, shop)
     try:
-        events = adapter.fetch_status(supplier_order_id=remote_id)
+        events = adapter.complete_events(adapter.fetch_status(supplier_order_id=remote_id))
     except RetryableSupplierError as error:
         raise RetryableJobError(
             f"{supplier} status: {error}", retry_after=error.retry_after

@@ -21,7 +21,12 @@ from integrator.domain.model import (
     SupplierOrderResult,
 )
 from integrator.domain.stages import Stage
-from integrator.pipeline.ingest import assign_to_supplier_orders, enqueue_mirror, reassign
+from integrator.pipeline.ingest import (
+    MAYBE_CREATED,
+    assign_to_supplier_orders,
+    enqueue_mirror,
+    reassign,
+)
 from integrator.pipeline.records import (
     decision_of,
     order_line_from_item,
@@ -42,8 +47,6 @@ from integrator.suppliers.errors import (
 log = logging.getLogger(__name__)
 
 SUBMIT_ATTEMPTS = 8
-# marks an error after which the supplier may have made the order anyway (see ``ambiguous``)
-MAYBE_CREATED = "[maybe created] "
 
 
 def ambiguous(error: RetryableSupplierError) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from integrator.db.clock import utcnow
 from integrator.db.models import ItemEvent, LineItem, Order
 from integrator.db.upsert import insert_or_ignore
-from integrator.domain.stages import MAIN_LINE, RANK, Stage, advance
+from integrator.domain.stages import MAIN_LINE, RANK, Stage, advance, release
 
 CLOSED_STAGES = frozenset({Stage.DELIVERED, Stage.CANCELLED, Stage.RETURNED})
 
@@ -76,6 +76,41 @@ def move(
     item.alerted_stage = None
     if new in (Stage.ON_HOLD, Stage.FAILED, Stage.CANCELLED) and detail:
         item.reason = detail
+    return True
+
+
+def release_hold(
+    session: Session,
+    item: LineItem,
+    *,
+    source: str,
+    detail: str,
+    supplier: str | None = None,
+    dedupe_key: str | None = None,
+    occurred_at: datetime | None = None,
+) -> bool:
+    """The supplier lifted its hold: an on-hold item goes back to the main stage it had
+    reached before the hold. True if it moved (False: not on hold, or already recorded)."""
+    result = release(Stage(item.stage), Stage(item.reached_stage))
+    if result is None:
+        return False
+    previous = item.stage
+    if not record_event(
+        session,
+        item,
+        result[0],
+        previous,
+        source=source,
+        detail=detail,
+        supplier=supplier,
+        dedupe_key=dedupe_key,
+        occurred_at=occurred_at,
+    ):
+        return False
+    item.stage, item.reached_stage = result[0].value, result[1].value
+    item.stage_changed_at = utcnow()
+    item.alerted_stage = None
+    item.reason = detail
     return True
 
 

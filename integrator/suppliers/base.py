@@ -3,11 +3,21 @@
 Adapters translate between our value objects (integrator.domain.model) and one supplier's
 HTTP API and callbacks. They hold no state beyond their HTTP client; the contract test suite in
 tests/suppliers/test_contract.py runs every adapter against its sandbox.
+
+One parse path for every supplier payload: :meth:`SupplierAdapter.parse_payload` reads a
+callback body *or* an order as the supplier's GET-order endpoint answers it (it tells which)
+and returns :class:`ParsedPayload` (its kind and its events). The callback endpoint and job
+(``parse_callback``), status polls (``fetch_status`` → ``order_events``) and
+``integrator suppliers explain`` all go through it, so what explain prints is what production
+does. Adapters implement four small methods: ``is_callback``, ``callback_events``,
+``unwrap_order`` and ``order_events``; ``complete_events`` (supplier calls an event needs
+before it can be applied, e.g. fetching a shipment's items) runs outside any transaction.
 """
 
 from __future__ import annotations
 
 import abc
+import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +66,28 @@ REROUTABLE_WORDS = (
     "not served",
     "not available in",
 )
+
+
+class PayloadKind(StrEnum):
+    CALLBACK = "callback"  # a body the supplier posts to our callback URL
+    ORDER = "order"  # an order as the supplier's GET-order endpoint answers it
+
+
+@dataclass(frozen=True)
+class ParsedPayload:
+    """What one supplier payload means, in our vocabulary."""
+
+    kind: PayloadKind
+    events: tuple[SupplierEvent, ...]
+
+    @property
+    def reference(self) -> str | None:
+        """Our external reference, as the first event that names one gives it."""
+        return next((e.external_ref for e in self.events if e.external_ref), None)
+
+    @property
+    def supplier_order_id(self) -> str | None:
+        return next((e.supplier_order_id for e in self.events if e.supplier_order_id), None)
 
 
 class CancelResult(StrEnum):
@@ -205,17 +237,58 @@ class SupplierAdapter(abc.ABC):
             raw_status=status,
         )
 
-    # --- callbacks ----------------------------------------------------------------------------
+    # --- payloads: callbacks and GET-order answers ---------------------------------------------
 
     def verify_callback(
         self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
     ) -> bool:
-        """Default: our secret token in the ``token`` query parameter or X-Integrator-Token."""
+        """Default: our secret token in the ``token`` query parameter or X-Integrator-Token.
+        Each supplier's rule is in docs/adding-a-supplier.md ("What proves a callback")."""
         return self.token_matches(headers, query)
 
-    @abc.abstractmethod
+    def parse_payload(self, body: bytes) -> ParsedPayload:
+        """A callback body or a GET-order answer (detected) → its kind and events.
+
+        Raise CallbackPayloadError when the body is neither, or lacks what it needs."""
+        payload = json_object(body)
+        if self.is_callback(payload):
+            return ParsedPayload(PayloadKind.CALLBACK, tuple(self.callback_events(payload)))
+        order = self.unwrap_order(payload)
+        if order is None:
+            raise CallbackPayloadError(
+                f"neither a {self.KEY} callback nor a {self.KEY} order as its API returns it"
+            )
+        return ParsedPayload(PayloadKind.ORDER, tuple(self.order_events(order)))
+
     def parse_callback(self, body: bytes) -> list[SupplierEvent]:
-        """Raise CallbackPayloadError when the body is not a callback we understand."""
+        """The events of a callback body; CallbackPayloadError for anything else."""
+        parsed = self.parse_payload(body)
+        if parsed.kind is not PayloadKind.CALLBACK:
+            raise CallbackPayloadError("an order as the supplier's API returns it, not a callback")
+        return list(parsed.events)
+
+    @abc.abstractmethod
+    def is_callback(self, payload: Mapping[str, Any]) -> bool:
+        """True when ``payload`` has the supplier's callback envelope."""
+
+    @abc.abstractmethod
+    def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
+        """Events of one callback; CallbackPayloadError when a field it needs is missing."""
+
+    @abc.abstractmethod
+    def unwrap_order(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The order inside a GET-order answer (its envelope removed), or None if it is none."""
+
+    @abc.abstractmethod
+    def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
+        """The order's current stage (per item where the supplier says) and every shipment,
+        with stable poll event ids so reconciliation can run any number of times."""
+
+    def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
+        """Supplier calls events need before they can be applied (fetch a shipment's items,
+        confirm a draft that came back from cost calculation). The pipeline runs this outside
+        any database transaction; a RetryableSupplierError retries the job. Default: none."""
+        return list(events)
 
     def callback_response(self) -> CallbackResponse:
         return CallbackResponse()
@@ -245,6 +318,11 @@ class SupplierAdapter(abc.ABC):
 
     @abc.abstractmethod
     def register_callback(self, url: str) -> RegistrationResult: ...
+
+    def registration_warning(self, url: str) -> str | None:
+        """What registering ``url`` would replace or break, said before it is done (None:
+        nothing). ``integrator suppliers setup`` asks before going on."""
+        return None
 
     # --- classification -----------------------------------------------------------------------
 
@@ -277,19 +355,9 @@ class SupplierAdapter(abc.ABC):
         return constant_time_equal(given, secret)
 
 
-def signature_or_token(
-    adapter: SupplierAdapter,
-    headers: Mapping[str, str],
-    query: Mapping[str, str],
-    *,
-    signature: str | None,
-    expected_signature: str | None,
-) -> bool:
-    """When the supplier signed the body and we know its key, the signature decides;
-    otherwise our secret token in the URL (or header) does."""
-    if signature and expected_signature:
-        return constant_time_equal(signature.strip().lower(), expected_signature.lower())
-    return adapter.token_matches(headers, query)
+def hmac_sha256_hex(key: bytes, body: bytes) -> str:
+    """Hex HMAC-SHA256 of the raw body (Printful v2, Printify)."""
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -34,7 +34,6 @@ from integrator.suppliers.base import (
     RegistrationResult,
     SupplierAdapter,
     from_iso,
-    json_object,
     require,
     text,
 )
@@ -112,18 +111,22 @@ class GelatoAdapter(SupplierAdapter):
             order = self.http.get(f"/v4/orders/{found['id']}").body
         else:
             raise ValueError("need supplier_order_id or external_ref")
-        return list(
-            self._order_events(
-                f"poll:{order['id']}:{order.get('fulfillmentStatus')}",
-                order,
-                order.get("fulfillmentStatus"),
-            )
-        )
+        return self.order_events(order)
 
-    # --- callbacks ----------------------------------------------------------------------------
+    # --- payloads -----------------------------------------------------------------------------
 
-    def parse_callback(self, body: bytes) -> list[SupplierEvent]:
-        payload = json_object(body)
+    def is_callback(self, payload: Mapping[str, Any]) -> bool:
+        return "event" in payload
+
+    def unwrap_order(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        # GET /v4/orders/{id} answers the order object itself
+        return payload if "id" in payload and "fulfillmentStatus" in payload else None
+
+    def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
+        status = order.get("fulfillmentStatus")
+        return list(self._order_events(f"poll:{order['id']}:{status}", order, status))
+
+    def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         kind = require(payload, "event", str)
         event_id = (
             text(payload.get("id")) or f"{kind}:{payload.get('orderId')}:{payload.get('created')}"

@@ -1,19 +1,27 @@
 """Printful, v1 orders API (the stable one) with v1 and v2 webhooks.
 
 Idempotency: our external reference is the order's ``external_id`` (≤32 characters of
-letters, digits, dash, underscore; unique per store). ``submit`` looks it up first with
-``GET /orders/@{external_id}`` and creates only when Printful has none. Each item's
-``external_id`` is our Shopify line item id, so shipments name our items directly.
-Drafts or confirmed orders per ``options["confirm"]``. Webhooks v1 are unsigned (we add our
-token to the URL); v2 sign the raw body with HMAC-SHA256 (``x-pf-webhook-signature``).
+letters, digits, dash, underscore; "Each order's External ID must be unique within the store",
+v1 "Orders API"). ``submit`` looks it up first with ``GET /orders/@{external_id}`` and creates
+only when Printful has none; a create refused with 400 looks up again (a concurrent attempt may
+have made it), whatever the refusal's wording. Each item's ``external_id`` is our Shopify line
+item id, so shipments name our items directly. Drafts or confirmed orders per
+``options["confirm"]``; a draft that comes back from asynchronous cost calculation
+(``order_remove_hold``: "Such an order will return to a draft status (even if it was created
+with the auto-confirm option) and will need to be confirmed") is confirmed by
+``complete_events``.
+
+Callbacks (docs/adding-a-supplier.md, "What proves a callback"): v1 webhooks are unsigned, so
+our token in the registered URL is the proof; with ``options["webhook_secret"]`` (the secret
+key of a v2 webhook configuration) the v2 signature is the proof and is required.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from integrator.domain.model import (
@@ -33,16 +41,21 @@ from integrator.suppliers.base import (
     CheckResult,
     RegistrationResult,
     SupplierAdapter,
+    constant_time_equal,
     from_iso,
     from_unix,
     header,
-    json_object,
+    hmac_sha256_hex,
     mapping,
     require,
-    signature_or_token,
     text,
 )
-from integrator.suppliers.errors import CallbackPayloadError, SupplierError, SupplierRejected
+from integrator.suppliers.errors import (
+    CallbackPayloadError,
+    RetryableSupplierError,
+    SupplierError,
+    SupplierRejected,
+)
 
 SIGNATURE_HEADER = "x-pf-webhook-signature"
 WEBHOOK_TYPES = (
@@ -62,22 +75,36 @@ EVENT_STAGES: Mapping[str, Stage] = {
     "order_canceled": Stage.CANCELLED,
     "order_put_hold": Stage.ON_HOLD,
     "order_put_hold_approval": Stage.ON_HOLD,
+    "shipment_put_hold": Stage.ON_HOLD,
+    "shipment_put_hold_approval": Stage.ON_HOLD,
     "shipment_out_of_stock": Stage.ON_HOLD,
 }
-EXTERNAL_ID_IN_USE = re.compile(r"OR-13|external[ _]id.*(in use|already)", re.IGNORECASE)
-ERROR_CODE = re.compile(r"\b([A-Z]{2}-\d+)\b")
+HOLD_RELEASES = frozenset({"order_remove_hold", "shipment_remove_hold"})
+SHIPPED_EVENTS = frozenset({"package_shipped", "shipment_sent"})
+RETURN_EVENTS = frozenset({"package_returned", "shipment_returned"})
+# v1 "cancelOrderById": "Cancels pending order or draft"
+CANCELLABLE = frozenset({"pending", "draft"})
+# "Errors" tag: the documented codes (OR-13 ...) are names, not a field of the error body;
+# they are recognised when a message happens to quote one
+ERROR_CODE = re.compile(r"\b((?:OR|FL|PR)-\d+)\b")
+SHIPMENT_PAGE = 20
+SHIPMENT_PAGES = 10
+SETUP_WARNING = (
+    "Printful keeps one webhook configuration per store: POST /webhooks replaces it whole "
+    '("calling this method disables all existing webhook configuration", Printful API v1).'
+)
 
 
-def _hmac_key(secret: str) -> bytes:
-    # v2 hands out the secret_key hex-encoded; sign with its bytes (UNCERTAIN, see ADR 0004)
-    try:
-        return bytes.fromhex(secret)
-    except ValueError:
-        return secret.encode()
+def signature_valid(secret_key: str, body: bytes, given: str) -> bool:
+    """Printful v2 "Event signing": hex HMAC-SHA256 of the raw body keyed with the secret key.
 
-
-def sign_v2(secret: str, body: bytes) -> str:
-    return hmac.new(_hmac_key(secret), body, hashlib.sha256).hexdigest()
+    The docs do not say whether the key is the secret's text or its hex-decoded bytes (their
+    example secret is not even hex), so both are tried: either proves the sender holds it."""
+    keys = [secret_key.encode()]
+    with contextlib.suppress(ValueError):
+        keys.append(bytes.fromhex(secret_key))
+    wanted = given.strip().lower()
+    return any(constant_time_equal(wanted, hmac_sha256_hex(key, body)) for key in keys)
 
 
 class PrintfulAdapter(SupplierAdapter):
@@ -115,12 +142,23 @@ class PrintfulAdapter(SupplierAdapter):
         return headers
 
     def describe_error(self, status: int, body: Any) -> tuple[str, str]:
+        """(code, reason) where Printful's error bodies put them.
+
+        v1 (``components.responses.BadRequest``): ``{code: <HTTP status>, result: <message>,
+        error: {reason: "BadRequest", message}}``: the code is ``error.reason``, or a documented
+        code (OR-13 ...) when the message quotes one. v2 (``ProblemDetails``): ``{type, status,
+        title, details, instance}``: the code is ``title``, the reason ``details``."""
         if not isinstance(body, dict):
             return str(status), str(body or "")
         error = mapping(body, "error")
-        message = str(error.get("message") or body.get("result") or body.get("title") or "")
-        found = ERROR_CODE.search(message)
-        return (found.group(1) if found else str(error.get("reason") or status)), message
+        if error or "result" in body:
+            message = text(error.get("message") or body.get("result"))
+            found = ERROR_CODE.search(message)
+            return (found.group(1) if found else text(error.get("reason") or status)), message
+        if "title" in body or "details" in body:
+            title = text(body.get("title") or status)
+            return title, text(body.get("details") or body.get("detail") or title)
+        return super().describe_error(status, body)
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -136,26 +174,40 @@ class PrintfulAdapter(SupplierAdapter):
                 json=self._order_body(request),
             )
         except SupplierRejected as error:
-            if not EXTERNAL_ID_IN_USE.search(error.reason):
+            if error.status != 400:
                 raise
-            # created by a concurrent or crashed attempt between our lookup and this call
+            # OR-13 (external id in use) has no field of its own in the error body: whatever
+            # the wording, an order made by a concurrent or crashed attempt is found again
             found = self._find(request.external_ref)
             if found is None:
                 raise
-            return self._result(found, already_existed=True)
+            return self._result(self._confirm_if_wanted(found), already_existed=True)
         return self._result(answer.body["result"])
 
     def cancel(self, supplier_order_id: str) -> CancelOutcome:
+        try:
+            order = self._order(supplier_order_id)
+        except SupplierRejected as error:
+            if error.status == 404:
+                return CancelOutcome(CancelResult.NOT_FOUND, error.reason)
+            raise
+        status = text(order.get("status"))
+        if status == "canceled":
+            return CancelOutcome(CancelResult.CANCELLED, "already canceled at Printful")
+        if status not in CANCELLABLE:
+            return CancelOutcome(CancelResult.TOO_LATE, _not_cancellable(supplier_order_id, status))
         try:
             answer = self.http.request("DELETE", f"/orders/{supplier_order_id}")
         except SupplierRejected as error:
             if error.status == 404:
                 return CancelOutcome(CancelResult.NOT_FOUND, error.reason)
-            return CancelOutcome(CancelResult.TOO_LATE, error.reason)
+            return CancelOutcome(
+                CancelResult.TOO_LATE, f"Printful refused to cancel: {error.reason}"
+            )
         status = text(answer.body["result"].get("status"))
         if status == "canceled":
             return CancelOutcome(CancelResult.CANCELLED)
-        return CancelOutcome(CancelResult.TOO_LATE, f"order is {status}")
+        return CancelOutcome(CancelResult.TOO_LATE, _not_cancellable(supplier_order_id, status))
 
     def fetch_status(
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
@@ -163,6 +215,35 @@ class PrintfulAdapter(SupplierAdapter):
         order = self.locate_order(supplier_order_id, external_ref, self._order, self._find)
         if order is None:
             return []
+        return self.order_events(order)
+
+    # --- payloads -----------------------------------------------------------------------------
+
+    def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
+    ) -> bool:
+        """v2 configuration (``webhook_secret`` set): the signature is the proof and is
+        required ("If you find that you receive an event with invalid or missing signature, you
+        should ignore the event"). Otherwise v1: unsigned, our token in the URL is the proof and
+        any signature header is ignored (we hold no key to check it with)."""
+        secret = str(self.options.get("webhook_secret") or "")
+        if secret:
+            given = header(headers, SIGNATURE_HEADER)
+            return bool(given) and signature_valid(secret, body, str(given))
+        return self.token_matches(headers, query)
+
+    def is_callback(self, payload: Mapping[str, Any]) -> bool:
+        # v1 {type, created, retries, store, data}; v2 {type, occurred_at, retries, store_id, data}
+        return isinstance(payload.get("type"), str) and "data" in payload
+
+    def unwrap_order(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        # v1 GET /orders/{id}: {code, result: order}; v2 GET /v2/orders/{id}: {data: order}
+        for candidate in (payload.get("result"), payload.get("data"), payload):
+            if isinstance(candidate, dict) and "id" in candidate and "status" in candidate:
+                return candidate
+        return None
+
+    def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
         events = [self.status_event(order)]
         items = _item_refs(order)
         for shipment in order.get("shipments") or []:
@@ -171,22 +252,7 @@ class PrintfulAdapter(SupplierAdapter):
             )
         return events
 
-    # --- callbacks ----------------------------------------------------------------------------
-
-    def verify_callback(
-        self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
-    ) -> bool:
-        secret = str(self.options.get("webhook_secret") or "")
-        return signature_or_token(
-            self,
-            headers,
-            query,
-            signature=header(headers, SIGNATURE_HEADER),
-            expected_signature=sign_v2(secret, body) if secret else None,
-        )
-
-    def parse_callback(self, body: bytes) -> list[SupplierEvent]:
-        payload = json_object(body)
+    def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         kind = require(payload, "type", str)
         data = require(payload, "data")
         order = mapping(data, "order")
@@ -194,11 +260,13 @@ class PrintfulAdapter(SupplierAdapter):
         stamp = payload.get("created") or payload.get("occurred_at") or ""
         event_id = f"{kind}:{order.get('id', '')}:{stamp}"
         items = _item_refs(order)
-        if kind in ("package_shipped", "shipment_sent"):
+        reason = text(data.get("reason"))
+        if kind in SHIPPED_EVENTS:
             shipment = require(data, "shipment")
             return [self._shipment_event(event_id, order, shipment, items, occurred)]
-        if kind in ("package_returned", "shipment_returned"):
+        if kind in RETURN_EVENTS:
             shipment = mapping(data, "shipment")
+            info = self._shipment_info(shipment, items)
             return [
                 self._status_event(
                     event_id,
@@ -206,21 +274,43 @@ class PrintfulAdapter(SupplierAdapter):
                     Stage.RETURNED,
                     kind,
                     occurred,
-                    line_item_ids=_shipped_items(shipment, items),
+                    reason=reason,
+                    line_item_ids=tuple(i.line_item_id for i in info.items),
+                    shipment=info,
                 )
             ]
-        if kind in EVENT_STAGES or kind.startswith("order_"):
+        if kind in EVENT_STAGES or kind in HOLD_RELEASES or kind.startswith("order_"):
             if not order:
                 raise CallbackPayloadError(f"{kind} without data.order")
             status = text(order.get("status"))
             stage = EVENT_STAGES.get(kind) or self.stage_for(status)
             raw = kind if kind in EVENT_STAGES else status
+            if kind in HOLD_RELEASES and status != "draft":
+                raw = kind
             return [
                 self._status_event(
-                    event_id, order, stage, raw, occurred, reason=text(data.get("reason"))
+                    event_id,
+                    order,
+                    stage,
+                    raw,
+                    occurred,
+                    reason=reason,
+                    releases_hold=kind in HOLD_RELEASES,
                 )
             ]
         return [SupplierEvent(kind=EventKind.OTHER, event_id=event_id, raw_status=kind)]
+
+    def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
+        """Fetch the items of v2 shipments (``GET /v2/orders/{id}/shipments``) and confirm
+        drafts that came back from cost calculation (``options.confirm``)."""
+        done = []
+        for event in events:
+            if event.shipment is not None and event.shipment.items_pending:
+                event = self._with_fetched_items(event)
+            if event.raw_status == "draft" and self._confirm and event.supplier_order_id:
+                event = self._confirmed(event)
+            done.append(event)
+        return done
 
     # --- setup --------------------------------------------------------------------------------
 
@@ -231,7 +321,27 @@ class PrintfulAdapter(SupplierAdapter):
             return CheckResult(False, str(error))
         return CheckResult(True, f"store {store.get('id')} {store.get('name', '')}".strip())
 
+    def registration_warning(self, url: str) -> str | None:
+        """Printful keeps one webhook configuration per store: say what POST /webhooks would
+        replace."""
+        if self.options.get("webhook_secret"):
+            return None  # v2 configurations are set by hand (register_callback says how)
+        try:
+            current = self.http.get("/webhooks").body["result"]
+        except SupplierError as error:
+            return f"{SETUP_WARNING} The current configuration could not be read: {error}"
+        current_url = text(current.get("url"))
+        if not current_url or current_url == url:
+            return None
+        types = ", ".join(text(t) for t in current.get("types") or []) or "no event types"
+        return (
+            f"{SETUP_WARNING} It now sends {types} to {_without_query(current_url)}; "
+            "that URL will stop receiving Printful events."
+        )
+
     def register_callback(self, url: str) -> RegistrationResult:
+        if self.options.get("webhook_secret"):
+            return RegistrationResult(False, manual_steps=V2_MANUAL_STEPS.format(url=url))
         try:
             self.http.request("POST", "/webhooks", json={"url": url, "types": list(WEBHOOK_TYPES)})
         except SupplierError as error:
@@ -264,6 +374,56 @@ class PrintfulAdapter(SupplierAdapter):
             "POST", f"/orders/{order['id']}/confirm"
         ).body["result"]
         return confirmed
+
+    def _confirmed(self, event: SupplierEvent) -> SupplierEvent:
+        """Confirm the draft the event reports; the event then carries the new status."""
+        try:
+            order = self._confirm_if_wanted(self._order(str(event.supplier_order_id)))
+        except SupplierRejected as error:
+            # confirmed by someone else meanwhile, or no longer a draft: nothing to do
+            return replace(event, reason=event.reason or f"not confirmed: {error.reason}")
+        status = text(order.get("status"))
+        return replace(event, stage=self.stage_for(status), raw_status=status)
+
+    def _with_fetched_items(self, event: SupplierEvent) -> SupplierEvent:
+        """v2 ``shipment_sent`` names no items: read them from the order's shipments."""
+        shipment = event.shipment
+        assert shipment is not None
+        listed = self._v2_shipment(str(event.supplier_order_id), shipment.shipment_id)
+        if listed is None:
+            raise RetryableSupplierError(
+                f"shipment {shipment.shipment_id} not yet listed for order "
+                f"{event.supplier_order_id}",
+                supplier=self.name,
+            )
+        items = tuple(
+            ShipmentItem(text(i.get("order_item_external_id")), int(i.get("quantity") or 0))
+            for i in listed.get("shipment_items") or []
+            if i.get("order_item_external_id")
+        )
+        named_all = bool(items) and len(items) == len(listed.get("shipment_items") or [])
+        info = replace(
+            shipment,
+            items=items,
+            items_pending=not named_all,
+            carrier=shipment.carrier or text(listed.get("carrier")),
+            tracking_url=shipment.tracking_url or _clean_url(listed.get("tracking_url")),
+        )
+        return replace(event, shipment=info, line_item_ids=tuple(i.line_item_id for i in items))
+
+    def _v2_shipment(self, order_id: str, shipment_id: str) -> Mapping[str, Any] | None:
+        for page in range(SHIPMENT_PAGES):
+            answer = self.http.get(
+                f"/v2/orders/{order_id}/shipments",
+                params={"limit": SHIPMENT_PAGE, "offset": page * SHIPMENT_PAGE},
+            ).body
+            shipments = answer.get("data") or []
+            for shipment in shipments:
+                if text(shipment.get("id")) == shipment_id:
+                    return dict(shipment)
+            if len(shipments) < SHIPMENT_PAGE:
+                return None
+        return None
 
     def _result(
         self, order: dict[str, Any], *, already_existed: bool = False
@@ -308,6 +468,8 @@ class PrintfulAdapter(SupplierAdapter):
         *,
         reason: str = "",
         line_item_ids: tuple[str, ...] = (),
+        shipment: ShipmentInfo | None = None,
+        releases_hold: bool = False,
     ) -> SupplierEvent:
         return SupplierEvent(
             kind=EventKind.STATUS,
@@ -318,7 +480,30 @@ class PrintfulAdapter(SupplierAdapter):
             raw_status=raw_status,
             reason=reason,
             line_item_ids=line_item_ids,
+            shipment=shipment,
             occurred_at=occurred,
+            releases_hold=releases_hold,
+        )
+
+    def _shipment_info(self, shipment: Mapping[str, Any], items: Mapping[str, str]) -> ShipmentInfo:
+        listed = shipment.get("items")
+        shipped = tuple(
+            ShipmentItem(
+                items.get(text(i.get("item_id")), text(i.get("item_id"))),
+                int(i.get("quantity") or 0),
+            )
+            for i in listed or []
+        )
+        return ShipmentInfo(
+            shipment_id=text(shipment.get("id")),
+            carrier=text(shipment.get("carrier")),  # v2 webhooks carry no carrier
+            tracking_number=text(shipment.get("tracking_number")),
+            tracking_url=_clean_url(shipment.get("tracking_url")),
+            items=shipped,
+            shipped_at=from_unix(shipment.get("shipped_at"))
+            or from_iso(shipment.get("shipped_at")),
+            # v2 WebhookShipmentData has no items: they must be fetched, never assumed
+            items_pending=not isinstance(listed, list) or not shipped,
         )
 
     def _shipment_event(
@@ -329,22 +514,7 @@ class PrintfulAdapter(SupplierAdapter):
         items: Mapping[str, str],
         occurred: Any = None,
     ) -> SupplierEvent:
-        shipped = tuple(
-            ShipmentItem(
-                items.get(text(i.get("item_id")), text(i.get("item_id"))),
-                int(i.get("quantity") or 0),
-            )
-            for i in shipment.get("items") or []
-        )
-        info = ShipmentInfo(
-            shipment_id=text(shipment.get("id")),
-            carrier=text(shipment.get("carrier")),  # v2 webhooks carry no carrier
-            tracking_number=text(shipment.get("tracking_number")),
-            tracking_url=text(shipment.get("tracking_url")),
-            items=shipped,
-            shipped_at=from_unix(shipment.get("shipped_at"))
-            or from_iso(shipment.get("shipped_at")),
-        )
+        info = self._shipment_info(shipment, items)
         return SupplierEvent(
             kind=EventKind.SHIPMENT,
             event_id=event_id,
@@ -352,10 +522,40 @@ class PrintfulAdapter(SupplierAdapter):
             external_ref=order.get("external_id"),
             stage=Stage.SHIPPED,
             raw_status="reshipment" if shipment.get("reshipment") else "shipped",
-            line_item_ids=tuple(i.line_item_id for i in shipped),
+            reason=(
+                "the payload names no items: they are read from /v2/orders/{id}/shipments"
+                if info.items_pending
+                else ""
+            ),
+            line_item_ids=tuple(i.line_item_id for i in info.items),
             shipment=info,
             occurred_at=occurred,
         )
+
+
+V2_MANUAL_STEPS = (
+    "webhook_secret is set, so Printful webhooks v2 are in use: POST /v2/webhooks with "
+    "default_url {url} and the events you want, then put the secret_key it returns (shown "
+    "once) in options.webhook_secret."
+)
+
+
+def _not_cancellable(order_id: str, status: str) -> str:
+    return (
+        f"Printful cancels only pending or draft orders (DELETE /orders/{{id}}); "
+        f"order {order_id} is {status or 'in an unknown status'}: cancel it in the Printful "
+        "dashboard or with Printful support"
+    )
+
+
+def _without_query(url: str) -> str:
+    """A URL fit for the terminal: our token (or anyone's) stays out of it."""
+    return url.split("?", 1)[0]
+
+
+def _clean_url(value: Any) -> str:
+    # the v2 document's example URLs begin with a zero-width space (U+200B)
+    return text(value).strip().lstrip("\u200b")
 
 
 def _item(line: SupplierLine) -> dict[str, Any]:
@@ -384,10 +584,3 @@ def _item_refs(order: Mapping[str, Any]) -> dict[str, str]:
         text(item.get("id")): text(item.get("external_id") or item.get("id"))
         for item in order.get("items") or []
     }
-
-
-def _shipped_items(shipment: Mapping[str, Any], items: Mapping[str, str]) -> tuple[str, ...]:
-    return tuple(
-        items.get(text(i.get("item_id")), text(i.get("item_id")))
-        for i in shipment.get("items") or []
-    )

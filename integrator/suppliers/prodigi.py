@@ -3,9 +3,14 @@
 Idempotency is Prodigi's own: ``idempotencyKey`` (our reference) is remembered forever and a
 repeat create answers ``AlreadyExists`` with the original order. ``merchantReference`` carries
 the same reference for people, and each item's ``merchantReference`` is our line item id, so
-shipments (``shipments[].items[].itemId``) map back to our lines. Callbacks are CloudEvents
-carrying the full order; they are not signed, so our token rides in the callback URL
-(per order via ``options["callback_url"]`` or set once in the dashboard). Cancel answers
+shipments (``shipments[].items[].itemId``) map back to our lines. ``options["shipping_method"]``
+(Budget, Standard, Express, Overnight) is the order's ``shippingMethod``.
+
+Callbacks are CloudEvents carrying the full order (the reference's sample nests it as
+``data.order``, its "Callback Payload" snippet puts the order in ``data`` itself: both are
+read). They are not signed, so our token rides in the callback URL (per order via
+``options["callback_url"]`` or set once in the dashboard). ``Complete`` ("all items have
+received a shipping notification") moves only the items its shipments name. Cancel answers
 with an outcome: Cancelled, FailedToCancel or ActionNotAvailable.
 """
 
@@ -31,12 +36,11 @@ from integrator.suppliers.base import (
     RegistrationResult,
     SupplierAdapter,
     from_iso,
-    json_object,
     mapping,
     require,
     text,
 )
-from integrator.suppliers.errors import SupplierError, SupplierRejected
+from integrator.suppliers.errors import CallbackPayloadError, SupplierError, SupplierRejected
 
 SHIPPING_METHODS = ("Budget", "Standard", "Express", "Overnight")
 MANUAL_STEPS = (
@@ -127,7 +131,8 @@ class ProdigiAdapter(SupplierAdapter):
     ) -> list[SupplierEvent]:
         if supplier_order_id:
             order = self.http.get(f"/v4.0/Orders/{supplier_order_id}").body["order"]
-        elif external_ref:
+            return self.order_events(order)
+        if external_ref:
             listed = (
                 self.http.get("/v4.0/Orders", params={"merchantReferences": external_ref}).body.get(
                     "orders"
@@ -138,18 +143,33 @@ class ProdigiAdapter(SupplierAdapter):
             orders = [o for o in listed if o.get("merchantReference") == external_ref]
             if not orders:
                 return []
-            order = orders[0]
-        else:
-            raise ValueError("need supplier_order_id or external_ref")
+            return self.order_events(orders[0])
+        raise ValueError("need supplier_order_id or external_ref")
+
+    # --- payloads -----------------------------------------------------------------------------
+
+    def is_callback(self, payload: Mapping[str, Any]) -> bool:
+        # "Callbacks": every callback is a CloudEvent (specversion 1.0, type com.prodigi....)
+        return "specversion" in payload or text(payload.get("type")).startswith("com.prodigi.")
+
+    def unwrap_order(self, payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        # GET /v4.0/Orders/{id}: {outcome: "Ok", order: {...}, traceParent}
+        order = payload.get("order") if "order" in payload else payload
+        if isinstance(order, dict) and "id" in order and isinstance(order.get("status"), dict):
+            return order
+        return None
+
+    def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
+        require(order, "id", str)
         return self._order_events(f"poll:{order['id']}:{raw_status(order)}", order, None)
 
-    # --- callbacks ----------------------------------------------------------------------------
-
-    def parse_callback(self, body: bytes) -> list[SupplierEvent]:
-        payload = json_object(body)
+    def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         require(payload, "type", str)
         event_id = require(payload, "id", str)
-        order = require(require(payload, "data"), "order")
+        data = require(payload, "data")
+        order = data.get("order") if "order" in data else data
+        if not isinstance(order, dict):
+            raise CallbackPayloadError("callback field 'data.order' missing or not dict")
         require(order, "id", str)
         return self._order_events(event_id, order, from_iso(payload.get("time")))
 
@@ -169,9 +189,7 @@ class ProdigiAdapter(SupplierAdapter):
 
     def _order_body(self, request: SupplierOrderRequest) -> dict[str, Any]:
         r = request.recipient
-        method = (
-            request.shipping_method if request.shipping_method in SHIPPING_METHODS else "Standard"
-        )
+        method = _shipping_method(request.shipping_method or self.options.get("shipping_method"))
         body: dict[str, Any] = {
             "merchantReference": request.external_ref,
             "idempotencyKey": request.external_ref,
@@ -199,32 +217,23 @@ class ProdigiAdapter(SupplierAdapter):
         self, event_id: str, order: Mapping[str, Any], occurred: Any
     ) -> list[SupplierEvent]:
         status = raw_status(order)
-        issues = (order.get("status") or {}).get("issues") or []
+        issues = mapping(order, "status").get("issues") or []
         common: dict[str, Any] = {
             "supplier_order_id": text(order["id"]),
             "external_ref": order.get("merchantReference"),
             "occurred_at": occurred,
         }
-        events = [
-            SupplierEvent(
-                kind=EventKind.STATUS,
-                event_id=event_id,
-                stage=self.stage_for(status),
-                raw_status=status,
-                reason="; ".join(text(i.get("description")) for i in issues),
-                **common,
-            )
-        ]
         refs = {
             text(i.get("id")): text(i.get("merchantReference") or i.get("id"))
             for i in order.get("items") or []
         }
         copies = {text(i.get("id")): int(i.get("copies") or 0) for i in order.get("items") or []}
+        events = []
         for shipment in order.get("shipments") or []:
             if shipment.get("status") != "Shipped":
                 continue
-            tracking = shipment.get("tracking") or {}
-            carrier = shipment.get("carrier") or {}
+            tracking = mapping(shipment, "tracking")
+            carrier = mapping(shipment, "carrier")
             items = tuple(
                 ShipmentItem(
                     refs.get(text(i.get("itemId")), text(i.get("itemId"))),
@@ -246,11 +255,42 @@ class ProdigiAdapter(SupplierAdapter):
                         tracking_url=text(tracking.get("url")),
                         items=items,
                         shipped_at=from_iso(shipment.get("dispatchDate")),
+                        # a shipment naming no item says nothing about which lines shipped
+                        items_pending=not items,
                     ),
                     **common,
                 )
             )
-        return events
+        stage: Stage | None = self.stage_for(status)
+        line_item_ids: tuple[str, ...] = ()
+        reason = "; ".join(text(i.get("description")) for i in issues)
+        if status == "Complete":
+            # the order-level "Complete" covers exactly the items its shipments name
+            line_item_ids = tuple(
+                dict.fromkeys(i for e in events if e.shipment for i in e.line_item_ids)
+            )
+            if not line_item_ids:
+                stage = None
+                reason = reason or "Complete, but the payload names no shipped items"
+        status_event = SupplierEvent(
+            kind=EventKind.STATUS,
+            event_id=event_id,
+            stage=stage,
+            raw_status=status,
+            reason=reason,
+            line_item_ids=line_item_ids,
+            **common,
+        )
+        return [*events, status_event]
+
+
+def _shipping_method(configured: Any) -> str:
+    """Prodigi's spelling of a configured shipping method; Standard when none is set."""
+    wanted = text(configured).strip().lower()
+    for method in SHIPPING_METHODS:
+        if method.lower() == wanted:
+            return method
+    return "Standard"
 
 
 def _item(line: SupplierLine) -> dict[str, Any]:

@@ -21,10 +21,10 @@ def test_faults_and_an_outage_double_nothing_and_dead_jobs_keep_their_reason(
     assert figures.stuck == 0, figures.report()
     assert figures.extra["dead_jobs"] == figures.extra["bad_address_orders"] == 2
     assert figures.extra["dead_reasons"] == [
-        "printful rejected the order: Recipient: city is required (BadRequest)"
+        "printful rejected the order: recipient: city is required (BadRequest)"
     ]
     assert figures.extra["failed_items"] == {
-        "printful rejected the order: Recipient: city is required (BadRequest)": 2
+        "printful rejected the order: recipient: city is required (BadRequest)": 2
     }
 
 

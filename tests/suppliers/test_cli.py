@@ -13,11 +13,9 @@ from integrator.cli import suppliers as cli
 from integrator.routing.store import SupplierConfig
 from integrator.sandbox.suppliers import SANDBOXES, SandboxSupplier
 from integrator.sandbox.suppliers.transport import mount
-from tests.suppliers.conftest import API_KEY, OPTIONS
+from tests.suppliers.conftest import API_KEY, OPTIONS, SECRET
 
 PUBLIC = "https://pod.example.com"
-# setup registers only a callback secret of 32 characters or more (issue 11)
-SECRET = "s3cret-callback-token-for-setup-0123456789"
 
 
 @pytest.fixture

@@ -98,12 +98,14 @@ def test_printful_v2_order_created() -> None:
     )
 
 
-def test_printful_v2_shipment_sent_has_number_but_no_carrier() -> None:
+def test_printful_v2_shipment_sent_has_number_but_no_carrier_and_no_items() -> None:
     [event] = parse("printful", "printful_v2_shipment_sent.schema.json")
 
     assert event.kind == EventKind.SHIPMENT
     assert event.supplier_order_id == "0"
     assert event.external_ref == "<string>"
+    # no items in v2 WebhookShipmentData: pending (fetched later), never "every line"
+    assert event.line_item_ids == ()
     assert event.shipment == ShipmentInfo(
         shipment_id="0",
         carrier="",
@@ -111,6 +113,7 @@ def test_printful_v2_shipment_sent_has_number_but_no_carrier() -> None:
         tracking_url="",
         items=(),
         shipped_at=datetime(2023, 4, 5, 6, 7, 8, tzinfo=UTC),
+        items_pending=True,
     )
 
 

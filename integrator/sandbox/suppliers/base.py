@@ -9,6 +9,10 @@ Control from Python (tests) or over HTTP (chaos runs against a served sandbox)::
     sandbox.advance(order_id, to="shipped", items=["111"])
     sandbox.created_count("1001-ab12cd34ef")      # proves no order was doubled
 
+Every request body of an endpoint named in ``REQUEST_SCHEMAS`` is validated against the
+supplier's published schema before its handler runs, and refused with ``invalid_request``
+(the supplier's own status and error body): see ``validation.py``.
+
     POST /_sandbox/faults   {"error_rate": 0.1, "timeout_rate": 0, "rate_limit_rate": 0,
                              "latency_seconds": 0, "down": false, "fail_next": ["429"]}
     POST /_sandbox/advance  {"order_id": "...", "to": "shipped", "items": ["111"]}
@@ -25,7 +29,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from werkzeug.exceptions import HTTPException
@@ -33,6 +37,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.transport import IN_PROCESS_KEY, SupplierDown
+from integrator.sandbox.suppliers.validation import Problem, RequestSchema
 
 FAULT_KINDS = ("5xx", "timeout", "429", "down")
 MAX_SLEEP_SECONDS = 5.0
@@ -128,10 +133,17 @@ class SandboxError(Exception):
 
 class SandboxSupplier(abc.ABC):
     """A WSGI app standing in for one supplier. Subclasses declare ``rules`` (werkzeug
-    routes to handler method names), their error bodies and their callback payloads."""
+    routes to handler method names), the published schema of each request body
+    (``REQUEST_SCHEMAS``, by handler name), their error bodies and their callback payloads.
+
+    Sandboxes are built from the suppliers' published documents only: they never import
+    adapter code (``integrator.suppliers``), and sign callbacks with code written from the
+    supplier's documentation (a test enforces both)."""
 
     NAME: str
     API_KEY_HEADER = "Authorization"
+    # handler name -> the published schema its JSON body must satisfy
+    REQUEST_SCHEMAS: ClassVar[Mapping[str, RequestSchema]] = {}
 
     def __init__(
         self,
@@ -181,6 +193,24 @@ class SandboxSupplier(abc.ABC):
     def sign(self, body: bytes) -> dict[str, str]:
         """Headers proving the callback is genuine (suppliers that sign override this)."""
         return {}
+
+    def invalid_request(self, problems: Sequence[Problem]) -> SandboxError:
+        """The supplier's answer to a body its schema refuses. Default: 400 with
+        ``error_body``; override where the supplier answers validation failures its own way."""
+        return self.fail(400, "; ".join(str(problem) for problem in problems))
+
+    def validate_body(self, endpoint: str, request: Request) -> None:
+        """Refuse the request (SandboxError) when ``endpoint`` has a schema its body breaks."""
+        schema = self.REQUEST_SCHEMAS.get(endpoint)
+        if schema is None:
+            return
+        try:
+            data = json.loads(request.get_data() or b"null")
+        except ValueError as error:
+            raise self.fail(400, "Invalid JSON") from error
+        problems = schema.problems(data)
+        if problems:
+            raise self.invalid_request(problems)
 
     # --- the control surface ------------------------------------------------------------------
 
@@ -285,6 +315,7 @@ class SandboxSupplier(abc.ABC):
             status = error.code or 404
             return json_response(self.error_body(status, error.name), status)
         try:
+            self.validate_body(str(endpoint), request)
             # one request at a time inside the store: handlers read-modify-write orders
             with self.lock:
                 return getattr(self, str(endpoint))(request, **args)  # type: ignore[no-any-return]

@@ -12,7 +12,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.base import SandboxSupplier, json_response
-from integrator.suppliers.base import TOKEN_HEADER
+
+# the header a merchant sets in Gelato's dashboard ("I want to take Authorization to this
+# webhook"); the name is ours to choose, the service documents it for its callbacks
+TOKEN_HEADER = "X-Integrator-Token"
 
 NOT_CANCELLABLE = ("in_production", "printed", "shipped", "delivered", "canceled")
 REQUIRED_ADDRESS = ("firstName", "lastName", "addressLine1", "city", "postCode", "country")

@@ -7,6 +7,8 @@ makes a second order. The adapter's look-up-first is what prevents doubles, and
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +16,15 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.base import SandboxError, SandboxSupplier, json_response
-from integrator.suppliers.printify import SIGNATURE_HEADER, sign
+
+# developers.printify.com "Securing your webhooks": with a secret set at registration, each
+# event carries X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed with the secret>
+SIGNATURE_HEADER = "X-Pfy-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
 
 VALIDATION_FAILED = 8150
 CANNOT_CANCEL = 8505

@@ -1,8 +1,17 @@
-"""Sandbox Prodigi: v4.0 orders with idempotencyKey (a repeat create answers AlreadyExists with
-the first order), the cancel action's outcomes, and CloudEvents callbacks with the full order."""
+"""Sandbox Prodigi, built from the Prodigi Print API v4.0 reference text: orders with
+idempotencyKey (a repeat create answers AlreadyExists with the first order), the cancel
+action's outcomes, and CloudEvents callbacks with the full order.
+
+Create bodies are validated against ``schemas/prodigi_create_order.schema.json`` (written from
+the reference's "Order object" tables) and refused with the base error object
+(``{statusText, statusCode, data, traceParent}`` plus ``outcome: ValidationFailed``, 400).
+Callbacks are not signed (the reference documents no signature); they reach the callback URL,
+which carries our token.
+"""
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from collections.abc import Sequence
@@ -11,6 +20,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.base import SandboxSupplier, json_response
+from integrator.sandbox.suppliers.validation import json_schema_request
 
 OUTCOME_WORDS = {
     400: "ValidationFailed",
@@ -27,9 +37,11 @@ DETAIL_STEPS = (
     "inProduction",
     "shipping",
 )
-SHIPPING_METHODS = ("budget", "standard", "express", "overnight")
+# "Callbacks" > type: com.prodigi + the object + the path of what changed + "#" new value
 STAGE_EVENT = "com.prodigi.order.status.stage.changed#{stage}"
-SHIPMENT_EVENT = "com.prodigi.order.shipments.shipment#Dispatched"  # 3P name, see ADR 0004
+# the reference says a callback is sent "when a shipment is made" but gives no type string for
+# it; this one follows the documented pattern (the adapter reads the order, never the type)
+SHIPMENT_EVENT = "com.prodigi.order.shipments.changed#Shipped"
 
 
 def _now() -> str:
@@ -43,6 +55,7 @@ def _trace() -> str:
 class ProdigiSandbox(SandboxSupplier):
     NAME = "prodigi"
     API_KEY_HEADER = "X-API-Key"
+    REQUEST_SCHEMAS = {"create_order": json_schema_request("prodigi_create_order.schema.json")}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -176,23 +189,8 @@ class ProdigiSandbox(SandboxSupplier):
         return order
 
     def validate(self, data: dict[str, Any]) -> None:
-        if str(data.get("shippingMethod", "")).lower() not in SHIPPING_METHODS:
-            raise self.fail(
-                400, "shippingMethod: must be one of Budget, Standard, Express, Overnight"
-            )
-        recipient = data.get("recipient") or {}
-        address = recipient.get("address") or {}
-        if not recipient.get("name"):
-            raise self.fail(400, "recipient.name: Required")
-        for field in ("line1", "postalOrZipCode", "countryCode", "townOrCity"):
-            if not address.get(field):
-                raise self.fail(400, f"recipient.address.{field}: Required")
-        items = data.get("items")
-        if not isinstance(items, list) or not items:
-            raise self.fail(400, "items: Required")
-        for index, item in enumerate(items):
-            if not item.get("sku") or int(item.get("copies") or 0) < 1 or not item.get("assets"):
-                raise self.fail(400, f"items[{index}]: sku, copies and assets are required")
+        """What the schema cannot say: which SKUs this lab can make."""
+        for index, item in enumerate(data["items"]):
             if item["sku"] in self.unavailable:
                 raise self.fail(
                     400,
@@ -286,6 +284,6 @@ class ProdigiSandbox(SandboxSupplier):
             "id": self.new_id("evt_"),
             "time": _now(),
             "datacontenttype": "application/json",
-            "data": {"order": order},
+            "data": {"order": copy.deepcopy(order)},  # the order as it was at this moment
             "subject": order["id"],
         }

@@ -1,0 +1,203 @@
+"""`integrator suppliers explain`: every Printful and Prodigi sample and spec example explained
+with exact events, through the same parsing code the callback endpoint and the polls use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from integrator.cli.main import cli
+from integrator.suppliers.explain import explain_event, explain_payload
+from integrator.suppliers.registry import build_adapter
+from tests.sandbox_suppliers.test_prodigi import EXAMPLES as PRODIGI_REQUEST_EXAMPLES
+from tests.suppliers.conftest import FIXTURES, fixture_bytes, fixture_json
+
+PF_ORDER = {"reference": "4235234213", "supplier_order_id": "13"}
+
+
+def status(stage: str | None, *, hold: str | None = None, reason: str | None = None,
+           items: list[str] | None = None) -> dict[str, Any]:
+    return {"stage": stage, "hold": hold, "reason": reason, "items": items or [],
+            "shipment": None}
+
+
+PF_SHIPPED = {
+    "stage": "shipped", "hold": None, "reason": None, "items": ["item-1"],
+    "shipment": {
+        "tracking_number": "0",  # the spec's example is the integer 0
+        "carrier": "FEDEX",
+        "tracking_url": "https://www.fedex.com/fedextrack/?tracknumbers=0000000000",
+        "items": ["item-1"],
+    },
+}
+PRODIGI_POSTMAN_SHIPMENT = {
+    "stage": "shipped", "hold": None, "reason": None,
+    "items": ["ori_1142184", "ori_1142185"],
+    "shipment": {
+        "tracking_number": "1257TEST874983",
+        "carrier": "USPS",
+        "tracking_url": "https://tools.usps.com/go/TrackConfirmAction?qtc_tLabels1=1257TEST874983",
+        "items": ["ori_1142184", "ori_1142185"],
+    },
+}
+EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
+    **{
+        ("printful", f"printful_v1_package_shipped.{v}.json"): {
+            "kind": "callback", **PF_ORDER, "events": [PF_SHIPPED]}
+        for v in ("full", "trimmed")
+    },
+    **{
+        ("printful", f"printful_v1_order_failed.{v}.json"): {
+            "kind": "callback", **PF_ORDER, "events": [status("failed", reason="<string>")]}
+        for v in ("full", "trimmed")
+    },
+    **{
+        ("printful", f"printful_v1_order_canceled.{v}.json"): {
+            "kind": "callback", **PF_ORDER, "events": [status("cancelled", reason="<string>")]}
+        for v in ("full", "trimmed")
+    },
+    **{
+        ("printful", f"printful_v1_order_put_hold.{v}.json"): {
+            "kind": "callback", **PF_ORDER,
+            "events": [status("on_hold", hold="placed", reason="<string>")]}
+        for v in ("full", "trimmed")
+    },
+    **{
+        ("printful", f"printful_v1_order_updated.{v}.json"): {
+            "kind": "callback", **PF_ORDER, "events": [status("submitted")]}
+        for v in ("full", "trimmed")
+    },
+    ("printful", "printful_v2_order_created.docs.json"): {
+        "kind": "callback", "reference": None, "supplier_order_id": "11111",
+        "events": [status("submitted")],
+    },
+    ("printful", "printful_v2_shipment_sent.schema.json"): {
+        "kind": "callback", "reference": "<string>", "supplier_order_id": "0",
+        "events": [{
+            "stage": "shipped", "hold": None,
+            "reason": "the payload names no items: they are read from /v2/orders/{id}/shipments",
+            "items": [],
+            "shipment": {"tracking_number": "<string>", "carrier": None, "tracking_url": None,
+                         "items": []},
+        }],
+    },
+    ("prodigi", "prodigi_callback_stage_changed_inprogress.docs.json"): {
+        "kind": "callback", "reference": "1", "supplier_order_id": "ord_1469466",
+        "events": [status("submitted")],
+    },
+    ("prodigi", "prodigi_get_order_by_id.postman.json"): {
+        "kind": "order", "reference": "ljb-test-order", "supplier_order_id": "ord_123456",
+        # "Complete" covers exactly the items its shipments name
+        "events": [PRODIGI_POSTMAN_SHIPMENT,
+                   status("shipped", items=["ori_1142184", "ori_1142185"])],
+    },
+    ("prodigi", "prodigi_create_order_response.docs.json"): {
+        "kind": "order", "reference": "MyMerchantReference1", "supplier_order_id": "ord_840797",
+        "events": [status("submitted")],
+    },
+}
+
+
+@pytest.mark.parametrize(("supplier", "sample"), sorted(EXPECTED))
+def test_every_sample_and_spec_example_is_explained_exactly(supplier: str, sample: str) -> None:
+    assert explain_payload(supplier, fixture_bytes(sample)) == {
+        "supplier": supplier, **EXPECTED[(supplier, sample)]}
+
+
+def test_every_printful_and_prodigi_fixture_is_covered() -> None:
+    ours = {p.name for p in FIXTURES.iterdir() if p.name.startswith(("printful_", "prodigi_"))}
+
+    # request bodies are not payloads to explain: tests/sandbox_suppliers validates them
+    assert ours - set(PRODIGI_REQUEST_EXAMPLES) == {sample for _, sample in EXPECTED}
+
+
+def test_a_printful_get_order_answer_is_explained_as_an_order() -> None:
+    """v1 ``GET /orders/{id}`` answers ``{code, result: order}`` with its shipments."""
+    callback = fixture_json("printful_v1_package_shipped.full.json")["data"]
+    order = {**callback["order"], "shipments": [callback["shipment"]]}
+
+    explained = explain_payload("printful", json.dumps({"code": 200, "result": order}).encode())
+
+    assert explained == {
+        "supplier": "printful", "kind": "order", **PF_ORDER,
+        "events": [status("submitted"), PF_SHIPPED],
+    }
+
+
+@pytest.mark.parametrize(("supplier", "sample"), sorted(
+    key for key, value in EXPECTED.items() if value["kind"] == "callback"))
+def test_explain_is_what_the_callback_endpoint_parses(supplier: str, sample: str) -> None:
+    adapter = build_adapter(supplier, supplier, None, {"api_key": "k", "callback_secret": "t"})
+
+    events = adapter.parse_callback(fixture_bytes(sample))
+
+    assert [explain_event(e) for e in events] == EXPECTED[(supplier, sample)]["events"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(cli, ["suppliers", "explain", *args], env=env)
+
+
+def test_cli_prints_the_json_object_without_database_or_configuration(tmp_path: Path) -> None:
+    sample = str(FIXTURES / "printful_v1_order_put_hold.trimmed.json")
+    env = {"INTEGRATOR_CONFIG_DIR": str(tmp_path / "nowhere"),
+           "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+
+    result = run("printful", sample, "--json", env=env)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "supplier": "printful", **EXPECTED[("printful", "printful_v1_order_put_hold.trimmed.json")]}
+
+
+def test_cli_text_output_says_the_same() -> None:
+    result = run("prodigi", str(FIXTURES / "prodigi_get_order_by_id.postman.json"))
+
+    assert result.exit_code == 0
+    assert result.output == (
+        "prodigi order: reference ljb-test-order, supplier order ord_123456\n"
+        "  - stage shipped; items ori_1142184, ori_1142185; shipment USPS 1257TEST874983 "
+        "https://tools.usps.com/go/TrackConfirmAction?qtc_tLabels1=1257TEST874983 "
+        "items ori_1142184, ori_1142185\n"
+        "  - stage shipped; items ori_1142184, ori_1142185\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("supplier", "content", "message"),
+    [
+        ("printful", b"[", "not a printful payload: callback body is not JSON"),
+        ("printful", b"[1, 2]", "not a printful payload: callback body is not a JSON object"),
+        ("printful", b'{"hello": "world"}',
+         "not a printful payload: neither a printful callback nor a printful order"),
+        ("prodigi", b'{"specversion": "1.0", "type": "com.prodigi.x", "id": "evt_1"}',
+         "not a prodigi payload: callback field 'data' missing or not dict"),
+    ],
+)
+def test_cli_exits_1_with_one_line_for_a_payload_it_cannot_read(
+    tmp_path: Path, supplier: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / "payload.json"
+    path.write_bytes(content)
+
+    result = run(supplier, str(path), "--json")
+
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"Error: {path}: {message}")
+
+
+def test_cli_names_an_unknown_supplier_and_a_missing_file(tmp_path: Path) -> None:
+    unknown = run("acme", str(FIXTURES / "printful_v2_order_created.docs.json"))
+    missing = run("printful", str(tmp_path / "nope.json"))
+
+    assert (unknown.exit_code, missing.exit_code) == (1, 1)
+    assert unknown.output.splitlines() == [
+        "Error: unknown supplier adapter 'acme'; known: ['gelato', 'printful', 'printify', "
+        "'prodigi']"]
+    assert missing.output.splitlines() == [f"Error: {tmp_path / 'nope.json'}: cannot read: "
+                                           "No such file or directory"]
