@@ -178,7 +178,7 @@ def test_sign_in_is_rate_limited_per_client(app: Flask) -> None:
     assert statuses == [401] * 10
     blocked = client.post("/admin/sign-in", data={"token": TOKEN, "csrf_token": csrf})
     assert blocked.status_code == 429
-    assert blocked.headers["Retry-After"] == "60"
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60  # what is left of the minute
     other = app.test_client()
     other_csrf = csrf_from(
         other.get("/admin/sign-in", environ_base={"REMOTE_ADDR": "10.9.9.9"}).get_data(as_text=True)
