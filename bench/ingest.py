@@ -54,6 +54,7 @@ from integrator.db.database import Database  # noqa: E402
 from integrator.db.models import WebhookDelivery  # noqa: E402
 from integrator.sandbox.shopify import SandboxConfig, SandboxShopify  # noqa: E402
 from integrator.sandbox.shopify.demo_catalog import sample_lines, seed_pod_catalog  # noqa: E402
+from integrator.sandbox.stack import sandbox_process_environment  # noqa: E402
 from integrator.shopify.webhook_verification import sign_webhook  # noqa: E402
 
 SHOP = "bench-store.myshopify.com"
@@ -112,11 +113,12 @@ class Server:
         self.port = free_port()
         env = {
             **os.environ,
+            # the demo configuration with fresh credentials: a process refuses to start without
+            **sandbox_process_environment(),
             "DATABASE_URL": database_url,
             "SHOPIFY_CLIENT_ID": "bench-client-id",
             "SHOPIFY_CLIENT_SECRET": SECRET,
             "SHOPIFY_SHOP": SHOP,
-            "INTEGRATOR_CONFIG_DIR": str(ROOT / "config"),
             "INTEGRATOR_BENCH_BASELINE": "1",
         }
         command = [

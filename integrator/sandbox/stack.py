@@ -324,6 +324,20 @@ class Stack:
         self.container.close()
 
 
+def sandbox_process_environment() -> dict[str, str]:
+    """The variables a process of a sandbox deployment needs besides its database and Shopify
+    app (bench/ingest.py's gunicorn): the demo configuration, fresh credentials for every
+    supplier, the sandbox account ids and an ENCRYPTION_KEY. Nothing here works anywhere else."""
+    env = {"INTEGRATOR_CONFIG_DIR": str(DEMO_CONFIG_DIR), "ENCRYPTION_KEY": _new_fernet_key()}
+    for name in SANDBOXES:
+        credentials = SupplierCredentials.new()
+        env[f"{name.upper()}_API_KEY"] = credentials.api_key
+        env[f"{name.upper()}_CALLBACK_SECRET"] = credentials.callback_secret
+    for (name, option), variable in ACCOUNT_VARIABLES.items():
+        env[variable] = str(SANDBOX_ACCOUNTS[name][option])
+    return env
+
+
 def _new_fernet_key() -> str:
     from cryptography.fernet import Fernet
 
