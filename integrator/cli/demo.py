@@ -13,12 +13,15 @@ from integrator.demo import Demo, DemoResult
 
 
 def _duration(start: object, end: object) -> str:
+    """Time since the item's first stage, in whole seconds (integrator.domain.durations)."""
     from datetime import datetime
+
+    from integrator.domain.durations import human, seconds_between
 
     if not isinstance(start, datetime) or not isinstance(end, datetime):
         return ""
-    seconds = (end - start).total_seconds()
-    return f"+{seconds:.1f}s"
+    seconds = seconds_between(start, end)
+    return f"+{human(seconds)}" if seconds >= 0 else "(dated before the first stage: clock?)"
 
 
 def print_result(console: Console, result: DemoResult) -> None:

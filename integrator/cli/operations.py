@@ -68,14 +68,15 @@ def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) ->
 def stats(days: int, as_json: bool) -> None:
     """Fulfillment time (paid → shipped) and shipping time (shipped → delivered), p50/p90."""
     from integrator.db.clock import utcnow
+    from integrator.domain.durations import human
     from integrator.pipeline.stats import production_times
 
     with opened_container(json_logs=False) as container:
         rows = production_times(container.db, since=utcnow() - timedelta(days=days))
     if as_json:
-        click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
+        click.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return
-    table = Table(title=f"production time, last {days} days (hours)")
+    table = Table(title=f"production time, orders paid in the last {days} days")
     for column in (
         "supplier",
         "product type",
@@ -85,24 +86,28 @@ def stats(days: int, as_json: bool) -> None:
         "n",
         "shipping p50",
         "p90",
+        "clock problems",
     ):
         table.add_column(column)
-
-    def hours(value: float | None) -> str:
-        return "—" if value is None else f"{value:.1f}"
-
     for row in rows:
         table.add_row(
             row.supplier,
             row.product_type,
             str(row.fulfillment_count),
-            hours(row.fulfillment_p50_hours),
-            hours(row.fulfillment_p90_hours),
+            human(row.fulfillment_p50_seconds),
+            human(row.fulfillment_p90_seconds),
             str(row.shipping_count),
-            hours(row.shipping_p50_hours),
-            hours(row.shipping_p90_hours),
+            human(row.shipping_p50_seconds),
+            human(row.shipping_p90_seconds),
+            str(row.fulfillment_clock_problems + row.shipping_clock_problems),
         )
     Console().print(table)
+    problems = sum(r.fulfillment_clock_problems + r.shipping_clock_problems for r in rows)
+    if problems:
+        Console(stderr=True).print(
+            f"{problems} item(s) left out: a later stage is dated before the earlier one "
+            "(a clock or parsing problem, not a time)"
+        )
 
 
 @click.group()

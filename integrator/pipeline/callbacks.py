@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
+from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import LineItem, Shipment, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import EventKind, SupplierEvent, SupplierLine
@@ -235,7 +235,7 @@ def _apply_shipment(
             "tracking_number": shipment_info.tracking_number,
             "tracking_url": shipment_info.tracking_url,
             "items": quantities,
-            "shipped_at": shipment_info.shipped_at or event.occurred_at or utcnow(),
+            "shipped_at": as_utc(shipment_info.shipped_at or event.occurred_at or utcnow()),
             "created_at": utcnow(),
             "sync_status": "pending",
         },

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
+from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import Job, LineItem, Order, Shop, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
@@ -79,7 +79,9 @@ def upsert_order(session: Session, order: EnrichedOrder) -> Order:
         row.email = order.email or None
         row.shipping_address = address_to_json(order.shipping_address)
     if row.paid_at is None:
-        row.paid_at = utcnow()
+        # Shopify's time for the order, not ours: a webhook may arrive late and reconciliation
+        # may find the order hours later; fulfillment time starts when the customer bought it
+        row.paid_at = as_utc(order.created_at) if order.created_at else utcnow()
     return row
 
 

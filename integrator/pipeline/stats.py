@@ -1,10 +1,16 @@
 """Production time from the timeline: fulfillment time (paid → shipped) and shipping time
-(shipped → delivered), p50 and p90, per supplier and product type."""
+(shipped → delivered), p50 and p90, per supplier and product type.
+
+Paid is Shopify's time for the order; shipped and delivered are the supplier's. Durations are
+whole seconds (integrator.domain.durations explains why); one below zero means a clock or a
+parser is wrong, so it is counted apart as a clock problem and never enters a percentile.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +18,7 @@ from sqlalchemy import select
 
 from integrator.db.database import Database
 from integrator.db.models import Alert, ItemEvent, LineItem, Order
+from integrator.domain.durations import HOUR, seconds_between
 
 
 @dataclass(frozen=True)
@@ -19,24 +26,66 @@ class StageTimes:
     supplier: str
     product_type: str
     fulfillment_count: int
-    fulfillment_p50_hours: float | None
-    fulfillment_p90_hours: float | None
+    fulfillment_p50_seconds: int | None
+    fulfillment_p90_seconds: int | None
     shipping_count: int
-    shipping_p50_hours: float | None
-    shipping_p90_hours: float | None
+    shipping_p50_seconds: int | None
+    shipping_p90_seconds: int | None
+    # items whose later stage is dated before the earlier one (left out of the figures)
+    fulfillment_clock_problems: int = 0
+    shipping_clock_problems: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The row ``GET /admin/api/stats`` and ``integrator stats --json`` give."""
+        return {
+            "supplier": self.supplier,
+            "product_type": self.product_type,
+            "fulfillment_count": self.fulfillment_count,
+            "fulfillment_p50_hours": _hours(self.fulfillment_p50_seconds),
+            "fulfillment_p90_hours": _hours(self.fulfillment_p90_seconds),
+            "fulfillment_clock_problems": self.fulfillment_clock_problems,
+            "shipping_count": self.shipping_count,
+            "shipping_p50_hours": _hours(self.shipping_p50_seconds),
+            "shipping_p90_hours": _hours(self.shipping_p90_seconds),
+            "shipping_clock_problems": self.shipping_clock_problems,
+        }
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile (no interpolation: a figure that really happened)."""
+def _hours(seconds: int | None) -> float | None:
+    return None if seconds is None else seconds / HOUR.seconds
+
+
+def percentile(values: list[int], fraction: float) -> int | None:
+    """Nearest-rank percentile, the value at rank ⌈fraction·n⌉ (no interpolation: a figure
+    that really happened); the median of two values is the smaller one."""
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    # rounded first so that 0.9 · 10 (9.000000000000002 in floating point) is rank 9
+    rank = max(1, min(len(ordered), math.ceil(round(fraction * len(ordered), 9))))
     return ordered[rank - 1]
 
 
-def _hours(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 3600
+@dataclass
+class _Durations:
+    """One (supplier, product type)'s measured durations and its clock problems."""
+
+    fulfillment: list[int] = field(default_factory=list)
+    shipping: list[int] = field(default_factory=list)
+    fulfillment_problems: int = 0
+    shipping_problems: int = 0
+
+    def add_fulfillment(self, seconds: int) -> None:
+        if seconds < 0:
+            self.fulfillment_problems += 1
+        else:
+            self.fulfillment.append(seconds)
+
+    def add_shipping(self, seconds: int) -> None:
+        if seconds < 0:
+            self.shipping_problems += 1
+        else:
+            self.shipping.append(seconds)
 
 
 def production_times(db: Database, *, since: datetime | None = None) -> list[StageTimes]:
@@ -64,27 +113,27 @@ def production_times(db: Database, *, since: datetime | None = None) -> list[Sta
             )
             if stage not in facts or occurred_at < facts[stage]:
                 facts[stage] = occurred_at
-    fulfillment: dict[tuple[str, str], list[float]] = defaultdict(list)
-    shipping: dict[tuple[str, str], list[float]] = defaultdict(list)
+    measured: dict[tuple[str, str], _Durations] = defaultdict(_Durations)
     for facts in first.values():
         shipped, delivered, paid = facts.get("shipped"), facts.get("delivered"), facts["paid"]
         if shipped and paid:
-            fulfillment[facts["key"]].append(_hours(paid, shipped))
+            measured[facts["key"]].add_fulfillment(seconds_between(paid, shipped))
         if shipped and delivered:
-            shipping[facts["key"]].append(_hours(shipped, delivered))
-    keys = sorted(set(fulfillment) | set(shipping))
+            measured[facts["key"]].add_shipping(seconds_between(shipped, delivered))
     return [
         StageTimes(
             supplier,
             product_type,
-            len(fulfillment[(supplier, product_type)]),
-            percentile(fulfillment[(supplier, product_type)], 0.5),
-            percentile(fulfillment[(supplier, product_type)], 0.9),
-            len(shipping[(supplier, product_type)]),
-            percentile(shipping[(supplier, product_type)], 0.5),
-            percentile(shipping[(supplier, product_type)], 0.9),
+            len(durations.fulfillment),
+            percentile(durations.fulfillment, 0.5),
+            percentile(durations.fulfillment, 0.9),
+            len(durations.shipping),
+            percentile(durations.shipping, 0.5),
+            percentile(durations.shipping, 0.9),
+            durations.fulfillment_problems,
+            durations.shipping_problems,
         )
-        for supplier, product_type in keys
+        for (supplier, product_type), durations in sorted(measured.items())
     ]
 
 

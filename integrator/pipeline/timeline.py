@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import utcnow
+from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import ItemEvent, LineItem, Order
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.stages import MAIN_LINE, RANK, Stage, advance, release
@@ -36,7 +36,7 @@ def record_event(
         "detail": detail,
         "supplier": supplier,
         "dedupe_key": dedupe_key,
-        "occurred_at": occurred_at or utcnow(),
+        "occurred_at": as_utc(occurred_at) if occurred_at else utcnow(),
         "recorded_at": utcnow(),
     }
     return insert_or_ignore(session, ItemEvent, values) is not None

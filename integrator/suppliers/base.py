@@ -379,6 +379,10 @@ def require(data: Mapping[str, Any], key: str, kind: type[Any] = dict) -> Any:
 
 
 def from_unix(value: Any) -> datetime | None:
+    """Unix seconds, as a number or as a string of digits (Printful's v1 document types
+    ``shipped_at`` as a string "in unix timestamp" and gives an integer example)."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return datetime.fromtimestamp(value, tz=UTC)
     return None

@@ -207,7 +207,8 @@ def test_production_page_draws_p50_and_p90_bars_and_stuck_items(
     assert "No finished items yet." in page
     assert 'class="p50"' in page and 'class="p90"' in page
     assert "printify · Poster" in page
-    assert "48.0 h" in page  # paid 72 h ago, shipped 24 h ago
+    assert "2 d 0 h / 2 d 0 h" in page  # paid 72 h ago, shipped 24 h ago
+    assert ">0 d</text>" in page and ">2 d</text>" in page  # the axis reads in days
     assert "shipped 24 h ago and not delivered" in page
 
 
@@ -219,12 +220,17 @@ def test_every_page_renders_on_an_empty_database(console: Console) -> None:
 
 
 def test_bar_chart_scales_every_bar_to_a_round_axis() -> None:
+    hour = 3600
     chart = bar_chart(
         "t",
-        [("a · Tee", 4, 10.0, 30.0), ("b · Mug", 2, 55.0, 80.0), ("c · Hat", 0, None, None)],
+        [
+            ("a · Tee", 4, 10 * hour, 30 * hour, 0),
+            ("b · Mug", 2, 55 * hour, 80 * hour, 0),
+            ("c · Hat", 0, None, None, 0),
+        ],
     )
     assert [bar.label for bar in chart.bars] == ["a · Tee", "b · Mug"]  # rows without figures drop
-    assert chart.ticks[-1][1] == "100 h"
+    assert [label for _x, label in chart.ticks] == ["0 d", "1 d", "2 d", "3 d", "4 d"]
     for bar in chart.bars:
         assert 0 < bar.p50_width <= bar.p90_width <= chart.plot_width
-    assert chart.bars[1].p90_width == chart.plot_width * 0.8
+    assert chart.bars[1].p90_width == chart.plot_width * 80 / 96

@@ -12,7 +12,11 @@ import requests
 
 from integrator.sandbox.suppliers.printful import PrintfulSandbox, signature
 from integrator.sandbox.suppliers.transport import mount
-from integrator.sandbox.suppliers.validation import load_document
+from integrator.sandbox.suppliers.validation import (
+    load_document,
+    openapi_response,
+    openapi_webhook,
+)
 
 BASE = "http://printful.sandbox"
 KEY = "sandbox-key"
@@ -176,3 +180,113 @@ def test_v2_callbacks_are_signed_as_printfuls_docs_say() -> None:
     body = b'{"type":"shipment_sent"}'
     headers = sandbox.sign(body)
     assert headers["x-pf-webhook-signature"] == OPENSSL_VECTOR
+
+
+# --- answers and callbacks have the published shapes -----------------------------------------
+
+V1 = "printful_v1_openapi.json.gz"
+V2 = "printful_v2_openapi.json.gz"
+
+
+def assert_shape(schema: Any, body: Any) -> None:
+    assert [str(p) for p in schema.problems(body)] == [], json.dumps(body)[:300]
+
+
+def test_every_answer_has_the_documented_shape(
+    sandbox: PrintfulSandbox, http: requests.Session
+) -> None:
+    body = good_order()
+    body["items"] = [{**body["items"][0], "external_id": "111"}]
+    created = http.post(f"{BASE}/orders", json={**body, "external_id": "ref-1"}, timeout=5)
+    order_id = created.json()["result"]["id"]
+    sandbox.advance(str(order_id), "shipped")
+
+    answers = [
+        (openapi_response(V1, "/orders", "post"), created),
+        (openapi_response(V1, "/orders/{id}", "get"), http.get(f"{BASE}/orders/{order_id}")),
+        (openapi_response(V1, "/orders/{id}", "get"), http.get(f"{BASE}/orders/@ref-1")),
+        (openapi_response(V1, "/webhooks", "get"), http.get(f"{BASE}/webhooks")),
+        (openapi_response(V1, "/webhooks", "post"),
+         http.post(f"{BASE}/webhooks", json={"url": "https://x.test/h", "types": ["package_shipped"]})),
+        (openapi_response(V2, "/v2/orders/{order_id}/shipments", "get"),
+         http.get(f"{BASE}/v2/orders/{order_id}/shipments")),
+        (openapi_response(V1, "/orders", "post", 400),
+         http.post(f"{BASE}/orders", json={"items": []})),
+        (openapi_response(V1, "/orders/{id}", "get", 404), http.get(f"{BASE}/orders/999")),
+    ]
+    draft = http.post(f"{BASE}/orders", json={**good_order(), "external_id": "ref-2"},
+                      timeout=5).json()["result"]["id"]
+    answers += [
+        (openapi_response(V1, "/orders/{id}/confirm", "post"),
+         http.post(f"{BASE}/orders/{draft}/confirm")),
+        (openapi_response(V1, "/orders/{id}", "delete"), http.delete(f"{BASE}/orders/{draft}")),
+    ]
+    for schema, answer in answers:
+        assert answer.status_code in (200, 400, 404)
+        assert_shape(schema, answer.json())
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_callback_has_the_documented_shape(version: str) -> None:
+    sandbox = PrintfulSandbox(api_key=KEY, webhook_secret="key" if version == "v2" else "",
+                              async_cost_variants={"8630"})
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {KEY}"
+    http = mount(session, BASE, sandbox)
+    made = [
+        http.post(f"{BASE}/orders", json={**good_order(), "external_id": f"ref-{n}"},
+                  timeout=5).json()["result"]["id"]
+        for n in range(2)
+    ]
+    payloads = [
+        *sandbox.advance(str(made[0]), "in_production"),
+        *sandbox.advance(str(made[0]), "on_hold"),
+        sandbox.finish_cost_calculation(str(made[0])),
+        *sandbox.advance(str(made[0]), "shipped"),
+        sandbox.return_package(str(made[0]), "Unclaimed"),
+        *sandbox.advance(str(made[1]), "failed"),
+        *sandbox.advance(str(made[1]), "cancelled"),
+    ]
+    document = V2 if version == "v2" else V1
+
+    assert [p["type"] for p in payloads] == (
+        ["order_updated", "order_put_hold", "order_remove_hold", "shipment_sent",
+         "shipment_returned", "order_failed", "order_canceled"] if version == "v2" else
+        ["order_updated", "order_put_hold", "order_remove_hold", "package_shipped",
+         "package_returned", "order_failed", "order_canceled"])
+    for payload in payloads:
+        assert_shape(openapi_webhook(document, payload["type"]), payload)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"external_id": "x" * 33}, "external_id: '" + "x" * 33 + "' does not match "
+                                    "'^[A-Za-z0-9_-]{1,32}$'"),
+        ({"external_id": "order #1"}, "external_id: 'order #1' does not match "
+                                      "'^[A-Za-z0-9_-]{1,32}$'"),
+        ({"recipient": {**good_order()["recipient"], "state_code": ""}},
+         "recipient: state_code is required"),
+        ({"recipient": {k: v for k, v in good_order()["recipient"].items() if k != "state_code"}},
+         "recipient: state_code is required"),
+    ],
+)
+def test_documented_prose_rules_are_enforced(
+    sandbox: PrintfulSandbox, http: requests.Session, changes: dict[str, Any], message: str
+) -> None:
+    answer = http.post(f"{BASE}/orders", json={**good_order(), **changes}, timeout=5)
+
+    assert answer.status_code == 400
+    assert answer.json()["result"] == message
+    assert sandbox.orders == {}
+
+
+def test_state_code_is_needed_only_in_the_us_australia_and_canada(
+    http: requests.Session,
+) -> None:
+    recipient = {k: v for k, v in good_order()["recipient"].items() if k != "state_code"}
+    german = {**recipient, "country_code": "DE", "city": "Berlin", "zip": "10115"}
+
+    answer = http.post(f"{BASE}/orders", json={**good_order(), "recipient": german}, timeout=5)
+
+    assert answer.status_code == 200

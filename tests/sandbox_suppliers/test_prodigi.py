@@ -115,3 +115,35 @@ def test_shipments_name_their_items_and_complete_comes_when_all_shipped(
     shipments = complete["data"]["order"]["shipments"]
     ids = {i["merchantReference"]: i["id"] for i in complete["data"]["order"]["items"]}
     assert [[i["itemId"] for i in s["items"]] for s in shipments] == [[ids["111"]], [ids["222"]]]
+
+
+def keys(value: dict[str, Any]) -> list[str]:
+    return sorted(value)
+
+
+def test_answers_have_the_published_shape(sandbox: ProdigiSandbox, http: requests.Session) -> None:
+    body = fixture_json("prodigi_create_order.docs.json")
+    created = http.post(f"{BASE}/v4.0/Orders", json=body, timeout=5).json()
+    order_id = created["order"]["id"]
+    sandbox.advance(order_id, "shipped")
+    fetched = http.get(f"{BASE}/v4.0/Orders/{order_id}", timeout=5).json()
+    published_create = fixture_json("prodigi_create_order_response.docs.json")  # reference
+    published_get = fixture_json("prodigi_get_order_by_id.postman.json")  # Postman collection
+
+    assert keys(created) == keys(published_create) == ["order", "outcome", "traceParent"]
+    assert created["outcome"] == published_create["outcome"] == "Created"
+    for answer in (created, fetched):
+        assert keys(answer["order"]) == keys(published_create["order"])
+        assert keys(answer["order"]["status"]) == keys(published_create["order"]["status"])
+        assert keys(answer["order"]["status"]["details"]) == keys(
+            published_create["order"]["status"]["details"])
+        assert keys(answer["order"]["items"][0]) == keys(published_create["order"]["items"][0])
+        assert keys(answer["order"]["items"][0]["assets"][0]) == keys(
+            published_create["order"]["items"][0]["assets"][0])
+    assert keys(fetched) == keys(published_get)
+    [shipment] = fetched["order"]["shipments"]
+    [published_shipment] = published_get["order"]["shipments"]
+    assert keys(shipment) == keys(published_shipment)
+    for part in ("carrier", "tracking", "fulfillmentLocation"):
+        assert keys(shipment[part]) == keys(published_shipment[part])
+    assert keys(shipment["items"][0]) == keys(published_shipment["items"][0]) == ["itemId"]

@@ -3,6 +3,9 @@ error codes where the real error bodies put them, setup's warning, Prodigi's shi
 
 from __future__ import annotations
 
+import copy
+import json
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,7 +20,7 @@ from integrator.sandbox.suppliers.transport import mount
 from integrator.sandbox.suppliers.validation import load_document
 from integrator.suppliers.base import CancelResult
 from integrator.suppliers.errors import SupplierRejected
-from tests.suppliers.conftest import API_KEY, SECRET, Harness, make_harness
+from tests.suppliers.conftest import API_KEY, SECRET, Harness, fixture_json, make_harness
 
 
 @pytest.fixture
@@ -225,3 +228,19 @@ def test_prodigi_without_a_shipping_method_asks_for_standard() -> None:
     order = harness.adapter.submit(harness.request())
 
     assert harness.sandbox.orders[order.supplier_order_id]["shippingMethod"] == "Standard"
+
+
+def test_printful_shipped_at_as_the_documents_string_of_unix_seconds() -> None:
+    """v1 ``Shipment.shipped_at`` is typed string "Ship time in unix timestamp" with an integer
+    example: both forms give the same moment."""
+    harness = make_harness("printful")
+    payload = fixture_json("printful_v1_package_shipped.trimmed.json")
+    as_text = copy.deepcopy(payload)
+    as_text["data"]["shipment"]["shipped_at"] = "1588716060"
+
+    [number] = harness.adapter.parse_callback(json.dumps(payload).encode())
+    [string] = harness.adapter.parse_callback(json.dumps(as_text).encode())
+
+    assert number.shipment is not None and string.shipment is not None
+    assert number.shipment.shipped_at == string.shipment.shipped_at == datetime(
+        2020, 5, 5, 22, 1, tzinfo=UTC)

@@ -56,7 +56,7 @@ from webhooks.admin.auth import (
     tokens_match,
 )
 from webhooks.admin.formatting import FILTERS
-from webhooks.admin.production import charts, production_stats
+from webhooks.admin.production import production_page
 from webhooks.admin.throttle import client_key
 
 console = Blueprint(
@@ -304,5 +304,4 @@ def job_retry(job_id: int) -> ResponseReturnValue:
 
 @console.get("/production")
 def production() -> ResponseReturnValue:
-    stats = production_stats(_container().db)
-    return _page("production.html", stats=stats, charts=charts(stats["production_times"]))
+    return _page("production.html", **production_page(_container().db))

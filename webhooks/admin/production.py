@@ -1,4 +1,9 @@
-"""Production time per supplier and product type, as figures and as server-drawn SVG bars."""
+"""Production time per supplier and product type, as figures and as server-drawn SVG bars.
+
+The axis unit follows the data (seconds to days, integrator.domain.durations); figures are
+written the way a person says them (``2 d 4 h``). Items whose timestamps run backwards are
+counted as clock problems and shown as such, never drawn.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from integrator.db.database import Database
+from integrator.domain.durations import axis_for
 from integrator.pipeline.stats import StageTimes, production_times, stuck_items
 
 CHART_WIDTH = 640
@@ -21,8 +27,8 @@ TOP = 24
 class Bar:
     label: str
     count: int
-    p50: float | None
-    p90: float | None
+    p50: int | None  # seconds
+    p90: int | None
     y: int
     p50_width: float
     p90_width: float
@@ -36,29 +42,20 @@ class BarChart:
     height: int
     label_width: int
     plot_width: int
-    ticks: list[tuple[float, str]]
+    ticks: list[tuple[float, str]]  # (x, label)
+    clock_problems: int  # items of this chart left out: a later stage dated earlier
 
 
-def _nice_ceiling(value: float) -> float:
-    """A round upper bound for the axis (1, 2, 5 × 10^n hours)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 1.0
-    while magnitude * 10 < value:
-        magnitude *= 10
-    while magnitude > value:
-        magnitude /= 10
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+Row = tuple[str, int, int | None, int | None, int]  # label, count, p50, p90, clock problems
 
 
-def bar_chart(title: str, rows: list[tuple[str, int, float | None, float | None]]) -> BarChart:
-    """Bars of p50 (inside) and p90 (behind) hours for each labelled row that has figures."""
-    rows = [row for row in rows if row[1] > 0]
+def bar_chart(title: str, rows: list[Row]) -> BarChart:
+    """Bars of p50 (inside) and p90 (behind) seconds for each labelled row that has figures."""
+    problems = sum(row[4] for row in rows)
+    drawn = [row for row in rows if row[1] > 0]
     plot_width = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    top = _nice_ceiling(max((p for _, _, a, b in rows for p in (a, b) if p is not None), default=0))
+    largest = max((p for _, _, a, b, _ in drawn for p in (a, b) if p is not None), default=0)
+    axis = axis_for(largest)
     bars = [
         Bar(
             label,
@@ -66,60 +63,60 @@ def bar_chart(title: str, rows: list[tuple[str, int, float | None, float | None]
             p50,
             p90,
             TOP + index * ROW_HEIGHT,
-            plot_width * (p50 or 0.0) / top,
-            plot_width * (p90 or 0.0) / top,
+            plot_width * (p50 or 0) / axis.top,
+            plot_width * (p90 or 0) / axis.top,
         )
-        for index, (label, count, p50, p90) in enumerate(rows)
+        for index, (label, count, p50, p90, _) in enumerate(drawn)
     ]
-    ticks = [(plot_width * step / 4, f"{top * step / 4:g} h") for step in range(5)]
-    height = TOP + max(len(rows), 1) * ROW_HEIGHT + 10
-    return BarChart(title, bars, CHART_WIDTH, height, LABEL_WIDTH, plot_width, ticks)
-
-
-def _row(times: StageTimes) -> dict[str, Any]:
-    return {
-        "supplier": times.supplier,
-        "product_type": times.product_type,
-        "fulfillment_count": times.fulfillment_count,
-        "fulfillment_p50_hours": times.fulfillment_p50_hours,
-        "fulfillment_p90_hours": times.fulfillment_p90_hours,
-        "shipping_count": times.shipping_count,
-        "shipping_p50_hours": times.shipping_p50_hours,
-        "shipping_p90_hours": times.shipping_p90_hours,
-    }
+    ticks = [(plot_width * seconds / axis.top, label) for seconds, label in axis.ticks()]
+    height = TOP + max(len(drawn), 1) * ROW_HEIGHT + 10
+    return BarChart(title, bars, CHART_WIDTH, height, LABEL_WIDTH, plot_width, ticks, problems)
 
 
 def production_stats(db: Database, since: datetime | None = None) -> dict[str, Any]:
-    """The figures the production page and ``GET /admin/api/stats`` show."""
+    """The figures ``GET /admin/api/stats`` gives."""
     return {
         "since": since,
-        "production_times": [_row(t) for t in production_times(db, since=since)],
+        "production_times": [t.as_json() for t in production_times(db, since=since)],
         "stuck_items": stuck_items(db),
     }
 
 
-def charts(rows: list[dict[str, Any]]) -> list[BarChart]:
-    def label(row: dict[str, Any]) -> str:
-        return f"{row['supplier']} · {row['product_type'] or 'any'}"
+def production_page(db: Database) -> dict[str, Any]:
+    """What the production page shows: the figures, their two charts and the stuck items."""
+    times = production_times(db)
+    return {"times": times, "charts": charts(times), "stuck_items": stuck_items(db)}
+
+
+def charts(times: list[StageTimes]) -> list[BarChart]:
+    def label(row: StageTimes) -> str:
+        return f"{row.supplier} · {row.product_type or 'any'}"
 
     return [
         bar_chart(
-            "Fulfillment time (paid → shipped), hours",
+            "Fulfillment time (paid → shipped)",
             [
                 (
-                    label(r),
-                    r["fulfillment_count"],
-                    r["fulfillment_p50_hours"],
-                    r["fulfillment_p90_hours"],
+                    label(t),
+                    t.fulfillment_count,
+                    t.fulfillment_p50_seconds,
+                    t.fulfillment_p90_seconds,
+                    t.fulfillment_clock_problems,
                 )
-                for r in rows
+                for t in times
             ],
         ),
         bar_chart(
-            "Shipping time (shipped → delivered), hours",
+            "Shipping time (shipped → delivered)",
             [
-                (label(r), r["shipping_count"], r["shipping_p50_hours"], r["shipping_p90_hours"])
-                for r in rows
+                (
+                    label(t),
+                    t.shipping_count,
+                    t.shipping_p50_seconds,
+                    t.shipping_p90_seconds,
+                    t.shipping_clock_problems,
+                )
+                for t in times
             ],
         ),
     ]

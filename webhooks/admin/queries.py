@@ -26,6 +26,7 @@ from integrator.db.models import (
     SupplierOrder,
     WebhookDelivery,
 )
+from integrator.domain.durations import seconds_between
 from integrator.domain.stages import Stage, can_reroute
 
 PROBLEMS = ("held", "failed")
@@ -208,8 +209,12 @@ def _items_by_order(session: Session, order_ids: list[int]) -> dict[int, list[Li
 
 
 def timeline(events: list[ItemEvent], now: datetime) -> list[dict[str, Any]]:
-    """Each stage change with how long the item stayed there (to the next change, or now)."""
-    ordered = sorted(events, key=lambda e: (e.occurred_at, e.id))
+    """Each stage change with how long the item stayed there (to the next change, or now).
+
+    Suppliers date events to the whole second, so events are ordered by their whole second
+    first and by when we recorded them second: a shipment dated 10:00:00 by the supplier
+    stays after the production start we dated 10:00:00.3 (see integrator.domain.durations)."""
+    ordered = sorted(events, key=lambda e: (e.occurred_at.replace(microsecond=0), e.id))
     rows = []
     for index, event in enumerate(ordered):
         until = ordered[index + 1].occurred_at if index + 1 < len(ordered) else now
@@ -221,7 +226,7 @@ def timeline(events: list[ItemEvent], now: datetime) -> list[dict[str, Any]]:
                 "detail": event.detail,
                 "supplier": event.supplier,
                 "occurred_at": event.occurred_at,
-                "duration_seconds": max((until - event.occurred_at).total_seconds(), 0.0),
+                "duration_seconds": max(seconds_between(event.occurred_at, until), 0),
                 "current": index + 1 == len(ordered),
             }
         )

@@ -48,6 +48,13 @@ V1_REASONS = {
     429: "TooManyRequests",
 }
 EXTERNAL_ID_IN_USE = "The external_id provided already exists and cannot be used"
+COSTS = {
+    "currency": "USD",
+    "subtotal": "10.00",
+    "shipping": "5.00",
+    "tax": "0.00",
+    "total": "15.00",
+}
 
 
 def signature(secret_key: str, body: bytes) -> str:
@@ -81,7 +88,8 @@ class PrintfulSandbox(SandboxSupplier):
         # when set, callbacks use the v2 envelope and carry x-pf-webhook-signature
         self.webhook_secret = webhook_secret
         self.async_cost_variants = {str(v) for v in async_cost_variants}
-        self.webhooks: dict[str, Any] = {"url": None, "types": [], "params": []}
+        # v1 WebhookInfo; no URL configured yet
+        self.webhooks: dict[str, Any] = {"url": "", "types": [], "params": {}}
 
     def rules(self) -> Sequence[tuple[str, str, str]]:
         return (
@@ -147,7 +155,8 @@ class PrintfulSandbox(SandboxSupplier):
                 "recipient": data["recipient"],
                 "items": [{**item, "id": int(self.new_id())} for item in data["items"]],
                 "shipments": [],
-                "costs": {"currency": "USD", "total": None if costs_later else "15.00"},
+                # Costs: strings; not there yet while they are being calculated
+                "costs": {"currency": "USD"} if costs_later else dict(COSTS),
             }
             self.remember(order_id, order, external_id)
         return self.ok(order)
@@ -181,7 +190,7 @@ class PrintfulSandbox(SandboxSupplier):
         self.webhooks = {
             "url": data["url"],
             "types": list(data["types"]),
-            "params": data.get("params") or [],
+            "params": data.get("params") or {},
         }
         self.callback_url = str(data["url"])
         return self.ok(self.webhooks)
@@ -208,10 +217,7 @@ class PrintfulSandbox(SandboxSupplier):
         return json_response({"code": 200, "result": result})
 
     def check_order(self, data: dict[str, Any]) -> None:
-        """What the schema cannot say: the external id rule and stock."""
-        external_id = str(data.get("external_id") or "")
-        if len(external_id) > 32:
-            raise self.fail(400, "External ID can be up to 32 characters long")
+        """What the schema cannot say: stock."""
         for index, item in enumerate(data["items"]):
             variant = str(item.get("variant_id") or item.get("sync_variant_id") or "")
             if variant in self.unavailable:
@@ -243,7 +249,7 @@ class PrintfulSandbox(SandboxSupplier):
             "carrier": shipment["carrier"],
             "service": shipment["service"],
             "shipment_status": "returned" if shipment.get("returned") else "shipped",
-            "shipped_at": _iso(shipment["shipped_at"]),
+            "shipped_at": _iso(int(shipment["shipped_at"])),
             "delivery_status": "in_transit",
             "delivered_at": None,
             "departure_address": {
@@ -302,7 +308,7 @@ class PrintfulSandbox(SandboxSupplier):
     def finish_cost_calculation(self, order_id: str) -> dict[str, Any]:
         """Costs are known: the hold is removed and the order is a draft again."""
         with self.lock:
-            self.orders[order_id]["costs"]["total"] = "15.00"
+            self.orders[order_id]["costs"] = dict(COSTS)
         return self.remove_hold(order_id, "Order costs calculated", status="draft")
 
     def return_package(self, order_id: str, reason: str) -> dict[str, Any]:
@@ -311,7 +317,11 @@ class PrintfulSandbox(SandboxSupplier):
             order = self.orders[order_id]
             shipment = order["shipments"][-1]
             shipment["returned"] = True
-            data = {"reason": reason, "shipment": shipment, "order": self.order_in_event(order)}
+            data = {
+                "reason": reason,
+                "shipment": self.v2_webhook_shipment(shipment) if self.webhook_secret else shipment,
+                "order": self.order_in_event(order),
+            }
             payload = self.envelope(
                 "shipment_returned" if self.webhook_secret else "package_returned", data
             )
@@ -335,7 +345,8 @@ class PrintfulSandbox(SandboxSupplier):
             "tracking_url": f"https://tools.usps.com/go/TrackConfirmAction?tLabels={tracking}",
             "created": now,
             "ship_date": time.strftime("%Y-%m-%d"),
-            "shipped_at": now,
+            # v1 Shipment.shipped_at: type string, "Ship time in unix timestamp"
+            "shipped_at": str(now),
             "reshipment": False,
             "items": [{"item_id": i["id"], "quantity": i["quantity"]} for i in chosen],
         }
@@ -348,21 +359,25 @@ class PrintfulSandbox(SandboxSupplier):
             return self.envelope(
                 "shipment_sent",
                 {
-                    "shipment": {
-                        "id": shipment_id,
-                        "status": "shipped",
-                        "store_id": self.store_id,
-                        "tracking_number": tracking,
-                        "tracking_url": shipment["tracking_url"],
-                        "created_at": _iso(now),
-                        "ship_date": shipment["ship_date"],
-                        "shipped_at": _iso(now),
-                        "reshipment": False,
-                    },
+                    "shipment": self.v2_webhook_shipment(shipment),
                     "order": self.order_in_event(order),
                 },
             )
         return self.envelope("package_shipped", {"shipment": shipment, "order": order})
+
+    def v2_webhook_shipment(self, shipment: dict[str, Any]) -> dict[str, Any]:
+        """v2 ``WebhookShipmentData.shipment``: no items, no carrier."""
+        return {
+            "id": shipment["id"],
+            "status": "returned" if shipment.get("returned") else "shipped",
+            "store_id": self.store_id,
+            "tracking_number": shipment["tracking_number"],
+            "tracking_url": shipment["tracking_url"],
+            "created_at": _iso(shipment["created"]),
+            "ship_date": shipment["ship_date"],
+            "shipped_at": _iso(int(shipment["shipped_at"])),
+            "reshipment": shipment["reshipment"],
+        }
 
     def order_in_event(self, order: dict[str, Any]) -> dict[str, Any]:
         """v1 events carry the whole order; v2 events a summary without items."""

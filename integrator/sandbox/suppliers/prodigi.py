@@ -118,10 +118,15 @@ class ProdigiSandbox(SandboxSupplier):
                         "copies": item["copies"],
                         "sizing": item["sizing"],
                         "attributes": item.get("attributes") or {},
-                        "assets": item["assets"],
+                        "assets": [
+                            {"id": self.new_id("ast_"), "status": "InProgress", **asset}
+                            for asset in item["assets"]
+                        ],
+                        "recipientCost": item.get("recipientCost"),
                     }
                     for item in data["items"]
                 ],
+                "packingSlip": data.get("packingSlip"),
                 "metadata": data.get("metadata") or {},
             }
             order["status"]["details"]["downloadAssets"] = "InProgress"

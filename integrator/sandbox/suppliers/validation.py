@@ -44,7 +44,11 @@ import pycountry
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
-from openapi_schema_validator import OAS30WriteValidator, oas30_format_checker
+from openapi_schema_validator import (
+    OAS30ReadValidator,
+    OAS30WriteValidator,
+    oas30_format_checker,
+)
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -193,41 +197,90 @@ def _pointer_escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def request_body_pointer(document: Mapping[str, Any], path: str, method: str) -> str:
-    """JSON pointer (inside ``document``) of the JSON schema of an operation's request body,
-    following ``$ref``s to ``components.requestBodies``."""
-    try:
-        body = document["paths"][path][method.lower()]["requestBody"]
-    except KeyError as error:
-        raise LookupError(f"{method.upper()} {path} has no requestBody in the document") from error
-    pointer = f"/paths/{_pointer_escape(path)}/{method.lower()}/requestBody"
-    while "$ref" in body:
-        ref = str(body["$ref"])
-        if not ref.startswith("#/"):
-            raise LookupError(f"external $ref {ref!r} is not supported")
-        pointer = ref[1:]
-        body = document
-        for part in ref[2:].split("/"):
-            body = body[part.replace("~1", "/").replace("~0", "~")]
-    if JSON_CONTENT not in body.get("content", {}):
-        raise LookupError(f"{method.upper()} {path} takes no {JSON_CONTENT} body")
+def body_schema_pointer(document: Mapping[str, Any], pointer: str) -> str:
+    """JSON pointer of the JSON schema of the requestBody or response object at ``pointer``,
+    following ``$ref``s (to ``components.requestBodies`` / ``components.responses``)."""
+    node = _resolve(document, "#" + pointer)
+    while "$ref" in node:
+        pointer = str(node["$ref"])[1:]
+        node = _resolve(document, str(node["$ref"]))
+    if JSON_CONTENT not in node.get("content", {}):
+        raise LookupError(f"{pointer} has no {JSON_CONTENT} body")
     return f"{pointer}/content/{_pointer_escape(JSON_CONTENT)}/schema"
+
+
+def request_body_pointer(document: Mapping[str, Any], path: str, method: str) -> str:
+    """JSON pointer of the JSON schema of an operation's request body."""
+    if "requestBody" not in document.get("paths", {}).get(path, {}).get(method.lower(), {}):
+        raise LookupError(f"{method.upper()} {path} has no requestBody in the document")
+    return body_schema_pointer(
+        document, f"/paths/{_pointer_escape(path)}/{method.lower()}/requestBody"
+    )
+
+
+def response_pointer(document: Mapping[str, Any], path: str, method: str, status: int) -> str:
+    """JSON pointer of the JSON schema of one documented answer of an operation."""
+    responses = document.get("paths", {}).get(path, {}).get(method.lower(), {}).get("responses")
+    if str(status) not in (responses or {}):
+        raise LookupError(f"{method.upper()} {path} documents no {status} answer")
+    return body_schema_pointer(
+        document, f"/paths/{_pointer_escape(path)}/{method.lower()}/responses/{status}"
+    )
+
+
+def _resolve(document: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        raise LookupError(f"external $ref {ref!r} is not supported")
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _oas30(document_name: str, pointer: str, validator: Any) -> Validator:
+    document = load_document(document_name)
+    uri = f"urn:integrator:sandbox:{document_name}"
+    registry: Registry[Any] = Registry().with_resource(
+        uri, Resource.from_contents(document, default_specification=DRAFT4)
+    )
+    return validator(  # type: ignore[no-any-return]
+        {"$ref": f"{uri}#{pointer}"},
+        registry=registry,
+        format_checker=openapi_format_checker(),
+    )
 
 
 def openapi_validator(document_name: str, path: str, method: str) -> Validator:
     """An OpenAPI 3.0 write validator for one operation's request body; ``$ref``s resolve
     inside the (vendored, unmodified) document."""
-    document = load_document(document_name)
-    pointer = request_body_pointer(document, path, method)
-    uri = f"urn:integrator:sandbox:{document_name}"
-    registry: Registry[Any] = Registry().with_resource(
-        uri, Resource.from_contents(document, default_specification=DRAFT4)
+    pointer = request_body_pointer(load_document(document_name), path, method)
+    return _oas30(document_name, pointer, OAS30WriteValidator)
+
+
+def openapi_response(document_name: str, path: str, method: str, status: int = 200) -> LazyRequest:
+    """The schema of one documented answer (OpenAPI 3.0 read semantics), to check that a
+    sandbox answers with the published shape (tests)."""
+
+    def build() -> JsonSchemaRequest:
+        pointer = response_pointer(load_document(document_name), path, method, status)
+        return JsonSchemaRequest([_oas30(document_name, pointer, OAS30ReadValidator)])
+
+    return LazyRequest(
+        functools.partial(build), f"{method.upper()} {path} {status} in {document_name}"
     )
-    return OAS30WriteValidator(  # type: ignore[no-any-return]
-        {"$ref": f"{uri}#{pointer}"},
-        registry=registry,
-        format_checker=openapi_format_checker(),
-    )
+
+
+def openapi_webhook(document_name: str, event: str) -> LazyRequest:
+    """The schema of a webhook payload the document publishes under ``x-webhooks`` (what a
+    sandbox posts must have that shape; read semantics)."""
+
+    def build() -> JsonSchemaRequest:
+        pointer = body_schema_pointer(
+            load_document(document_name), f"/x-webhooks/{_pointer_escape(event)}/post/requestBody"
+        )
+        return JsonSchemaRequest([_oas30(document_name, pointer, OAS30ReadValidator)])
+
+    return LazyRequest(functools.partial(build), f"x-webhooks {event} in {document_name}")
 
 
 def _build_openapi(
