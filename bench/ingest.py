@@ -1,9 +1,11 @@
-"""Webhook ingest: signed ``orders/paid`` deliveries per second and latency under gunicorn,
-beside a verify-only baseline endpoint in the same server, in the same run.
+"""Webhook ingest: signed ``orders/paid`` deliveries per second and latency under the web
+role, beside a verify-only baseline endpoint in the same server, in the same run.
 
     python bench/ingest.py [--seconds 8] [--rounds 2] [--clients 16] [--pg URL]
+        [--workers 2] [--threads 8] [--worker-class CLASS]
 
-gunicorn (gthread, 2 workers x 8 threads by default, the Procfile's web line) serves the real
+The Procfile's ``web`` command (gunicorn processes serving with waitress, 2 x 8 threads by
+default; ``--worker-class gthread`` for gunicorn's own threaded worker) serves the real
 app on 127.0.0.1 with a temporary SQLite database (and, with ``--pg``, a second run on that
 PostgreSQL database, emptied first). 16 client threads, each on its own keep-alive
 connection, post realistic 10-20 KB ``orders/paid`` bodies (sandbox orders of 6-12 lines),
@@ -30,7 +32,6 @@ import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -41,7 +42,6 @@ from dataclasses import dataclass, field  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import (  # noqa: E402
-    ROOT,
     database_kind,
     free_port,
     machine_note,
@@ -50,15 +50,14 @@ from bench.common import (  # noqa: E402
     quiet_logs,
     scratch_database,
 )
+from bench.web_role import CLIENT_SECRET as SECRET  # noqa: E402
+from bench.web_role import SHOP, WebRole, procfile_web_command, web_environment  # noqa: E402
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.models import WebhookDelivery  # noqa: E402
 from integrator.sandbox.shopify import SandboxConfig, SandboxShopify  # noqa: E402
 from integrator.sandbox.shopify.demo_catalog import sample_lines, seed_pod_catalog  # noqa: E402
-from integrator.sandbox.stack import sandbox_process_environment  # noqa: E402
 from integrator.shopify.webhook_verification import sign_webhook  # noqa: E402
 
-SHOP = "bench-store.myshopify.com"
-SECRET = "bench-client-secret"  # noqa: S105 - a throwaway secret for a local run
 RECEIVER = "/webhooks/shopify"
 BASELINE = "/bench/baseline/shopify"
 AIM_RATIO = 0.60
@@ -104,61 +103,6 @@ def realistic_bodies(count: int, seed: int = 11) -> list[SignedBody]:
         body = json.dumps(shop.webhook_payload(order["id"])).encode()
         bodies.append(SignedBody(body, sign_webhook(body, SECRET)))
     return bodies
-
-
-class Server:
-    """gunicorn on the real app factory, on a free loopback port."""
-
-    def __init__(self, database_url: str, workers: int, threads: int, log_path: Path) -> None:
-        self.port = free_port()
-        env = {
-            **os.environ,
-            # the demo configuration with fresh credentials: a process refuses to start without
-            **sandbox_process_environment(),
-            "DATABASE_URL": database_url,
-            "SHOPIFY_CLIENT_ID": "bench-client-id",
-            "SHOPIFY_CLIENT_SECRET": SECRET,
-            "SHOPIFY_SHOP": SHOP,
-            "INTEGRATOR_BENCH_BASELINE": "1",
-        }
-        command = [
-            sys.executable, "-m", "gunicorn",
-            "--worker-class", "gthread",
-            "--workers", str(workers),
-            "--threads", str(threads),
-            "--bind", f"127.0.0.1:{self.port}",
-            "--keep-alive", "30",
-            "webhooks.app:create_app()",
-        ]  # fmt: skip
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer /healthz in time")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
 
 
 def post_loop(
@@ -232,7 +176,17 @@ def run_database(
 ) -> list[list[object]]:
     kind = database_kind(url)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
-        server = Server(url, args.workers, args.threads, Path(folder) / "gunicorn.log")
+        port = free_port()
+        command = procfile_web_command(
+            port,
+            {
+                "--workers": str(args.workers),
+                "--threads": str(args.threads),
+                "--worker-class": args.worker_class,
+            },
+        )
+        environment = web_environment(url, {"INTEGRATOR_BENCH_BASELINE": "1"})
+        server = WebRole(command, environment, port, Path(folder) / "gunicorn.log")
         try:
             server.wait_ready()
             warm_real = phase(server.port, RECEIVER, bodies, args.clients, 1.0)
@@ -282,6 +236,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--worker-class",
+        default="webhooks.server.WaitressWorker",
+        help="gunicorn worker class (the Procfile's; gthread to compare)",
+    )
     parser.add_argument("--bodies", type=int, default=200, help="distinct order bodies")
     parser.add_argument("--pg", help="also run on this PostgreSQL URL (emptied first)")
     parser.add_argument("--no-sqlite", action="store_true", help="only the --pg run")
@@ -293,7 +252,7 @@ def main() -> None:
     print(
         f"bodies: {len(bodies)} orders/paid payloads, {sizes[0] / 1024:.1f}-"
         f"{sizes[-1] / 1024:.1f} KB (median {sizes[len(sizes) // 2] / 1024:.1f} KB); "
-        f"gunicorn gthread {args.workers}x{args.threads}; {args.clients} clients; "
+        f"gunicorn {args.worker_class} {args.workers}x{args.threads}; {args.clients} clients; "
         f"{args.rounds} x {args.seconds:.0f} s per endpoint",
         flush=True,
     )
@@ -308,6 +267,7 @@ def main() -> None:
         ["db", "endpoint", "200s", "webhooks/s", "p50 ms", "p99 ms", "other statuses", "ratio"],
         rows,
     )
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from integrator.db.database import Database
+from integrator.domain.public_urls import Resolver
+from integrator.resolver import system_resolver
 from integrator.routing.problems import ConfigError
 from integrator.settings import Settings, SettingsError, load_settings
 
@@ -77,6 +79,8 @@ class Container:
     adapter_factory: AdapterFactory = _build_adapter
     shopify_client: AdminClient | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # resolves print-file hosts before submission (the sandbox stack injects its own)
+    resolve_host: Resolver = system_resolver
 
     def __post_init__(self) -> None:
         self._adapters: dict[tuple[int, str], SupplierAdapter] = {}
@@ -131,6 +135,7 @@ def bootstrap(
     adapter_factory: AdapterFactory | None = None,
     shopify_client: AdminClient | None = None,
     load_config: bool = True,
+    resolve_host: Resolver | None = None,
 ) -> Container:
     """Wire the service. :raises ConfigError: when a configuration file is invalid."""
     settings = settings or load_settings()
@@ -145,7 +150,18 @@ def bootstrap(
         configs=configs,
         adapter_factory=adapter_factory or _build_adapter,
         shopify_client=shopify_client,
+        resolve_host=resolve_host or _resolver(settings),
     )
+
+
+def _resolver(settings: Settings) -> Resolver:
+    """The system's DNS, or the sandbox's (offline runs: benchmarks, chaos, demo processes).
+    The sandbox answers only the documentation domains, so a misuse fails closed."""
+    if settings.print_file_resolver == "sandbox":
+        from integrator.sandbox.dns import SandboxResolver
+
+        return SandboxResolver()
+    return system_resolver
 
 
 def startup_problems(settings: Settings) -> list[str]:

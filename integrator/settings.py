@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -18,6 +19,7 @@ from dotenv import dotenv_values
 ADMIN_TOKEN_MIN_LENGTH = 32
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 API_VERSION = re.compile(r"^\d{4}-\d{2}$|^unstable$")
+RESOLVERS = ("system", "sandbox")
 
 
 class SettingsError(Exception):
@@ -42,6 +44,10 @@ class Settings:
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     admin_token: str = field(default="", repr=False)
     webhook_max_bytes: int = 1_048_576
+    # compliance and uninstall deliveries triggered longer ago than this are not acted on
+    webhook_max_age_hours: int = 48
+    # "system" DNS, or "sandbox" (integrator.sandbox.dns) for runs against the sandboxes
+    print_file_resolver: str = "system"
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
@@ -71,6 +77,10 @@ class Settings:
     def shopify_secrets(self) -> tuple[str, ...]:
         """Secrets that verify Shopify webhooks: the current one, then the old during rotation."""
         return tuple(s for s in (self.shopify_client_secret, self.shopify_old_client_secret) if s)
+
+    @property
+    def webhook_max_age(self) -> timedelta:
+        return timedelta(hours=self.webhook_max_age_hours)
 
     @property
     def is_sqlite(self) -> bool:
@@ -177,6 +187,9 @@ def load_settings(
         webhook_max_bytes=_positive_int(
             "WEBHOOK_MAX_BYTES", env.get("WEBHOOK_MAX_BYTES", "1048576"), problems
         ),
+        webhook_max_age_hours=_positive_int(
+            "WEBHOOK_MAX_AGE_HOURS", env.get("WEBHOOK_MAX_AGE_HOURS", "48"), problems
+        ),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         log_json=_boolean("LOG_JSON", env.get("LOG_JSON", "true"), problems),
@@ -184,7 +197,13 @@ def load_settings(
             "TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), problems
         ),
         rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL", "").strip(),
+        print_file_resolver=env.get("PRINT_FILE_RESOLVER", "system").strip().lower(),
     )
+    if settings.print_file_resolver not in RESOLVERS:
+        problems.append(
+            f"PRINT_FILE_RESOLVER: {settings.print_file_resolver!r} is not one of "
+            + ", ".join(RESOLVERS)
+        )
     if problems:
         raise SettingsError(problems)
     return settings

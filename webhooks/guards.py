@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Request, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-# the database could not take the delivery: the sender must retry
-DATABASE_DOWN = (DBAPIError, PoolTimeout)
 
 
 class TooLarge(Exception):
     pass
+
+
+class MalformedBody(Exception):
+    """The body is not a JSON object within our limits; ``reason`` is a metrics-safe word."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def read_body(request: Request, limit: int) -> bytes:
@@ -27,6 +33,31 @@ def read_body(request: Request, limit: int) -> bytes:
     if len(body) > limit:
         raise TooLarge
     return body
+
+
+def _no_constant(text: str) -> Any:
+    raise MalformedBody("malformed_json")  # NaN and Infinity are not JSON
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Parse a (verified) body that must be a JSON object, within the parser's limits.
+
+    The limits are the C parser's own, so a delivery costs one ``json.loads``: nesting deeper
+    than the interpreter's recursion limit (about 1,000 levels) and integers longer than
+    Python's 4,300 digits are refused, as are ``NaN`` and ``Infinity``.
+
+    :raises MalformedBody: with ``malformed_json``, ``not_a_json_object`` or
+        ``too_deeply_nested``.
+    """
+    try:
+        value = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise MalformedBody("too_deeply_nested") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, an integer over 4,300 digits
+        raise MalformedBody("malformed_json") from None
+    if not isinstance(value, dict):
+        raise MalformedBody("not_a_json_object")
+    return value
 
 
 def refuse(status: int, reason: str) -> ResponseReturnValue:

@@ -1,5 +1,6 @@
 """``GET /metrics``: Prometheus text. Counters are kept by the code that counts; the gauges
-that describe the database (queue and items per stage) are read from it at scrape time."""
+that describe the database (queue and items per stage) are read from it at scrape time, by
+bounded indexed queries (``webhooks.vitals``: a group over 10,000 rows reports 10,000)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,24 @@ import logging
 
 from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrator.db.database import Database
-from integrator.db.models import LineItem
-from integrator.domain.stages import Stage
 from integrator.metrics import ITEMS_PER_STAGE, OLDEST_QUEUED, QUEUE_JOBS
-from integrator.queue.jobs import queue_stats
+from webhooks.vitals import JOB_STATUSES, read_vitals
 
 log = logging.getLogger(__name__)
 metrics = Blueprint("metrics", __name__)
-JOB_STATUSES = ("queued", "running", "done", "dead")
 
 
 def refresh_gauges(db: Database) -> None:
     """Set the queue and items-per-stage gauges from the database (every stage, zeros too)."""
-    stats = queue_stats(db)
-    for status in JOB_STATUSES:
-        QUEUE_JOBS.labels(status).set(stats["counts"].get(status, 0))
-    OLDEST_QUEUED.set(stats["oldest_due_seconds"])
-    with db.read() as session:
-        counts = dict(
-            session.execute(select(LineItem.stage, func.count()).group_by(LineItem.stage)).all()
-        )
-    for stage in Stage:
-        ITEMS_PER_STAGE.labels(stage.value).set(counts.get(stage.value, 0))
+    vitals = read_vitals(db, statuses=JOB_STATUSES, stages=True)
+    for status, count in vitals.jobs.items():
+        QUEUE_JOBS.labels(status).set(count)
+    OLDEST_QUEUED.set(vitals.oldest_due_seconds)
+    for stage, count in vitals.items.items():
+        ITEMS_PER_STAGE.labels(stage).set(count)
 
 
 @metrics.get("/metrics")

@@ -1,29 +1,37 @@
 """``POST /webhooks/shopify``: a column of checks on the raw bytes, then store + enqueue + 200.
 
 Order (https://shopify.dev/docs/apps/build/webhooks/verify-deliveries): headers → size →
-HMAC over the exact bytes received → JSON → dedupe on X-Shopify-Webhook-Id → one transaction
-that stores the delivery and enqueues its job → 200. Nothing is acknowledged before it is stored.
+HMAC over the exact bytes received → JSON within limits → column limits → dedupe on
+X-Shopify-Webhook-Id → one transaction that stores the delivery and enqueues its job → 200.
+Nothing is acknowledged before it is stored, and nothing reads the body before its signature
+is verified: an unsigned request costs the HMAC and nothing more.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
+from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
 from integrator.pipeline.group_commit import GroupCommitter
-from integrator.pipeline.inbox import NewDelivery, Stored, kept_headers, store_delivery
+from integrator.pipeline.inbox import (
+    NewDelivery,
+    Stored,
+    UnstorableDelivery,
+    check_storable,
+    kept_headers,
+    store_deliveries,
+)
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
-from integrator.shopify.webhook_verification import verify_webhook
-from webhooks.guards import DATABASE_DOWN, TooLarge, read_body, refuse
+from integrator.shopify.webhook_verification import HMAC_HEADER, verify_signature
+from webhooks.guards import MalformedBody, TooLarge, parse_json_object, read_body, refuse
 
 log = logging.getLogger(__name__)
 shopify_webhooks = Blueprint("shopify_webhooks", __name__)
@@ -36,36 +44,36 @@ REQUIRED_HEADERS = (
 )
 
 
+def topic_label(topic: str) -> str:
+    """The topic as a metrics label: one we subscribe to, else ``other`` (the header is input,
+    and every distinct label value is a new time series kept for the life of the process)."""
+    return topic if topic in HANDLED_TOPICS else "other"
+
+
 def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseReturnValue:
     DELIVERIES.labels("shopify", topic, reason).inc()
     log.info("webhook.rejected", extra={"source": "shopify", "reason": reason, "topic": topic})
     return refuse(status, reason)
 
 
-def serves_shop(session: Session | Connection, container: Container, domain: str) -> bool:
-    """A shop we work for: an installed shop in the table, or the single-store shop until
-    it uninstalls the app (``integrator shopify setup`` connects it again)."""
-    from integrator.pipeline.ingest import shop_is_active
-
-    return shop_is_active(session, container, domain)
-
-
-def job_for(
-    session: Session | Connection, container: Container, topic: str, shop: str
-) -> str | None:
-    """The job a delivery causes: compliance topics always, others only for shops we serve."""
+def job_kind(topic: str, serves: bool) -> str | None:
+    """The job a delivery causes: compliance topics always, others only for shops we serve
+    (an installed shop in the table, or the single-store shop until it uninstalls the app)."""
     if topic in COMPLIANCE_TOPICS:
         return "shopify.delivery"
-    if topic in HANDLED_TOPICS and serves_shop(session, container, shop):
+    if topic in HANDLED_TOPICS and serves:
         return "shopify.delivery"
     return None
 
 
-def _store(container: Container) -> Callable[[Connection, NewDelivery], Stored]:
-    def write(connection: Connection, delivery: NewDelivery) -> Stored:
-        shop = delivery.shop_domain or ""
-        job_kind = job_for(connection, container, delivery.topic, shop)
-        return store_delivery(connection, delivery, job_kind=job_kind)
+def _store(container: Container) -> Callable[[Connection, Sequence[NewDelivery]], list[Stored]]:
+    from integrator.pipeline.ingest import active_shops
+
+    def write(connection: Connection, deliveries: Sequence[NewDelivery]) -> list[Stored]:
+        # one query for the batch's shops, not one per delivery
+        served = active_shops(connection, container, {d.shop_domain or "" for d in deliveries})
+        kinds = [job_kind(d.topic, (d.shop_domain or "") in served) for d in deliveries]
+        return store_deliveries(connection, deliveries, kinds)
 
     return write
 
@@ -89,48 +97,61 @@ def receive() -> ResponseReturnValue:
     from webhooks.app import container_of
 
     container = container_of(current_app)
-    if any(not request.headers.get(name) for name in REQUIRED_HEADERS):
+    headers = request.headers
+    if any(not headers.get(name) for name in REQUIRED_HEADERS):
         return _rejected(400, "missing_headers")
-    topic = request.headers["X-Shopify-Topic"]
+    label = topic_label(headers["X-Shopify-Topic"])
     try:
         body = read_body(request, container.settings.webhook_max_bytes)
     except TooLarge:
-        return _rejected(413, "too_large", topic)
-    if not verify_webhook(body, dict(request.headers), container.settings.shopify_secrets):
-        return _rejected(401, "bad_signature", topic)
+        return _rejected(413, "too_large", label)
+    if not verify_signature(body, headers.get(HMAC_HEADER), container.settings.shopify_secrets):
+        return _rejected(401, "bad_signature", label)
     try:
-        if not isinstance(json.loads(body), dict):
-            return _rejected(400, "not_a_json_object", topic)
-    except ValueError:
-        return _rejected(400, "malformed_json", topic)
-    shop = request.headers["X-Shopify-Shop-Domain"]
+        parse_json_object(body)
+    except MalformedBody as malformed:
+        return _rejected(400, malformed.reason, label)
     delivery = NewDelivery(
         source="shopify",
-        topic=topic,
-        dedupe_key=request.headers["X-Shopify-Webhook-Id"],
+        topic=headers["X-Shopify-Topic"],
+        dedupe_key=headers["X-Shopify-Webhook-Id"],
         body=body,
-        headers=kept_headers(request.headers),
-        shop_domain=shop,
-        event_id=request.headers.get("X-Shopify-Event-Id"),
-        triggered_at=request.headers.get("X-Shopify-Triggered-At"),
-        api_version=request.headers.get("X-Shopify-API-Version"),
+        headers=kept_headers(headers),
+        shop_domain=headers["X-Shopify-Shop-Domain"],
+        event_id=headers.get("X-Shopify-Event-Id"),
+        triggered_at=headers.get("X-Shopify-Triggered-At"),
+        api_version=headers.get("X-Shopify-API-Version"),
     )
     try:
+        check_storable(delivery)
         stored = inbox_of(current_app).submit(delivery)
-    except (*DATABASE_DOWN, TimeoutError):
-        log.warning("webhook.database_unavailable", extra={"source": "shopify", "topic": topic})
-        return _rejected(503, "database_unavailable", topic)
+    except UnstorableDelivery as unstorable:
+        log.info("webhook.unstorable", extra={"source": "shopify", "problems": unstorable.problems})
+        return _rejected(400, "invalid_headers", label)
+    except TimeoutError:
+        return _unavailable(label)
+    except Exception as error:
+        if database_unavailable(error):
+            return _unavailable(label)
+        # the database refused this delivery alone (the others of its batch were stored)
+        log.exception("webhook.unstorable", extra={"source": "shopify", "topic": label})
+        return _rejected(400, "unstorable", label)
     outcome = "duplicate" if stored.duplicate else ("stored" if stored.job_id else "ignored")
-    DELIVERIES.labels("shopify", topic, outcome).inc()
+    DELIVERIES.labels("shopify", label, outcome).inc()
     log.info(
         "webhook.accepted",
         extra={
             "source": "shopify",
-            "topic": topic,
-            "shop": shop,
+            "topic": label,
+            "shop": delivery.shop_domain,
             "outcome": outcome,
             "delivery_id": stored.delivery_id,
             "webhook_id": delivery.dedupe_key,
         },
     )
     return jsonify(status=outcome), 200
+
+
+def _unavailable(label: str) -> ResponseReturnValue:
+    log.warning("webhook.database_unavailable", extra={"source": "shopify", "topic": label})
+    return _rejected(503, "database_unavailable", label)

@@ -12,10 +12,11 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
+from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
-from integrator.pipeline.inbox import NewDelivery, kept_headers, store_delivery
+from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, kept_headers, store_delivery
 from integrator.suppliers.errors import CallbackPayloadError
-from webhooks.guards import DATABASE_DOWN, TooLarge, read_body, refuse
+from webhooks.guards import TooLarge, read_body, refuse
 
 log = logging.getLogger(__name__)
 supplier_webhooks = Blueprint("supplier_webhooks", __name__)
@@ -47,6 +48,8 @@ def receive(name: str) -> ResponseReturnValue:
     except CallbackPayloadError as error:
         log.info("callback.malformed", extra={"source": name, "reason": str(error)[:200]})
         return _rejected(400, "malformed", name)
+    except RecursionError:  # nested deeper than the JSON parser goes: malformed, not a 500
+        return _rejected(400, "malformed", name)
     if not events:
         return _rejected(400, "no_events", name)
     topic = events[0].raw_status or events[0].kind.value
@@ -61,7 +64,12 @@ def receive(name: str) -> ResponseReturnValue:
     try:
         with container.db.write_connection() as session:
             stored = store_delivery(session, delivery, job_kind="supplier.callback")
-    except DATABASE_DOWN:
+    except UnstorableDelivery as unstorable:
+        log.info("callback.unstorable", extra={"source": name, "problems": unstorable.problems})
+        return _rejected(400, "invalid_headers", name)
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
         return _rejected(503, "database_unavailable", name)
     outcome = "duplicate" if stored.duplicate else "stored"
     DELIVERIES.labels(name, "callback", outcome).inc()

@@ -61,6 +61,7 @@ def worker_environment(stack: Stack, url: str) -> dict[str, str]:
             # the stack's key: each process may read the token another one stored
             "ENCRYPTION_KEY": stack.encryption_key,
             "LOG_LEVEL": "WARNING",
+            "PRINT_FILE_RESOLVER": "sandbox",  # no DNS here: resolve as the sandbox does
         }
     )
     # the suppliers' base URLs, API keys and callback secrets the stack made for this run

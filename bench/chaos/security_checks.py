@@ -1,5 +1,5 @@
 """Security checks shared by tests/security and this script: what a database dump and the logs
-of a full run reveal.
+of a full run reveal, and issue 11's points 2, 3, 5 and 6 (the webhook edge).
 
     python bench/chaos/security_checks.py [--orders 20] [--database-url URL]
 
@@ -22,7 +22,7 @@ import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
@@ -187,6 +187,226 @@ def full_run_exposure(stack: Stack, url: str, orders: int) -> Exposure:
     )
 
 
+# --- issue 11, point 2: nothing unauthenticated costs more than the signature check -------------
+
+
+def _mean_ms(send: Callable[[], int], times: int) -> tuple[float, set[int]]:
+    statuses: set[int] = set()
+    started = time.perf_counter()
+    for _ in range(times):
+        statuses.add(send())
+    return (time.perf_counter() - started) / times * 1000, statuses
+
+
+def unauthenticated_cost_figures(stack: Stack, history_rows: int = 100_000) -> dict[str, Any]:
+    """What a forged request costs, what breaks the parser, what grows /metrics, and what
+    /healthz and /metrics cost with a long history (through the real app, in-process)."""
+    import json
+    import random
+    import uuid
+
+    from prometheus_client import REGISTRY, generate_latest
+
+    from integrator.sandbox.shopify import sign
+
+    client = stack.app.test_client()
+
+    def post(body: bytes, *, signed: bool, topic: str = "orders/paid") -> int:
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": sign(body if signed else b"forged", CLIENT_SECRET),
+            "X-Shopify-Shop-Domain": stack.options.shop,
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        }
+        return int(client.post("/webhooks/shopify", data=body, headers=headers).status_code)
+
+    big_json = json.dumps({"line_items": [{"id": n, "title": "x" * 40} for n in range(15_000)]})
+    big_binary = random.Random(1).randbytes(len(big_json))
+    json_ms, json_statuses = _mean_ms(lambda: post(big_json.encode(), signed=False), 20)
+    binary_ms, binary_statuses = _mean_ms(lambda: post(big_binary, signed=False), 20)
+    small_ms, _ = _mean_ms(lambda: post(b'{"id": 1}', signed=False), 20)
+    brackets = b"[" * 100_000
+    metrics_before = len(generate_latest(REGISTRY))
+    for _ in range(2_000):
+        post(b"{}", signed=False, topic="x/" + uuid.uuid4().hex + "t" * 2_000)
+    metrics_after = len(generate_latest(REGISTRY))
+    quiet_healthz = _mean_ms(lambda: int(client.get("/healthz").status_code), 10)[0]
+    quiet_metrics = _mean_ms(lambda: int(client.get("/metrics").status_code), 10)[0]
+    _add_history(stack, history_rows)
+    busy_healthz = _mean_ms(lambda: int(client.get("/healthz").status_code), 10)[0]
+    busy_metrics = _mean_ms(lambda: int(client.get("/metrics").status_code), 10)[0]
+    return {
+        "forged 1 MB JSON / 1 MB binary / 9-byte JSON, ms per request": (
+            f"{json_ms:.2f} / {binary_ms:.2f} / {small_ms:.2f} (answers "
+            f"{sorted(json_statuses | binary_statuses)}); JSON/binary {json_ms / binary_ms:.2f}"
+        ),
+        "forged [ x 100,000": post(brackets, signed=False),
+        "signed [ x 100,000": post(brackets, signed=True),
+        "/metrics bytes before / after 2,000 forged 2 KB topics": (
+            f"{metrics_before} / {metrics_after}"
+        ),
+        f"/healthz, /metrics ms: empty vs {history_rows:,} done jobs and delivered items": (
+            f"{quiet_healthz:.1f}, {quiet_metrics:.1f} vs {busy_healthz:.1f}, {busy_metrics:.1f}"
+        ),
+    }
+
+
+def _add_history(stack: Stack, rows: int) -> None:
+    """``rows`` finished jobs, and as many orders each with one delivered item."""
+    from sqlalchemy import insert
+
+    from integrator.db.clock import utcnow
+    from integrator.db.models import Job, LineItem, Order
+
+    long_ago = utcnow().replace(year=2020)
+    with stack.db.engine.begin() as connection:
+        connection.execute(
+            insert(Job),
+            [{"kind": "order.ingest", "payload": {}, "status": "done", "run_at": long_ago}] * rows,
+        )
+        connection.execute(
+            insert(Order),
+            [
+                {
+                    "shop_domain": "history.myshopify.com",
+                    "shopify_order_id": str(n),
+                    "paid_at": long_ago,
+                }
+                for n in range(rows)
+            ],
+        )
+        first = connection.execute(
+            text("SELECT min(id) FROM orders WHERE shop_domain = 'history.myshopify.com'")
+        ).scalar_one()
+        connection.execute(
+            insert(LineItem),
+            [{"order_id": first + n, "shopify_line_item_id": "1", "stage": "delivered"} for n in range(rows)],
+        )  # fmt: skip
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE"))
+
+
+# --- issue 11, point 3: slow clients do not stall the service ------------------------------------
+
+
+def slow_client_figures(url: str, clients: int = 200, seconds: float = 10.0) -> dict[str, Any]:
+    """``bench/chaos/slow_clients.py`` against the Procfile's web role, in short."""
+    import tempfile
+
+    from bench.chaos.slow_clients import attack
+
+    with tempfile.TemporaryDirectory(prefix="security-slow-") as folder:
+        outcome = attack("procfile", url, clients, seconds, 1.0, Path(folder))
+    during = outcome.rows[1]
+    return {
+        "server": outcome.command,
+        "slow connections (open at the end)": f"{clients} ({outcome.slow_open_at_end})",
+        "healthz p50/p99/max ms": during["healthz p50/p99/max ms"],
+        "webhook p50/p99/max ms": during["webhook p50/p99/max ms"],
+        "probes over 1 s / failed": f"{during['over 1 s']} / {during['failures']}",
+        "webhooks answered 200 / stored": f"{outcome.webhooks_200} / {outcome.stored}",
+    }
+
+
+# --- issue 11, point 5: replayed compliance webhooks ---------------------------------------------
+
+
+def replay_figures(stack: Stack) -> dict[str, Any]:
+    """Genuinely signed bodies replayed under another shop's header or long after."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from integrator.db.models import Order, Shop, WebhookDelivery
+
+    other = "other-store.myshopify.com"
+    with stack.db.write() as session:
+        session.add(Shop(domain=other, status="active"))
+        session.add_all(
+            Order(shop_domain=other, shopify_order_id=str(n), email=f"o{n}@example.com")
+            for n in range(5)
+        )
+    own = stack.options.shop
+    url = f"{stack.integrator_url}/webhooks/shopify"
+    old = (datetime.now(UTC) - timedelta(hours=49)).isoformat().replace("+00:00", "Z")
+    replays = [
+        ("shop/redact", {"shop_id": 1, "shop_domain": own}, other, None),
+        ("customers/redact", {"shop_id": 1, "shop_domain": own, "customer": {"id": 1},
+                              "orders_to_redact": [0, 1]}, other, None),
+        ("app/uninstalled", stack.shop.shop_payload(), other, None),
+        ("shop/redact", {"shop_id": 1, "shop_domain": own}, own, old),
+    ]  # fmt: skip
+    answers = []
+    for topic, body, header_shop, triggered_at in replays:
+        delivery = stack.sender.prepare(topic, body, header_shop)
+        if triggered_at:
+            delivery = dataclasses.replace(delivery, triggered_at=triggered_at)
+        answers += stack.sender.deliver(url, delivery).statuses
+    stack.drain()
+    with stack.db.read() as session:
+        outcomes = dict(
+            session.execute(
+                select(WebhookDelivery.outcome, func.count())
+                .where(WebhookDelivery.topic.in_(("shop/redact", "customers/redact", "app/uninstalled")))
+                .group_by(WebhookDelivery.outcome)
+            ).all()
+        )  # fmt: skip
+        kept = session.scalar(
+            select(func.count()).select_from(Order).where(
+                Order.shop_domain == other, Order.email.is_not(None))
+        )  # fmt: skip
+        other_status = session.scalar(select(Shop.status).where(Shop.domain == other))
+        own_orders = session.scalar(
+            select(func.count()).select_from(Order).where(Order.shop_domain == own)
+        )
+    return {
+        "replays (3 under another shop's header, 1 triggered 49 h ago)": len(replays),
+        "answers": answers,
+        "delivery outcomes": outcomes,
+        "other shop: status, orders with personal data kept": f"{other_status}, {kept} of 5",
+        "own orders kept after the 49 h old shop/redact": own_orders,
+    }
+
+
+# --- issue 11, point 6: print-file URLs ----------------------------------------------------------
+
+ISSUE_URLS = (
+    "http://127.1/a.png",
+    "http://0177.0.0.1/a.png",
+    "http://0x7f.0.0.1/a.png",
+    "http://127.0.0.1\\@example.com/a.png",
+    "http://127.0.0.1.nip.io/a.png",
+    "http://localtest.me/a.png",
+    "http://kubernetes.default.svc/a.png",
+    "http://foo.lan/a.png",
+    "http://[::127.0.0.1]/a.png",
+    "http://[64:ff9b::a9fe:a9fe]/a.png",
+    "http://[2002:a9fe:a9fe::1]/a.png",
+    "http://１２７．０．０．１/a.png",
+)
+
+
+def print_file_url_figures() -> dict[str, Any]:
+    """Every URL the issue lists, through the check with a resolver answering as public DNS
+    does for nip.io and localtest.me; and public URLs that must still pass."""
+    from integrator.domain.public_urls import NotPublicUrl, public_url
+    from integrator.sandbox.dns import SandboxResolver
+
+    resolver = SandboxResolver()
+    resolver.add("127.0.0.1.nip.io", ["127.0.0.1"])
+    resolver.add("localtest.me", ["127.0.0.1"])
+    verdicts: dict[str, str] = {}
+    for url in (*ISSUE_URLS, "https://art.example.com/a.png", "http://8.8.8.8/a.png"):
+        try:
+            verdicts[url] = "passed on as " + public_url(url, resolver)
+        except NotPublicUrl as refusal:
+            verdicts[url] = f"refused: {refusal}"
+    refused = sum(1 for url in ISSUE_URLS if verdicts[url].startswith("refused"))
+    return {"issue's URLs refused": f"{refused} of {len(ISSUE_URLS)}", "verdicts": verdicts}
+
+
 # --- issue 11, point 1: no usable default secret ------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,17 +448,16 @@ def strong_process_env(url: str, **overrides: str | None) -> dict[str, str]:
     return env
 
 
-PROCESS_COMMANDS = {
-    "web (Procfile: gunicorn)": [
-        str(BIN / "gunicorn"),
-        "--bind",
-        "127.0.0.1:0",
-        "webhooks.app:create_app()",
-    ],
-    "web (integrator serve)": [str(BIN / "integrator"), "serve", "--port", "0"],
-    "worker": [str(BIN / "integrator"), "worker"],
-    "clock": [str(BIN / "integrator"), "clock"],
-}
+def process_commands() -> dict[str, list[str]]:
+    """Each process role as a deployment starts it (the web role: the Procfile's own line)."""
+    from bench.web_role import procfile_web_command
+
+    return {
+        "web (Procfile)": procfile_web_command(free_port()),
+        "web (integrator serve)": [str(BIN / "integrator"), "serve", "--port", "0"],
+        "worker": [str(BIN / "integrator"), "worker"],
+        "clock": [str(BIN / "integrator"), "clock"],
+    }
 
 
 def start_refusal(command: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -281,7 +500,7 @@ def default_secret_figures(url: str) -> dict[str, Any]:
         figures["shipped config: problems named with no credential set"] = len(error.problems)
     weak = strong_process_env(url, PRINTFUL_CALLBACK_SECRET=OLD_SANDBOX_SECRET, GELATO_API_KEY="")
     no_key = strong_process_env(url, ENCRYPTION_KEY=None)
-    for name, command in PROCESS_COMMANDS.items():
+    for name, command in process_commands().items():
         figures[f"{name} with a sandbox callback secret and an empty API key"] = start_refusal(
             command, weak
         )
@@ -577,9 +796,13 @@ def run(database_url: str | None, orders: int) -> Figures:
         try:
             started = time.monotonic()
             exposure = full_run_exposure(stack, url, orders)
+            extra = vars(exposure)
+            extra["5. replayed compliance webhooks"] = replay_figures(stack)
+            extra["2. unauthenticated cost"] = unauthenticated_cost_figures(stack)
         finally:
             stack.close()
-        extra = vars(exposure)
+        extra["3. slow clients"] = slow_client_figures(url)
+        extra["6. print-file URLs"] = print_file_url_figures()
         extra["1. no default secret"] = default_secret_figures(url)
         extra["4. admin sessions and throttle"] = admin_session_figures(url)
     return Figures(

@@ -15,9 +15,11 @@ from integrator.cli.common import container_or_exit, preflight_or_exit, settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn processes")
-@click.option("--threads", default=4, show_default=True, help="threads per process")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Run the web app (all HTTP endpoints) under gunicorn."""
+@click.option("--threads", default=8, show_default=True, help="request threads per process")
+@click.option("--connections", default=1000, show_default=True, help="open connections per process")
+def serve(host: str, port: int, workers: int, threads: int, connections: int) -> None:
+    """Run the web app (all HTTP endpoints): gunicorn processes serving with waitress, which
+    reads each request whole before a thread takes it (slow clients hold no thread)."""
     from gunicorn.app.base import BaseApplication
 
     settings = settings_or_exit()
@@ -28,7 +30,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_connections", connections)
+            self.cfg.set("worker_class", "webhooks.server.WaitressWorker")
             self.cfg.set("accesslog", None)
             self.cfg.set("graceful_timeout", 20)
 

@@ -88,6 +88,7 @@ class Order(Base):
         UniqueConstraint("shop_domain", "shopify_order_id", name="uq_order_shop_id"),
         Index("ix_order_name", "name"),
         Index("ix_order_customer", "shop_domain", "customer_id"),
+        Index("ix_order_paid", "paid_at"),  # the console's production-time window
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -267,7 +268,10 @@ class Job(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_alert_kind_subject"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", name="uq_alert_kind_subject"),
+        Index("ix_alert_open", "kind", "resolved_at", "created_at"),  # newest open alerts
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # stuck_item|flagged_order|...

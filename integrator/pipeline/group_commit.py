@@ -3,15 +3,19 @@
 A webhook must not be acknowledged before it is stored, and with ``synchronous=FULL`` (SQLite)
 or ``fsync`` (PostgreSQL) one commit per delivery caps a process at one delivery per disk
 flush. Requests hand their write to one thread per process, which writes everything waiting
-in a single transaction and then wakes each request with its own result (or the batch's
-error, so that every sender of a failed batch gets its 503 and retries).
+in a single transaction and then wakes each request with its own result.
+
+One bad delivery never fails the others: when a batch's transaction fails for a reason other
+than the database being unavailable (a value a column cannot hold, a constraint), each of its
+items is written again in a transaction of its own, so only the item at fault gets the error.
+When the database is unavailable, every waiter of the batch gets that error (and its 503).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,6 +23,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.engine import Connection
 
 from integrator.db.database import Database
+from integrator.db.errors import database_unavailable
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -37,7 +42,7 @@ class GroupCommitter(Generic[Item, Result]):
     def __init__(
         self,
         db: Database,
-        write: Callable[[Connection, Item], Result],
+        write: Callable[[Connection, Sequence[Item]], list[Result]],
         *,
         max_batch: int = MAX_BATCH,
     ) -> None:
@@ -80,11 +85,25 @@ class GroupCommitter(Generic[Item, Result]):
         while True:
             batch = self._next_batch()
             try:
-                with self._db.write_connection() as connection:
-                    results = [self._write(connection, pending.item) for pending in batch]
+                self._commit(batch)
             except BaseException as error:  # noqa: BLE001 - every waiter must hear of it
-                for pending in batch:
-                    pending.future.set_exception(error)
-                continue
-            for pending, result in zip(batch, results, strict=True):
-                pending.future.set_result(result)
+                if len(batch) == 1 or database_unavailable(error):
+                    for pending in batch:
+                        pending.future.set_exception(error)
+                    continue
+                for pending in batch:  # find the item at fault: each alone, the others commit
+                    try:
+                        self._commit([pending])
+                    except BaseException as alone:  # noqa: BLE001 - its waiter must hear of it
+                        pending.future.set_exception(alone)
+
+    def _commit(self, batch: list[_Pending[Item, Result]]) -> None:
+        """Write ``batch`` in one transaction; results are handed out only after the commit.
+
+        ``write`` takes the whole batch (one result per item, in order), so that it can read
+        what the items share once (e.g. each shop's status) instead of once per item.
+        """
+        with self._db.write_connection() as connection:
+            results = self._write(connection, [pending.item for pending in batch])
+        for pending, result in zip(batch, results, strict=True):
+            pending.future.set_result(result)

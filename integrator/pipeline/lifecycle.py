@@ -23,6 +23,7 @@ from integrator.db.models import (
 from integrator.domain.model import legacy_id
 from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
+from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.queue.errors import RetryableJobError, TerminalJobError
 from integrator.queue.jobs import enqueue
@@ -233,10 +234,23 @@ def handle_delivery(container: Container, context: JobContext) -> str:
         if handler is None or delivery.body is None:
             mark_delivery(session, delivery_id, "ignored", "no handler or body pruned")
             return "ignored"
-        outcome = handler(container, session, delivery, json.loads(delivery.body))
+        body = json.loads(delivery.body)
+        refusal = replay_refusal(
+            delivery.topic,
+            delivery.shop_domain,
+            delivery.triggered_at,
+            delivery.received_at,
+            body,
+            container.settings.webhook_max_age,
+        )
+        if refusal is not None:
+            mark_delivery(session, delivery_id, "flagged", refusal)
+            log.warning("webhook.flagged", extra={"delivery_id": delivery_id, "reason": refusal})
+            return "flagged"
+        outcome = handler(container, session, delivery, body)
         mark_delivery(session, delivery_id, "processed", outcome)
         if delivery.topic.startswith("orders/") and delivery.shop_domain:
-            order_id = _order_id(json.loads(delivery.body))
+            order_id = _order_id(body)
             delivery.order_id = session.scalar(
                 select(Order.id).where(
                     Order.shop_domain == delivery.shop_domain, Order.shopify_order_id == order_id

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from integrator.db.database import Database
 from integrator.db.models import Alert, ItemEvent, LineItem, Order
 from integrator.domain.durations import HOUR, seconds_between
+
+_ORDERS_PER_QUERY = 500
+# item id, supplier, product type, paid at, event stage, event time
+StageRow: TypeAlias = "Row[int, str | None, str | None, datetime | None, str, datetime]"
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,14 @@ class _Durations:
             self.shipping.append(seconds)
 
 
-def production_times(db: Database, *, since: datetime | None = None) -> list[StageTimes]:
-    """Per (supplier, product type): p50/p90 of paid → shipped and shipped → delivered."""
+def _stage_rows(db: Database, since: datetime | None) -> Iterator[StageRow]:
+    """(item, supplier, product type, paid at, stage, at) of every shipped/delivered event.
+
+    With ``since``, the orders paid in the window are found first (index ``ix_order_paid``)
+    and their items and events read by order id, so the cost follows the window and never
+    the history (a planner without statistics, SQLite's, would otherwise start from the
+    events table).
+    """
     query = (
         select(
             LineItem.id,
@@ -103,16 +114,23 @@ def production_times(db: Database, *, since: datetime | None = None) -> list[Sta
         .join(ItemEvent, ItemEvent.line_item_id == LineItem.id)
         .where(ItemEvent.stage.in_(("shipped", "delivered")), LineItem.supplier.is_not(None))
     )
-    if since is not None:
-        query = query.where(Order.paid_at >= since)
-    first: dict[int, dict[str, Any]] = {}
     with db.read() as session:
-        for item_id, supplier, product_type, paid_at, stage, occurred_at in session.execute(query):
-            facts = first.setdefault(
-                item_id, {"key": (supplier, product_type or "—"), "paid": paid_at}
-            )
-            if stage not in facts or occurred_at < facts[stage]:
-                facts[stage] = occurred_at
+        if since is None:
+            yield from session.execute(query)
+            return
+        order_ids = list(session.scalars(select(Order.id).where(Order.paid_at >= since)))
+        for start in range(0, len(order_ids), _ORDERS_PER_QUERY):
+            chunk = order_ids[start : start + _ORDERS_PER_QUERY]
+            yield from session.execute(query.where(LineItem.order_id.in_(chunk)))
+
+
+def production_times(db: Database, *, since: datetime | None = None) -> list[StageTimes]:
+    """Per (supplier, product type): p50/p90 of paid → shipped and shipped → delivered."""
+    first: dict[int, dict[str, Any]] = {}
+    for item_id, supplier, product_type, paid_at, stage, occurred_at in _stage_rows(db, since):
+        facts = first.setdefault(item_id, {"key": (supplier, product_type or "—"), "paid": paid_at})
+        if stage not in facts or occurred_at < facts[stage]:
+            facts[stage] = occurred_at
     measured: dict[tuple[str, str], _Durations] = defaultdict(_Durations)
     for facts in first.values():
         shipped, delivered, paid = facts.get("shipped"), facts.get("delivered"), facts["paid"]
@@ -137,13 +155,14 @@ def production_times(db: Database, *, since: datetime | None = None) -> list[Sta
     ]
 
 
-def stuck_items(db: Database) -> list[dict[str, Any]]:
-    """Open stuck-item alerts, newest first."""
+def stuck_items(db: Database, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Open stuck-item alerts, newest first (index ``ix_alert_open``), at most ``limit``."""
     with db.read() as session:
         rows = session.scalars(
             select(Alert)
             .where(Alert.kind == "stuck_item", Alert.resolved_at.is_(None))
             .order_by(Alert.created_at.desc())
+            .limit(limit)
         ).all()
         return [
             {

@@ -20,6 +20,7 @@ from integrator.domain.model import (
     SupplierOrderRequest,
     SupplierOrderResult,
 )
+from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, public_url
 from integrator.domain.stages import Stage
 from integrator.pipeline.ingest import (
     MAYBE_CREATED,
@@ -230,11 +231,34 @@ def note_error(container: Container, supplier_order_id: int, reason: str) -> Non
         supplier_order.last_error = reason
 
 
+def refused_print_file(container: Container, request: SupplierOrderRequest) -> str | None:
+    """Why a print file of the order must not reach the supplier (who fetches it), or None.
+
+    Routing checked the text of each URL; here every host is resolved, so a name that points
+    at a loopback, private or metadata address (``127.0.0.1.nip.io``, ``foo.lan``) is caught.
+
+    :raises RetryableJobError: the resolver could not answer now.
+    """
+    for line in request.lines:
+        for print_file in line.spec.files:
+            try:
+                public_url(print_file.url, container.resolve_host)
+            except NotPublicUrl as refusal:
+                return f"print file of line item {line.line_item_id}: the URL {refusal}"
+            except ResolverUnavailable as error:
+                raise RetryableJobError(f"cannot resolve a print-file host: {error}") from error
+    return None
+
+
 def submit(container: Container, context: JobContext) -> str:
     supplier_order_id = int(str(context.payload["supplier_order_id"]))
     submission = load_submission(container, supplier_order_id)
     if submission is None:
         return "nothing_to_submit"
+    refusal = refused_print_file(container, submission.request)
+    if refusal is not None:
+        mark_failed(container, submission, refusal)
+        raise TerminalJobError(refusal)
     adapter = container.adapter(submission.supplier, submission.shop)
     # after an ambiguous failure the order may exist at the supplier: wait for the circuit to
     # close and look the reference up, rather than make the item a second time elsewhere

@@ -70,6 +70,12 @@ _INSERTS = {
     name: dialect.insert(JOBS).on_conflict_do_nothing(index_elements=["unique_key"]).returning(C.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_KEYED_INSERTS = {
+    name: dialect.insert(JOBS)
+    .on_conflict_do_nothing(index_elements=["unique_key"])
+    .returning(C.id, C.unique_key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 _FENCE = and_(
     C.id == bindparam("b_id"),
     C.locked_by == bindparam("b_owner"),
@@ -167,6 +173,33 @@ def enqueue(
     statement = _INSERTS["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
     job_id: int | None = session.execute(statement, values).scalar_one_or_none()
     return job_id
+
+
+def enqueue_many(
+    session: Session | Connection, jobs: Sequence[tuple[str, dict[str, Any], str]]
+) -> dict[str, int]:
+    """Add ``(kind, payload, unique_key)`` jobs in one statement of the caller's transaction;
+    return the new ids by unique key (a key that exists already is left out)."""
+    if not jobs:
+        return {}
+    now = utcnow()
+    values = [
+        {
+            "kind": kind,
+            "payload": payload,
+            "unique_key": unique_key,
+            "status": "queued",
+            "priority": 100,
+            "attempts": 0,
+            "max_attempts": DEFAULT_MAX_ATTEMPTS,
+            "run_at": now,
+            "created_at": now,
+        }
+        for kind, payload, unique_key in jobs
+    ]
+    bind = session.get_bind() if isinstance(session, Session) else session
+    statement = _KEYED_INSERTS["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
+    return {str(key): int(job_id) for job_id, key in session.execute(statement, values)}
 
 
 def claim(

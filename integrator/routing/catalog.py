@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from integrator.domain.model import OrderLine, PrintFile, SupplierItemSpec
+from integrator.domain.public_urls import NotPublicUrl, public_url
 
 # SupplierItemSpec.identifiers each adapter needs; any one alternative (a tuple) is enough.
 REQUIRED_IDENTIFIERS: Mapping[str, tuple[tuple[str, ...], ...]] = {
@@ -172,35 +172,11 @@ def _file_url(mapping: PersonalisationMapping, name: str, value: str) -> str:
     if mapping.url_template:
         return mapping.url_template.replace("{value}", quote(value, safe=""))
     if value.startswith(("https://", "http://")):
-        if not is_public_url(value):
-            raise PersonalisationError(
-                f"property {name!r} points at a private, loopback or metadata address"
-            )
-        return value
+        try:
+            return public_url(value)
+        except NotPublicUrl as refusal:
+            raise PersonalisationError(f"property {name!r}: the file URL {refusal}") from None
     raise PersonalisationError(f"property {name!r} should be a file URL, got {value!r}")
-
-
-_PRIVATE_NAMES = ("localhost", "metadata", "metadata.google.internal")
-_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
-
-
-def is_public_url(url: str) -> bool:
-    """Refuse URLs a customer could use to make a supplier (or us) fetch an internal address.
-
-    A checkout property is untrusted input: an IP literal must be globally routable, and
-    names that only resolve inside a network (localhost, *.internal, cloud metadata) are out.
-    """
-    try:
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    except ValueError:
-        return False
-    if not host or host in _PRIVATE_NAMES or host.endswith(_PRIVATE_SUFFIXES):
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return "." in host  # a public name; bare words resolve only on a local network
-    return address.is_global and not address.is_multicast
 
 
 def is_personalised(properties: Mapping[str, str], skip: Collection[str]) -> bool:

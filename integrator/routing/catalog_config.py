@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrator.domain.model import PrintFile
+from integrator.domain.public_urls import NotPublicUrl, public_url
 from integrator.routing import schema
 from integrator.routing.catalog import (
     REQUIRED_IDENTIFIERS,
@@ -127,13 +128,9 @@ def _build_listing(
             )
         )
     for position, print_file in enumerate(section.files):
-        if not is_web_url(print_file.url):
-            problems.append(
-                document.problem(
-                    path + ("files", position, "url"),
-                    f"should be an http(s) URL, got {print_file.url!r}",
-                )
-            )
+        refusal = _print_file_refusal(print_file.url)
+        if refusal is not None:
+            problems.append(document.problem(path + ("files", position, "url"), refusal))
     mappings = (
         None
         if section.personalisation is None
@@ -148,6 +145,17 @@ def _build_listing(
         dict(section.options),
         mappings,
     )
+
+
+def _print_file_refusal(url: str) -> str | None:
+    """Why a catalog print file cannot be sent to a supplier (who fetches it), or None."""
+    if not is_web_url(url):
+        return f"should be an http(s) URL, got {url!r}"
+    try:
+        public_url(url)
+    except NotPublicUrl as refusal:
+        return f"should be a public http(s) URL: {url!r} {refusal}"
+    return None
 
 
 def _identifiers(

@@ -26,6 +26,7 @@ from integrator.db.migrate import upgrade
 from integrator.db.models import SupplierOrder
 from integrator.queue.worker import Worker
 from integrator.routing.store import StoreConfig
+from integrator.sandbox.dns import SandboxResolver
 from integrator.sandbox.shopify import (
     AddressSpec,
     FulfillmentOrderSpec,
@@ -122,12 +123,14 @@ class Stack:
         if options.mirror_stage is not None:
             configs = _with_mirror(configs, options.mirror_stage)
         self.db = Database.from_url(options.database_url)
+        self.resolver = SandboxResolver()
         self.container = bootstrap(
             self.settings,
             db=self.db,
             configs=configs,
             adapter_factory=self._adapter_factory(supplier_urls),
             shopify_client=self._shopify_client(),
+            resolve_host=self.resolver,
         )
         self.app: Flask = self._create_app()
         self.integrator_url = self._start_app()

@@ -303,15 +303,20 @@ def test_app_redirects_are_built_from_public_url_never_from_host(make_app: AppFa
     assert "evil.example" not in answer.headers["Location"]
 
 
-def test_real_web_processes_share_one_count(database_url: str) -> None:
-    """Three gunicorn processes (`integrator serve --workers 3`), a new connection per request
-    so that every process takes some: one client still gets exactly ten failures."""
+def test_real_web_processes_share_one_count_per_real_client(database_url: str) -> None:
+    """Three gunicorn processes (`integrator serve --workers 3`, the web role's own server)
+    behind one trusted proxy, a new connection per request so that every process takes some:
+    one client still gets exactly ten failures, and another client behind the same proxy is
+    not blocked (the server passes X-Forwarded-For on to the app, which trusts one hop)."""
     from bench.chaos.security_checks import ADMIN_TOKEN, bearer_statuses, web_processes
 
-    with web_processes(database_url, workers=3) as port:
-        wrong = bearer_statuses(port, [f"guess-{n}" for n in range(30)], source="127.0.0.2")
-        right = bearer_statuses(port, [ADMIN_TOKEN], source="127.0.0.2")
-        elsewhere = bearer_statuses(port, [ADMIN_TOKEN], source="127.0.0.3")
+    def client(address: str) -> dict[str, str]:
+        return {"X-Forwarded-For": address}
+
+    with web_processes(database_url, workers=3, TRUSTED_PROXIES="1") as port:
+        wrong = bearer_statuses(port, [f"guess-{n}" for n in range(30)], **client("198.51.100.7"))
+        right = bearer_statuses(port, [ADMIN_TOKEN], **client("198.51.100.7"))
+        elsewhere = bearer_statuses(port, [ADMIN_TOKEN], **client("198.51.100.8"))
 
     assert wrong == {401: 10, 429: 20}
     assert (right, elsewhere) == ({429: 1}, {200: 1})

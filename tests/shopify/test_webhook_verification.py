@@ -1,4 +1,4 @@
-"""Webhook HMAC through shopify_app: raw bytes, current and old secrets."""
+"""Webhook HMAC over the raw bytes (our own, constant time): current and old secrets."""
 
 from __future__ import annotations
 

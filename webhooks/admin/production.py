@@ -3,17 +3,26 @@
 The axis unit follows the data (seconds to days, integrator.domain.durations); figures are
 written the way a person says them (``2 d 4 h``). Items whose timestamps run backwards are
 counted as clock problems and shown as such, never drawn.
+
+The figures cover a window (orders paid in the last ``DEFAULT_WINDOW_DAYS`` days unless the
+caller gives ``since``), read through the index on ``orders.paid_at``, and at most
+``STUCK_ITEMS_SHOWN`` open stuck-item alerts: the page costs what the window holds, never
+the whole history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.domain.durations import axis_for
 from integrator.pipeline.stats import StageTimes, production_times, stuck_items
+
+DEFAULT_WINDOW_DAYS = 30
+STUCK_ITEMS_SHOWN = 100
 
 CHART_WIDTH = 640
 LABEL_WIDTH = 220
@@ -74,18 +83,27 @@ def bar_chart(title: str, rows: list[Row]) -> BarChart:
 
 
 def production_stats(db: Database, since: datetime | None = None) -> dict[str, Any]:
-    """The figures ``GET /admin/api/stats`` gives."""
+    """The figures ``GET /admin/api/stats`` gives (default window: orders paid in the last
+    30 days)."""
+    since = since or utcnow() - timedelta(days=DEFAULT_WINDOW_DAYS)
     return {
         "since": since,
         "production_times": [t.as_json() for t in production_times(db, since=since)],
-        "stuck_items": stuck_items(db),
+        "stuck_items": stuck_items(db, limit=STUCK_ITEMS_SHOWN),
     }
 
 
 def production_page(db: Database) -> dict[str, Any]:
-    """What the production page shows: the figures, their two charts and the stuck items."""
-    times = production_times(db)
-    return {"times": times, "charts": charts(times), "stuck_items": stuck_items(db)}
+    """What the production page shows: the figures of orders paid in the last 30 days, their
+    two charts and the newest stuck items."""
+    since = utcnow() - timedelta(days=DEFAULT_WINDOW_DAYS)
+    times = production_times(db, since=since)
+    return {
+        "since": since,
+        "times": times,
+        "charts": charts(times),
+        "stuck_items": stuck_items(db, limit=STUCK_ITEMS_SHOWN),
+    }
 
 
 def charts(times: list[StageTimes]) -> list[BarChart]:
