@@ -11,7 +11,7 @@ from integrator.bootstrap import Container
 from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import LineItem, Shipment, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
-from integrator.domain.model import EventKind, SupplierEvent, SupplierLine
+from integrator.domain.model import EventKind, ShipmentInfo, SupplierEvent, SupplierLine
 from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.ingest import enqueue_mirror
@@ -123,25 +123,10 @@ def apply_event(
             "say which items it covers: check the supplier order"
         )
         changed = released
-    elif event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
-        adapter = container.adapter(supplier, supplier_order.order.shop_domain)
-        event = adapter.resolve_shipment_items(event, submitted_lines(items))
-        changed = _apply_shipment(session, supplier_order, items, event, source)
-    elif event.kind is EventKind.DELIVERED:
-        changed = _apply_stage(
-            session,
-            items_named(items, event.line_item_ids),
-            Stage.DELIVERED,
-            event,
-            supplier,
-            source,
-        )
-    elif event.stage is not None:
-        changed = released | _apply_stage(
-            session, items_named(items, event.line_item_ids), event.stage, event, supplier, source
-        )
     else:
-        changed = released
+        changed = released | _apply_to_items(
+            session, container, supplier_order, items, event, source
+        )
     if event.stage in SUPPLIER_ORDER_STATUS and changed:
         supplier_order.status = SUPPLIER_ORDER_STATUS[event.stage]
     if event.raw_status:
@@ -150,6 +135,38 @@ def apply_event(
     if refresh_order(session, order):
         enqueue_mirror(session, container, order)
     return "applied" if changed else "ignored"
+
+
+def _apply_to_items(
+    session: Session,
+    container: Container,
+    supplier_order: SupplierOrder,
+    items: list[LineItem],
+    event: SupplierEvent,
+    source: str,
+) -> bool:
+    supplier = supplier_order.supplier
+    if event.shipment is not None:
+        adapter = container.adapter(supplier, supplier_order.order.shop_domain)
+        event = adapter.resolve_shipment_items(event, submitted_lines(items))
+    if event.kind in (EventKind.SHIPMENT, EventKind.TRACKING_UPDATE) and event.shipment:
+        return _apply_shipment(session, supplier_order, items, event, source)
+    if event.kind is EventKind.DELIVERED and event.shipment:
+        # a delivery names its parcel: record it if we missed its shipment, then deliver
+        # exactly the items in it
+        changed = _apply_shipment(session, supplier_order, items, event, source)
+        delivered = _shipment_items(items, event.shipment)
+        return changed | _apply_stage(session, delivered, Stage.DELIVERED, event, supplier, source)
+    if event.kind is EventKind.DELIVERED or event.stage is not None:
+        stage = Stage.DELIVERED if event.kind is EventKind.DELIVERED else event.stage
+        assert stage is not None
+        named = items_named(items, event.line_item_ids)
+        if stage in (Stage.SHIPPED, Stage.DELIVERED):
+            # without a parcel, "shipped" or "delivered" can only be about items a recorded
+            # shipment carries: anything else would never reach Shopify as a fulfillment
+            named = _in_shipments(session, supplier_order, named)
+        return _apply_stage(session, named, stage, event, supplier, source)
+    return False
 
 
 def _release_holds(
@@ -172,6 +189,27 @@ def _release_holds(
     return released
 
 
+def _shipment_items(items: list[LineItem], shipment: ShipmentInfo) -> list[LineItem]:
+    """The items a shipment names; none when it names items only in the supplier's words."""
+    if not shipment.items:
+        return [] if shipment.supplier_skus else items
+    return items_named(items, tuple(i.line_item_id for i in shipment.items))
+
+
+def _in_shipments(
+    session: Session, supplier_order: SupplierOrder, items: list[LineItem]
+) -> list[LineItem]:
+    """Those of ``items`` that a recorded shipment of the supplier order carries."""
+    carried = {
+        str(entry["line_item_id"])
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.supplier_order_id == supplier_order.id)
+        )
+        for entry in shipment.items
+    }
+    return [item for item in items if item.shopify_line_item_id in carried]
+
+
 def _apply_stage(
     session: Session,
     items: list[LineItem],
@@ -183,7 +221,6 @@ def _apply_stage(
     detail = event.reason or event.raw_status or None
     moved = False
     for item in items:
-        # shipping without a shipment event (a status-only "shipped") still moves forward
         moved |= move(
             session,
             item,

@@ -43,6 +43,7 @@ from integrator.suppliers.errors import (
     SupplierAuthError,
     SupplierError,
     SupplierRejected,
+    SupplierRequestIncomplete,
 )
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def record_submitted(
                     source=f"supplier:{submission.supplier}",
                     detail=detail,
                     supplier=submission.supplier,
-                    dedupe_key="submitted",
+                    # per supplier order: an item resubmitted after a failure is news
+                    dedupe_key=f"submitted:{submission.supplier_order_id}",
                 )
                 if result.stage not in (Stage.SUBMITTED, Stage.ROUTED, Stage.RECEIVED):
                     move(
@@ -220,6 +222,29 @@ def mark_failed(container: Container, submission: Submission, reason: str) -> No
         refresh_order(session, supplier_order.order)
 
 
+def hold_incomplete(container: Container, submission: Submission, reason: str) -> None:
+    """Nothing was sent: the order lacks what the supplier requires. Its items wait on hold,
+    the reason naming the field, until a person fixes the order and releases them."""
+    with container.db.write() as session:
+        supplier_order = session.get(
+            SupplierOrder, submission.supplier_order_id, with_for_update=True
+        )
+        assert supplier_order is not None
+        supplier_order.status = "failed"
+        supplier_order.last_error = reason
+        for item in _items_of(session, submission.supplier_order_id):
+            if item.stage == Stage.ROUTED.value:
+                move(
+                    session,
+                    item,
+                    Stage.ON_HOLD,
+                    source=f"supplier:{submission.supplier}",
+                    detail=f"not sent to {submission.supplier}: {reason}",
+                    supplier=submission.supplier,
+                )
+        refresh_order(session, supplier_order.order)
+
+
 def note_error(container: Container, supplier_order_id: int, reason: str) -> None:
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id)
@@ -286,6 +311,9 @@ def submit(container: Container, context: JobContext) -> str:
             container, supplier_order_id, (MAYBE_CREATED if ambiguous(error) else "") + reason
         )
         raise RetryableJobError(reason, retry_after=error.retry_after) from error
+    except SupplierRequestIncomplete as error:
+        hold_incomplete(container, submission, error.reason)
+        return "held_incomplete"
     except SupplierRejected as error:
         reason = f"{submission.supplier} rejected the order: {error.reason} ({error.code})"
         if error.reroutable or adapter.rejection_is_reroutable(error):

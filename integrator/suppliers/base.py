@@ -153,6 +153,9 @@ class SupplierAdapter(abc.ABC):
     REFERENCE_CHARACTERS: ClassVar[str] = SAFE_CHARACTERS
     RATE_LIMIT_PER_MINUTE: ClassVar[int] = 120
     REROUTABLE_CODES: ClassVar[frozenset[str]] = frozenset()
+    # False when the supplier's API offers no way to find an order by our reference
+    # (Printify): ``fetch_status(external_ref=...)`` then finds nothing
+    FINDS_BY_REFERENCE: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -286,8 +289,9 @@ class SupplierAdapter(abc.ABC):
 
     def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
         """Supplier calls events need before they can be applied (fetch a shipment's items,
-        confirm a draft that came back from cost calculation). The pipeline runs this outside
-        any database transaction; a RetryableSupplierError retries the job. Default: none."""
+        confirm a draft that came back from cost calculation; name the lines behind Printify's
+        SKUs; every item of a Gelato parcel). The pipeline runs this outside any database
+        transaction; a RetryableSupplierError retries the job. Default: none."""
         return list(events)
 
     def callback_response(self) -> CallbackResponse:

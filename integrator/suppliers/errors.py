@@ -9,6 +9,9 @@
     │                             another supplier could serve the item (out of stock,
     │                             region not served, discontinued)
     ├── SupplierAuthError         401/403: credentials are wrong or lack a scope
+    ├── SupplierRequestIncomplete our request lacks what the supplier documents as required
+    │                             (Gelato's shippingAddress.email): raised before any call,
+    │                             so nothing was sent; the items wait for a person
     └── CallbackPayloadError      a callback body we cannot understand (answer 400)
 
 The job queue retries whole submissions on ``RetryableSupplierError`` only; a rejection
@@ -16,6 +19,8 @@ goes to the fallback supplier when ``reroutable``, otherwise the item fails with
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class SupplierError(Exception):
@@ -47,15 +52,26 @@ class SupplierRejected(SupplierError):
         status: int | None = None,
         code: str = "",
         reroutable: bool = False,
+        body: Any = None,
     ) -> None:
         super().__init__(f"{code}: {reason}" if code else reason, supplier=supplier, status=status)
         self.code = code
         self.reason = reason
         self.reroutable = reroutable
+        # the parsed error body, for answers that carry more than a reason (Printify's 409)
+        self.body = body
 
 
 class SupplierAuthError(SupplierError):
     pass
+
+
+class SupplierRequestIncomplete(SupplierError):
+    """``reason`` names each missing or invalid field, in the supplier's words."""
+
+    def __init__(self, reason: str, *, supplier: str = "") -> None:
+        super().__init__(reason, supplier=supplier)
+        self.reason = reason
 
 
 class CallbackPayloadError(SupplierError):

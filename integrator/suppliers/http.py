@@ -264,6 +264,8 @@ class SupplierHttp:
             )
         if status in (401, 403):
             raise SupplierAuthError(f"{status} {reason}", supplier=self.supplier, status=status)
-        rejected = SupplierRejected(reason, supplier=self.supplier, status=status, code=code)
+        rejected = SupplierRejected(
+            reason, supplier=self.supplier, status=status, code=code, body=body
+        )
         rejected.reroutable = self.is_reroutable(rejected)
         raise rejected

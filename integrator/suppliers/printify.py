@@ -1,21 +1,30 @@
-"""Printify, REST v1, orders of one shop (``options["shop_id"]``).
+"""Printify, REST v1, orders of one shop (``options["shop_id"]``); facts from Printify's
+published OpenAPI document (``printify_openapi.json``, https://developers.printify.com/openapi.json).
 
-Printify documents no uniqueness for ``external_id``, so ``submit`` looks for our reference
-among the shop's most recent orders before creating one. New orders sit "on-hold" for the
-shop's approval window; ``options["send_to_production"]`` sends them at once. Shipment
-webhooks name shipped items by SKU only: :meth:`resolve_shipment_items` maps them back to our
-lines. Webhook signature (``X-Pfy-Signature: sha256=<hex>``) is checked when present; it is
-third-party knowledge, so our token in the URL is always accepted too (ADR 0004).
+Duplicates: a create whose ``external_id`` the shop already has answers **409, code 8503**, with
+the existing order as ``order: {id, external_id}`` (``paths./v1/shops/{shop_id}/orders.json.post
+.responses.409`` → ``components.schemas.errorOrderConflictResponse``). So ``submit`` just
+creates: a repeat (a retry after a lost answer) costs the same two calls as a first submission,
+POST then GET, whatever the shop's order count. The order list carries no external id and has
+no filter for one, so Printify orders cannot be found by our reference (``FINDS_BY_REFERENCE``);
+we never need to, since the create answer always names the order.
+
+Items: each line item carries our line item id as ``external_id``, which Printify echoes as
+``line_items[].metadata.external_id``. Printify names shipped items by **its own SKUs**
+(``order:shipment:created`` / ``:delivered`` ``data.skus``; variant 43424 may have SKU
+"901426000"), which are not our variant ids: :meth:`complete_events` reads the order and
+turns those SKUs into our line item ids (by ``metadata.external_id``, else by the
+``product_id``/``variant_id`` or ``sku`` we sent). New orders sit "on-hold" for the shop's
+approval window; ``options["send_to_production"]`` sends them at once. The webhook signature
+(``X-Pfy-Signature: sha256=<hex>``) is checked when present (HTML docs only); our token in the
+URL is always accepted too (ADR 0004).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrator.domain.model import (
@@ -54,25 +63,18 @@ WEBHOOK_TOPICS = (
     "order:shipment:created",
     "order:shipment:delivered",
 )
-# Printify cannot look an order up by our reference: submit pages back (newest first, 10 per
-# page) through the orders made within LOOKUP_WINDOW, which covers any retry of ours; the page
-# cap only bounds a runaway listing.
-LOOKUP_WINDOW = timedelta(days=7)
-LOOKUP_MAX_PAGES = 500
-PAGE_SIZE = 10
+# components.responses.errorOrderConflict: "Order already exists for the given external_id."
+DUPLICATE_EXTERNAL_ID = "8503"
 SHIPPED_LINE_STATUSES = frozenset({"fulfilled", "shipped", "on-the-way", "delivered"})
-
-
-def _older_than(orders: list[dict[str, Any]], moment: datetime) -> bool:
-    """True when the page's last (oldest) order was made before ``moment``."""
-    if not orders:
-        return True
-    created = from_iso(str(orders[-1].get("created_at") or "").replace(" ", "T"))
-    return created is not None and created.astimezone(UTC) < moment
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+SHIPMENT_TOPICS = ("order:shipment:created", "order:shipment:delivered")
+# order:updated carries only {shop_id, status} (components.schemas.orderUpdatedData): the
+# reason a person reads is what the status means
+STATUS_REASONS = {
+    "has-issues": "Printify reports issues with the order: see it in the Printify dashboard",
+    "payment-not-received": "Printify has not received payment for the order",
+}
+# how a shipped Printify line without our external id is named until matched to our lines
+VARIANT_KEY = "variant:{product_id}:{variant_id}"
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -85,6 +87,7 @@ class PrintifyAdapter(SupplierAdapter):
     DEFAULT_BASE_URL = "https://api.printify.com"
     MAX_REFERENCE_LENGTH = 32  # no documented limit; 32 fits every supplier we know
     RATE_LIMIT_PER_MINUTE = 600
+    FINDS_BY_REFERENCE = False
     STATUS_MAP = {
         "draft": Stage.SUBMITTED,
         "pending": Stage.SUBMITTED,
@@ -109,6 +112,8 @@ class PrintifyAdapter(SupplierAdapter):
         return {"Authorization": f"Bearer {self.options.get('api_key', '')}"}
 
     def describe_error(self, status: int, body: Any) -> tuple[str, str]:
+        # components.schemas.errorResponse {status, code, message, errors{reason, code}};
+        # notFoundResponse {error, request_id}
         if not isinstance(body, dict):
             return str(status), str(body or "")
         errors = mapping(body, "errors")
@@ -118,14 +123,18 @@ class PrintifyAdapter(SupplierAdapter):
     # --- orders -------------------------------------------------------------------------------
 
     def submit(self, request: SupplierOrderRequest) -> SupplierOrderResult:
-        existing = self._find(request.external_ref)
-        if existing is not None:
-            return self._result(self._send_if_wanted(existing), already_existed=True)
-        created = self.http.request(
-            "POST", f"{self.shop_path}/orders.json", json=self._order_body(request)
-        ).body
-        order = self._order(text(created["id"]))
-        return self._result(self._send_if_wanted(order))
+        try:
+            created = self.http.request(
+                "POST", f"{self.shop_path}/orders.json", json=self._order_body(request)
+            ).body
+            order_id, already = text(created["id"]), False
+        except SupplierRejected as error:
+            existing = duplicate_of(error)
+            if existing is None:
+                raise
+            order_id, already = existing, True
+        order = self._order(order_id)
+        return self._result(self._send_if_wanted(order), already_existed=already)
 
     def cancel(self, supplier_order_id: str) -> CancelOutcome:
         try:
@@ -143,7 +152,7 @@ class PrintifyAdapter(SupplierAdapter):
     def fetch_status(
         self, *, supplier_order_id: str | None = None, external_ref: str | None = None
     ) -> list[SupplierEvent]:
-        order = self.locate_order(supplier_order_id, external_ref, self._order, self._find)
+        order = self.locate_order(supplier_order_id, external_ref, self._order, _not_findable)
         if order is None:
             return []
         return self.order_events(order)
@@ -158,33 +167,7 @@ class PrintifyAdapter(SupplierAdapter):
         return payload if "id" in payload and "line_items" in payload else None
 
     def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
-        events = [self.status_event(order)]
-        # Printify's order shows shipments without their items: name the fulfilled SKUs
-        skus = tuple(
-            text((line.get("metadata") or {}).get("sku"))
-            for line in order.get("line_items") or []
-            if line.get("status") in SHIPPED_LINE_STATUSES
-        )
-        for shipment in order.get("shipments") or []:
-            number = text(shipment.get("number"))
-            events.append(
-                SupplierEvent(
-                    kind=EventKind.SHIPMENT,
-                    event_id=f"poll:shipment:{order['id']}:{number}",
-                    supplier_order_id=text(order["id"]),
-                    external_ref=order.get("external_id"),
-                    stage=Stage.SHIPPED,
-                    raw_status="shipped",
-                    shipment=ShipmentInfo(
-                        shipment_id=f"{order['id']}:{number}",
-                        carrier=text(shipment.get("carrier")),
-                        tracking_number=number,
-                        tracking_url=text(shipment.get("url")),
-                        supplier_skus=skus,
-                    ),
-                )
-            )
-        return events
+        return [self.status_event(order), *order_shipments(order)]
 
     def verify_callback(
         self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
@@ -215,9 +198,11 @@ class PrintifyAdapter(SupplierAdapter):
             "external_ref": data.get("external_id"),
             "occurred_at": from_iso(payload.get("created_at")),
         }
-        if kind in ("order:shipment:created", "order:shipment:delivered"):
+        if kind in SHIPMENT_TOPICS:
             shipment = self._shipment(resource, data)
             delivered = kind == "order:shipment:delivered"
+            if delivered:
+                common["occurred_at"] = from_iso(data.get("delivered_at")) or common["occurred_at"]
             return [
                 SupplierEvent(
                     kind=EventKind.DELIVERED if delivered else EventKind.SHIPMENT,
@@ -240,24 +225,38 @@ class PrintifyAdapter(SupplierAdapter):
                     kind=EventKind.STATUS,
                     stage=self.stage_for(status),
                     raw_status=status,
-                    reason=text(data.get("reason")),
+                    reason=text(data.get("reason")) or STATUS_REASONS.get(status, ""),
                     **common,
                 )
             ]
         return [SupplierEvent(kind=EventKind.OTHER, raw_status=kind, **common)]
+
+    def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
+        """Shipment webhooks name Printify SKUs only: read the order (once per order) and
+        name the lines those SKUs are, as the identifiers we sent."""
+        orders: dict[str, dict[str, Any] | None] = {}
+        completed = []
+        for event in events:
+            shipment = event.shipment
+            if shipment and shipment.supplier_skus and not shipment.items:
+                order_id = event.supplier_order_id or ""
+                if order_id not in orders:
+                    orders[order_id] = self._order_or_none(order_id) if order_id else None
+                event = _named_by_order(event, orders[order_id])
+            completed.append(event)
+        return completed
 
     def resolve_shipment_items(
         self, event: SupplierEvent, lines: Sequence[SupplierLine]
     ) -> SupplierEvent:
         shipment = event.shipment
         if shipment is None or shipment.items or not shipment.supplier_skus:
-            return event
+            return super().resolve_shipment_items(event, lines)
         wanted = set(shipment.supplier_skus)
         items = tuple(
             ShipmentItem(line.line_item_id, line.quantity)
             for line in lines
-            if wanted
-            & {line.sku, line.spec.identifiers.get("variant_id"), line.spec.identifiers.get("sku")}
+            if wanted & set(_names_we_sent(line))
         )
         if not items:
             return event
@@ -298,27 +297,18 @@ class PrintifyAdapter(SupplierAdapter):
         order: dict[str, Any] = self.http.get(f"{self.shop_path}/orders/{order_id}.json").body
         return order
 
-    def _find(self, external_ref: str) -> dict[str, Any] | None:
-        oldest_wanted = datetime.now(UTC) - LOOKUP_WINDOW
-        for page in range(1, LOOKUP_MAX_PAGES + 1):
-            listing = self.http.get(
-                f"{self.shop_path}/orders.json", params={"page": page, "limit": PAGE_SIZE}
-            ).body
-            orders = listing.get("data") or []
-            for order in orders:
-                if order.get("external_id") == external_ref:
-                    return dict(order)
-            if page >= int(listing.get("last_page") or 1) or _older_than(orders, oldest_wanted):
-                return None
-        return None
+    def _order_or_none(self, order_id: str) -> dict[str, Any] | None:
+        try:
+            return self._order(order_id)
+        except SupplierRejected:
+            return None
 
     def _send_if_wanted(self, order: dict[str, Any]) -> dict[str, Any]:
         if not self.options.get("send_to_production") or order.get("status") != "on-hold":
             return order
-        sent: dict[str, Any] = self.http.request(
-            "POST", f"{self.shop_path}/orders/{order['id']}/send_to_production.json"
-        ).body
-        return sent
+        # answers only {"id"} (components.responses.orderIdResponse): read the order again
+        self.http.request("POST", f"{self.shop_path}/orders/{order['id']}/send_to_production.json")
+        return self._order(text(order["id"]))
 
     def _result(
         self, order: Mapping[str, Any], *, already_existed: bool = False
@@ -352,15 +342,131 @@ class PrintifyAdapter(SupplierAdapter):
         )
 
 
+def duplicate_of(error: SupplierRejected) -> str | None:
+    """The existing order's id when a create was refused for a repeated ``external_id``."""
+    if error.status != 409 or error.code != DUPLICATE_EXTERNAL_ID:
+        return None
+    body = error.body if isinstance(error.body, dict) else {}
+    return text(mapping(body, "order").get("id")) or None
+
+
+def _not_findable(external_ref: str) -> dict[str, Any] | None:
+    """Printify offers no look-up by our reference (see the module docstring)."""
+    found: dict[str, Any] | None = None
+    return found
+
+
+def _shipped_lines(order: Mapping[str, Any], skus: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The order's line items with one of ``skus`` (all shipped ones when None)."""
+    lines = [line for line in order.get("line_items") or [] if isinstance(line, dict)]
+    if skus is None:
+        return [line for line in lines if line.get("status") in SHIPPED_LINE_STATUSES]
+    wanted = set(skus)
+    return [line for line in lines if text(mapping(line, "metadata").get("sku")) in wanted]
+
+
+def line_names(
+    lines: Sequence[Mapping[str, Any]],
+) -> tuple[tuple[ShipmentItem, ...], tuple[str, ...]]:
+    """Printify line items as our line item ids (``metadata.external_id``) when Printify
+    echoes ours for every one; otherwise each by what we sent for it (:data:`VARIANT_KEY`
+    and the SKU), for :meth:`PrintifyAdapter.resolve_shipment_items` to match."""
+    ours = [text(mapping(line, "metadata").get("external_id")) for line in lines]
+    if all(ours):
+        return tuple(ShipmentItem(line_item_id, 0) for line_item_id in ours), ()
+    return (), tuple(_variant_keys(lines))
+
+
+def _named_by_order(event: SupplierEvent, order: Mapping[str, Any] | None) -> SupplierEvent:
+    shipment = event.shipment
+    assert shipment is not None
+    lines = _shipped_lines(order, shipment.supplier_skus) if order else []
+    if not lines:
+        return event  # SKUs the order does not have: left for the pipeline to flag
+    items, keys = line_names(lines)
+    named = replace(shipment, items=items, supplier_skus=keys)
+    return replace(event, shipment=named, line_item_ids=tuple(i.line_item_id for i in items))
+
+
+def _variant_keys(lines: Sequence[Mapping[str, Any]]) -> Iterator[str]:
+    for line in lines:
+        yield VARIANT_KEY.format(
+            product_id=line.get("product_id"), variant_id=line.get("variant_id")
+        )
+        sku = text(mapping(line, "metadata").get("sku"))
+        if sku:
+            yield sku
+
+
+def order_shipments(order: Mapping[str, Any]) -> list[SupplierEvent]:
+    """``shipments[]`` of an order as shipment (and delivery) events.
+
+    Printify's order does not say which lines each shipment carries: every shipped line is
+    named, which is exact for the common single shipment (see ADR 0004)."""
+    items, keys = line_names(_shipped_lines(order, None))
+    events = []
+    for shipment in order.get("shipments") or []:
+        number = text(shipment.get("number"))
+        info = ShipmentInfo(
+            shipment_id=f"{order['id']}:{number}",
+            carrier=text(shipment.get("carrier")),
+            tracking_number=number,
+            tracking_url=text(shipment.get("url")),
+            items=items,
+            supplier_skus=keys,
+        )
+        common: dict[str, Any] = {
+            "supplier_order_id": text(order["id"]),
+            "external_ref": order.get("external_id"),
+            "shipment": info,
+            "line_item_ids": tuple(i.line_item_id for i in info.items),
+        }
+        events.append(
+            SupplierEvent(
+                kind=EventKind.SHIPMENT,
+                event_id=f"poll:shipment:{order['id']}:{number}",
+                stage=Stage.SHIPPED,
+                raw_status="shipped",
+                **common,
+            )
+        )
+        if shipment.get("delivered_at"):
+            events.append(
+                SupplierEvent(
+                    kind=EventKind.DELIVERED,
+                    event_id=f"poll:delivered:{order['id']}:{number}",
+                    stage=Stage.DELIVERED,
+                    raw_status="delivered",
+                    occurred_at=from_iso(str(shipment["delivered_at"]).replace(" ", "T")),
+                    **common,
+                )
+            )
+    return events
+
+
+def _names_we_sent(line: SupplierLine) -> Iterator[str]:
+    """How a line of ours can appear in a Printify shipment, by what we sent for it."""
+    ids = line.spec.identifiers
+    if ids.get("product_id") and ids.get("variant_id"):
+        yield VARIANT_KEY.format(product_id=ids["product_id"], variant_id=int(ids["variant_id"]))
+    else:
+        # sent by SKU: Printify's SKU of that product is the one we sent
+        yield str(ids.get("sku") or line.sku or "")
+
+
 def _line_item(line: SupplierLine) -> dict[str, Any]:
     ids = line.spec.identifiers
     if ids.get("product_id") and ids.get("variant_id"):
-        return {
+        item: dict[str, Any] = {
             "product_id": ids["product_id"],
             "variant_id": int(ids["variant_id"]),
             "quantity": line.quantity,
         }
-    return {"sku": ids.get("sku") or line.sku, "quantity": line.quantity}
+    else:
+        item = {"sku": ids.get("sku") or line.sku, "quantity": line.quantity}
+    # echoed as line_items[].metadata.external_id: how shipments find our line again
+    item["external_id"] = line.line_item_id
+    return item
 
 
 def _address(address: Address) -> dict[str, str]:

@@ -260,16 +260,9 @@ TWO_LINES_AT: dict[str, tuple[list[str | tuple[str, int]], AddressSpec | None]] 
 
 
 def shipped_item_refs(stack: Stack, supplier: str) -> dict[str, str]:
-    """How each sandbox names an item to ship: our line item id, except the Printify
-    sandbox, which ships by its line's SKU (the catalog variant id)."""
-    return {
-        item.shopify_line_item_id: (
-            str((item.spec or {})["identifiers"]["variant_id"])
-            if supplier == "printify"
-            else item.shopify_line_item_id
-        )
-        for item in items_of(stack)
-    }
+    """How each sandbox names an item to ship: our line item id, which every adapter sends as
+    the item's reference (Printify: the line item's ``external_id``)."""
+    return {item.shopify_line_item_id: item.shopify_line_item_id for item in items_of(stack)}
 
 
 @pytest.mark.parametrize("supplier", sorted(TWO_LINES_AT))
@@ -303,7 +296,8 @@ def test_a_printify_shipment_of_unknown_skus_ships_nothing(stack: Stack) -> None
     sandbox = stack.suppliers["printify"]
     remote = remote_id_of(stack, "printify")
     sandbox.callback_url, url = None, sandbox.callback_url
-    (payload,) = sandbox.advance(remote, "shipped", items=["33719"])
+    first_line = items_of(stack)[0].shopify_line_item_id
+    (payload,) = sandbox.advance(remote, "shipped", items=[first_line])
     sandbox.callback_url = url
     payload["resource"]["data"]["skus"] = ["99999"]  # a SKU of no line we sent
     payload["id"] = "evt-unknown-sku"

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from integrator.domain.model import (
     Address,
     PrintFile,
+    SupplierEvent,
     SupplierItemSpec,
     SupplierLine,
     SupplierOrderRequest,
@@ -98,10 +99,13 @@ class Harness:
         self.sandbox.faults.fail_next(fault, times, method="POST", path=CREATE_PATHS[self.key])
 
     def item_key(self, line_item_id: str) -> str:
-        """How the sandbox names one of our lines (Printify only knows the variant SKU)."""
-        if self.key == "printify":
-            return IDENTIFIERS["printify"][LINE_IDS.index(line_item_id)]["variant_id"]
+        """How ``sandbox.advance`` names one of our lines: by our line item id, which every
+        adapter sends as the item's reference (Printify: line item ``external_id``)."""
         return line_item_id
+
+    def events(self, body: bytes) -> list[SupplierEvent]:
+        """A callback as the pipeline reads it: parsed, then completed from the supplier."""
+        return self.adapter.complete_events(self.adapter.parse_callback(body))
 
 
 def receiver(harness_ref: list[Harness]) -> Callable[..., Any]:

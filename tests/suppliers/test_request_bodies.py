@@ -323,8 +323,10 @@ def test_printify_gets_existing_products_and_skus() -> None:
         "external_id": REFERENCE,
         "label": "#1001",
         "line_items": [
-            {"product_id": "5d39b159e7c48c000728c89f", "variant_id": 6202, "quantity": 1},
-            {"sku": "PHONE-CASE-15", "quantity": 2},
+            # each line carries our line item id, echoed as line_items[].metadata.external_id
+            {"product_id": "5d39b159e7c48c000728c89f", "variant_id": 6202, "quantity": 1,
+             "external_id": "111"},
+            {"sku": "PHONE-CASE-15", "quantity": 2, "external_id": "222"},
         ],
         "shipping_method": 1,
         "send_shipping_notification": False,

@@ -117,7 +117,7 @@ def test_printful_v2_shipment_sent_has_number_but_no_carrier_and_no_items() -> N
     )
 
 
-def test_printify_shipment_created_maps_skus_to_our_lines() -> None:
+def test_printify_shipment_created_names_printify_skus_not_our_variants() -> None:
     printify = adapter("printify")
     [event] = printify.parse_callback(
         fixture_bytes("printify_order_shipment_created.3p_representative.json"))
@@ -126,7 +126,7 @@ def test_printify_shipment_created_maps_skus_to_our_lines() -> None:
         SupplierLine("222", 1, SupplierItemSpec({"product_id": "p", "variant_id": "6203"})),
     ]
 
-    resolved = printify.resolve_shipment_items(event, lines)
+    unresolved = printify.resolve_shipment_items(event, lines)
 
     assert event.event_id == "evt_1"
     assert event.kind == EventKind.SHIPMENT
@@ -139,9 +139,9 @@ def test_printify_shipment_created_maps_skus_to_our_lines() -> None:
         shipped_at=datetime(2022, 5, 17, 15, 0, tzinfo=UTC),
         supplier_skus=("6202",),
     )
-    assert resolved.line_item_ids == ("111",)
-    assert resolved.shipment is not None
-    assert resolved.shipment.items == (ShipmentItem("111", 2),)
+    # "6202" is Printify's SKU; only the order Printify returns says which line it is
+    # (test_printify_api.py), so it is never taken for our variant 6202
+    assert unresolved == event
 
 
 GELATO_ORDER = "a6a1f9ce-2bdd-4a9e-9f8d-0009df0e24d9"

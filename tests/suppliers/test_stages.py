@@ -55,7 +55,7 @@ def replay(events: Iterable[SupplierEvent], items: Iterable[str]) -> dict[str, S
 def collected_events(harness: Harness) -> list[SupplierEvent]:
     events = []
     for received in harness.received:
-        events += harness.adapter.parse_callback(received.body)
+        events += harness.events(received.body)
     return events
 
 

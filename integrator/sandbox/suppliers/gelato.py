@@ -1,6 +1,25 @@
-"""Sandbox Gelato: order API v4 shapes, search by reference, draft → order, cancel with 409
-once printed, and both tracking event kinds. Like the real API as documented, a repeated
-``orderReferenceId`` makes a second order; the adapter's search-first prevents that."""
+"""Sandbox Gelato, order API v4, built from Gelato's published documentation
+(``gelato_v4_api_docs.md``, a verbatim copy of https://dashboard.gelato.com/docs/; section
+names below are that document's).
+
+- Orders answer in the "Get order" shape: tracking lives only in ``shipment.packages[]``
+  (``{id, orderItemIds, trackingCode, trackingUrl}``, Gelato's own item ids), never on items.
+- "Search orders" filters by ``ids``, ``orderReferenceId(s)``, ``orderTypes``,
+  ``fulfillmentStatuses``, ``countries``; answers ``{"orders": [...]}`` with the documented
+  OrderObject fields.
+- "Split orders": with ``split_by_family`` the items of different product families (the first
+  word of ``productUid``: apparel, flat, canvas, mug...) become connected orders sharing the
+  ``orderReferenceId``, each listing all of them in ``connectedOrderIds``; the create answer is
+  the first of them.
+- "Cancel order": 409 once any item is printed (or later), 404 for an unknown id.
+- Like the real API as documented, a repeated ``orderReferenceId`` makes a second order; the
+  adapter's search-first prevents that (``created_count`` shows whether it did).
+- Errors use the one published body, ``{"code", "message"}`` ("Stock availability → Error
+  response"); the codes of order endpoints are not published, so ours are descriptive.
+- Webhooks ("Webhooks → Events"): ``order_item_tracking_code_updated`` per shipped item and
+  ``order_status_updated`` with ``items[].fulfillments[]``. Gelato signs nothing: the dashboard
+  sends a static header of the merchant's choosing (``auth_header``) with the secret.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +32,62 @@ from werkzeug.wrappers import Request, Response
 
 from integrator.sandbox.suppliers.base import SandboxSupplier, json_response
 
-# the header a merchant sets in Gelato's dashboard ("I want to take Authorization to this
-# webhook"); the name is ours to choose, the service documents it for its callbacks
-TOKEN_HEADER = "X-Integrator-Token"
-
-NOT_CANCELLABLE = ("in_production", "printed", "shipped", "delivered", "canceled")
-REQUIRED_ADDRESS = ("firstName", "lastName", "addressLine1", "city", "postCode", "country")
+# "Order statuses lifecycle": "An order can only be canceled ... before it moves into
+# production"; "Cancel order": 409 once an item is printed
+NOT_CANCELLABLE = (
+    "in_production",
+    "printed",
+    "shipped",
+    "in_transit",
+    "delivered",
+    "returned",
+    "canceled",
+)
+REQUIRED_ADDRESS = ("firstName", "lastName", "addressLine1", "city", "postCode", "country", "email")
+STATE_REQUIRED_IN = ("US", "CA", "AU")
+SEARCH_LIMIT = 100
+SUMMARY_FIELDS = (
+    "id",
+    "orderReferenceId",
+    "orderType",
+    "fulfillmentStatus",
+    "financialStatus",
+    "channel",
+    "currency",
+    "storeId",
+    "connectedOrderIds",
+    "createdAt",
+    "updatedAt",
+    "orderedAt",
+)
+FACILITY = "21315db8-e694-4ded-a72a-98f60814c6e8"
+SHIPMENT_METHOD = ("DHL Express Domestic US", "dhl_express_domestic_us")
+# what the dashboard sends when told "I want to take Authorization to this webhook"
+DEFAULT_AUTH_HEADER = "X-Integrator-Token"
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
+def family(product_uid: str) -> str:
+    return product_uid.split("_", 1)[0]
+
+
 class GelatoSandbox(SandboxSupplier):
     NAME = "gelato"
     API_KEY_HEADER = "X-API-KEY"
+
+    def __init__(
+        self,
+        *,
+        split_by_family: bool = False,
+        auth_header: str = DEFAULT_AUTH_HEADER,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.split_by_family = split_by_family
+        self.auth_header = auth_header
 
     def rules(self) -> Sequence[tuple[str, str, str]]:
         return (
@@ -35,80 +95,44 @@ class GelatoSandbox(SandboxSupplier):
             ("POST", "/v4/orders:search", "search_orders"),
             ("GET", "/v4/orders/<order_id>", "get_order"),
             ("PATCH", "/v4/orders/<order_id>", "patch_order"),
+            ("DELETE", "/v4/orders/<order_id>", "delete_order"),
             ("POST", "/v4/orders/<order_id>:cancel", "cancel_order"),
         )
 
     def error_body(self, status: int, message: str) -> Any:
         codes = {
-            400: "validation_error",
-            401: "unauthorized",
+            400: "invalid_request",
+            401: "invalid_api_key_provided",
             404: "not_found",
             409: "conflict",
             429: "too_many_requests",
         }
-        return {
-            "code": codes.get(status, "internal_error"),
-            "message": message,
-            "requestId": str(uuid.uuid4()),
-        }
+        return {"code": codes.get(status, "internal_server_error"), "message": message}
 
     # --- endpoints ----------------------------------------------------------------------------
 
     def create_order(self, request: Request) -> Response:
         data = self.body(request)
         self.validate(data)
-        order_id = str(uuid.uuid4())
-        draft = data.get("orderType") == "draft"
-        order = {
-            "id": order_id,
-            "orderType": "draft" if draft else "order",
-            "orderReferenceId": data["orderReferenceId"],
-            "customerReferenceId": data.get("customerReferenceId"),
-            "fulfillmentStatus": "draft" if draft else "created",
-            "financialStatus": "draft" if draft else "pending",
-            "currency": data.get("currency", "USD"),
-            "channel": "api",
-            "storeId": None,
-            "createdAt": _now(),
-            "shippingAddress": data["shippingAddress"],
-            "items": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "itemReferenceId": item["itemReferenceId"],
-                    "productUid": item["productUid"],
-                    "quantity": item["quantity"],
-                    "fulfillmentStatus": "draft" if draft else "created",
-                    "fulfillments": [],
-                }
-                for item in data["items"]
-            ],
-        }
-        self.remember(order_id, order, str(data["orderReferenceId"]))
-        return json_response(order)
+        groups = self.production_groups(data["items"])
+        ids = [str(uuid.uuid4()) for _ in groups]
+        orders = [
+            self.new_order(order_id, data, items, ids)
+            for order_id, items in zip(ids, groups, strict=True)
+        ]
+        for order in orders:
+            self.orders[order["id"]] = order
+        # counts what the merchant asked for: one create, however Gelato splits it
+        self.remember(orders[0]["id"], orders[0], str(data["orderReferenceId"]))
+        return json_response(orders[0])
 
     def search_orders(self, request: Request) -> Response:
         data = self.body(request)
-        wanted = set(data.get("orderReferenceIds") or [])
+        limit = min(int(data.get("limit") or 50), SEARCH_LIMIT)
+        offset = int(data.get("offset") or 0)
         with self.lock:
-            orders = [
-                o for o in self.orders.values() if not wanted or o["orderReferenceId"] in wanted
-            ]
-        limit = int(data.get("limit") or 50)
-        summary = [
-            {
-                k: o[k]
-                for k in (
-                    "id",
-                    "orderType",
-                    "orderReferenceId",
-                    "fulfillmentStatus",
-                    "financialStatus",
-                    "createdAt",
-                )
-            }
-            for o in orders[:limit]
-        ]
-        return json_response({"orders": summary})
+            found = [o for o in self.orders.values() if matches(o, data)]
+        return json_response({"orders": [summary(o) for o in found[offset : offset + limit]]})
 
     def get_order(self, request: Request, order_id: str) -> Response:
         return json_response(self.existing(order_id))
@@ -116,43 +140,122 @@ class GelatoSandbox(SandboxSupplier):
     def patch_order(self, request: Request, order_id: str) -> Response:
         order = self.existing(order_id)
         if order["orderType"] != "draft":
-            raise self.fail(400, "Only draft orders can be updated")
-        if self.body(request).get("orderType") == "order":
-            order["orderType"] = "order"
-            order["fulfillmentStatus"] = "created"
-            for item in order["items"]:
-                item["fulfillmentStatus"] = "created"
+            raise self.fail(400, "Only orders having orderType equal to draft can be patched")
+        if self.body(request).get("orderType") != "order":
+            raise self.fail(400, "orderType: The value should be order")
+        order["orderType"] = "order"
+        order["financialStatus"] = "pending"
+        self.set_status(order, "created")
         return json_response(order)
+
+    def delete_order(self, request: Request, order_id: str) -> Response:
+        order = self.existing(order_id)
+        if order["orderType"] != "draft":
+            raise self.fail(400, "Only orders having orderType equal to draft can be deleted")
+        with self.lock:
+            del self.orders[order_id]
+        return Response(status=200)
 
     def cancel_order(self, request: Request, order_id: str) -> Response:
         order = self.existing(order_id)
-        if order["fulfillmentStatus"] in NOT_CANCELLABLE:
+        if any(item["fulfillmentStatus"] in NOT_CANCELLABLE for item in order["items"]):
             raise self.fail(
                 409,
-                "Order cannot be canceled, because at least one of the items "
-                "is in 'printed' status",
+                "The order cannot be canceled, because at least one of the items is in "
+                "'printed' status.",
             )
+        order["financialStatus"] = "canceled"
         self.set_status(order, "canceled")
         return Response(status=200)
 
     # --- details ------------------------------------------------------------------------------
 
+    def production_groups(self, items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        if not self.split_by_family:
+            return [items]
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            groups.setdefault(family(str(item["productUid"])), []).append(item)
+        return list(groups.values())
+
+    def new_order(
+        self,
+        order_id: str,
+        data: dict[str, Any],
+        items: list[dict[str, Any]],
+        connected: list[str],
+    ) -> dict[str, Any]:
+        """An order as "Get order → Response" describes it."""
+        draft = data.get("orderType") == "draft"
+        status = "draft" if draft else "created"
+        now = _now()
+        address = data["shippingAddress"]
+        return {
+            "id": order_id,
+            "orderType": "draft" if draft else "order",
+            "orderReferenceId": data["orderReferenceId"],
+            "customerReferenceId": data["customerReferenceId"],
+            "fulfillmentStatus": status,
+            "financialStatus": "draft" if draft else "pending",
+            "currency": data["currency"],
+            "channel": "api",
+            "storeId": None,
+            "createdAt": now,
+            "updatedAt": now,
+            "orderedAt": now,
+            "items": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "itemReferenceId": item["itemReferenceId"],
+                    "productUid": item["productUid"],
+                    "files": list(item.get("files") or []),
+                    "processedFileUrl": None,
+                    "quantity": item["quantity"],
+                    "fulfillmentStatus": status,
+                    "previews": [],
+                }
+                for item in items
+            ],
+            "shipment": {
+                "id": str(uuid.uuid4()),
+                "shipmentMethodName": SHIPMENT_METHOD[0],
+                "shipmentMethodUid": data.get("shipmentMethodUid") or SHIPMENT_METHOD[1],
+                "packageCount": 0,
+                "minDeliveryDays": 3,
+                "maxDeliveryDays": 5,
+                "minDeliveryDate": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400)),
+                "maxDeliveryDate": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 5 * 86400)),
+                "totalWeight": 300 * len(items),
+                "fulfillmentCountry": "US",
+                "packages": [],
+            },
+            "shippingAddress": {"id": str(uuid.uuid4()), "orderId": order_id, **address},
+            "receipts": [],
+            "connectedOrderIds": list(connected) if len(connected) > 1 else [],
+        }
+
     def existing(self, order_id: str) -> dict[str, Any]:
         with self.lock:
             order = self.orders.get(order_id)
         if order is None:
-            raise self.fail(404, f"Order {order_id} not found")
+            raise self.fail(404, "Order not found.")
         return order
 
     def validate(self, data: dict[str, Any]) -> None:
         if not data.get("orderReferenceId"):
             raise self.fail(400, "orderReferenceId: This value should not be blank.")
+        if not data.get("customerReferenceId"):
+            raise self.fail(400, "customerReferenceId: This value should not be blank.")
+        if not data.get("currency"):
+            raise self.fail(400, "currency: This value should not be blank.")
         address = data.get("shippingAddress")
         if not isinstance(address, dict):
             raise self.fail(400, "shippingAddress: This value should not be blank.")
         for field in REQUIRED_ADDRESS:
             if not address.get(field):
                 raise self.fail(400, f"shippingAddress.{field}: This value should not be blank.")
+        if address["country"] in STATE_REQUIRED_IN and not address.get("state"):
+            raise self.fail(400, "shippingAddress.state: This value should not be blank.")
         items = data.get("items")
         if not isinstance(items, list) or not items:
             raise self.fail(400, "items: This collection should contain 1 element or more.")
@@ -169,6 +272,7 @@ class GelatoSandbox(SandboxSupplier):
 
     def set_status(self, order: dict[str, Any], status: str) -> None:
         order["fulfillmentStatus"] = status
+        order["updatedAt"] = _now()
         for item in order["items"]:
             item["fulfillmentStatus"] = status
 
@@ -210,50 +314,59 @@ class GelatoSandbox(SandboxSupplier):
             "storeId": None,
             "fulfillmentCountry": "US",
             "fulfillmentStateProvince": "NY",
-            "fulfillmentFacilityId": "21315db8-e694-4ded-a72a-98f60814c6e8",
+            "fulfillmentFacilityId": FACILITY,
             "status": item["fulfillmentStatus"],
             "comment": comment,
             "created": _now(),
         }
 
     def ship(self, order: dict[str, Any], item_refs: Sequence[str] | None) -> list[dict[str, Any]]:
-        events = []
-        for item in order["items"]:
-            if item_refs is not None and item["itemReferenceId"] not in item_refs:
-                continue
-            code = f"GEL{self.new_id()}"
-            fulfillment = {
-                "trackingCode": code,
-                "trackingUrl": f"https://www.dhl.com/track?code={code}",
-                "shipmentMethodName": "DHL Express Domestic US",
-                "shipmentMethodUid": "dhl_express_domestic_us",
-                "fulfillmentCountry": "US",
-                "fulfillmentStateProvince": "NY",
-                "fulfillmentFacilityId": "21315db8-e694-4ded-a72a-98f60814c6e8",
-            }
-            item["fulfillments"].append(fulfillment)
+        """One package with the chosen items (all not yet shipped when ``item_refs`` is None)."""
+        chosen = [
+            item
+            for item in order["items"]
+            if (item_refs is None and item["fulfillmentStatus"] != "shipped")
+            or (item_refs is not None and item["itemReferenceId"] in item_refs)
+        ]
+        if not chosen:
+            return []
+        code = f"GEL{self.new_id()}"
+        package = {
+            "id": str(uuid.uuid4()),
+            "orderItemIds": [item["id"] for item in chosen],
+            "trackingCode": code,
+            "trackingUrl": f"https://www.dhl.com/track?code={code}",
+        }
+        shipment = order["shipment"]
+        shipment["packages"].append(package)
+        shipment["packageCount"] = len(shipment["packages"])
+        for item in chosen:
             item["fulfillmentStatus"] = "shipped"
-            events.append(
-                {
-                    "id": f"tc_{uuid.uuid4().hex[:13]}",
-                    "event": "order_item_tracking_code_updated",
-                    "orderId": order["id"],
-                    "storeId": None,
-                    "itemReferenceId": item["itemReferenceId"],
-                    "orderReferenceId": order["orderReferenceId"],
-                    "trackingCode": code,
-                    "trackingUrl": fulfillment["trackingUrl"],
-                    "shipmentMethodName": fulfillment["shipmentMethodName"],
-                    "shipmentMethodUid": fulfillment["shipmentMethodUid"],
-                    "productionCountry": "US",
-                    "productionStateProvince": "NY",
-                    "productionFacilityId": fulfillment["fulfillmentFacilityId"],
-                    "created": _now(),
-                }
-            )
         everything = all(i["fulfillmentStatus"] == "shipped" for i in order["items"])
-        order["fulfillmentStatus"] = "shipped" if everything else "in_production"
-        return [*events, self.order_status_updated(order)]
+        order["fulfillmentStatus"] = "shipped" if everything else "printed"
+        order["updatedAt"] = _now()
+        tracking = [self.tracking_code_updated(order, item, package) for item in chosen]
+        return [*tracking, self.order_status_updated(order)]
+
+    def tracking_code_updated(
+        self, order: dict[str, Any], item: dict[str, Any], package: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "id": f"tc_{uuid.uuid4().hex[:13]}",
+            "event": "order_item_tracking_code_updated",
+            "orderId": order["id"],
+            "storeId": None,
+            "itemReferenceId": item["itemReferenceId"],
+            "orderReferenceId": order["orderReferenceId"],
+            "trackingCode": package["trackingCode"],
+            "trackingUrl": package["trackingUrl"],
+            "shipmentMethodName": order["shipment"]["shipmentMethodName"],
+            "shipmentMethodUid": order["shipment"]["shipmentMethodUid"],
+            "productionCountry": "US",
+            "productionStateProvince": "NY",
+            "productionFacilityId": FACILITY,
+            "created": _now(),
+        }
 
     def order_status_updated(self, order: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -265,14 +378,60 @@ class GelatoSandbox(SandboxSupplier):
             "fulfillmentStatus": order["fulfillmentStatus"],
             "items": [
                 {
-                    "itemReferenceId": i["itemReferenceId"],
-                    "fulfillmentStatus": i["fulfillmentStatus"],
-                    "fulfillments": list(i["fulfillments"]),
+                    "itemReferenceId": item["itemReferenceId"],
+                    "fulfillmentStatus": item["fulfillmentStatus"],
+                    "fulfillments": fulfillments_of(order, item),
                 }
-                for i in order["items"]
+                for item in order["items"]
             ],
         }
 
     def sign(self, body: bytes) -> dict[str, str]:
         # the static header configured in Gelato's dashboard
-        return {TOKEN_HEADER: self.callback_secret} if self.callback_secret else {}
+        return {self.auth_header: self.callback_secret} if self.callback_secret else {}
+
+
+def fulfillments_of(order: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+    """``OrderItemFulfillment``s of an item: one per package carrying it."""
+    shipment = order["shipment"]
+    return [
+        {
+            "trackingCode": package["trackingCode"],
+            "trackingUrl": package["trackingUrl"],
+            "shipmentMethodName": shipment["shipmentMethodName"],
+            "shipmentMethodUid": shipment["shipmentMethodUid"],
+            "fulfillmentCountry": "US",
+            "fulfillmentStateProvince": "NY",
+            "fulfillmentFacilityId": FACILITY,
+        }
+        for package in shipment["packages"]
+        if item["id"] in package["orderItemIds"]
+    ]
+
+
+def matches(order: dict[str, Any], search: dict[str, Any]) -> bool:
+    """ "Search orders → Request" filters (absent filters match everything)."""
+    references = set(search.get("orderReferenceIds") or [])
+    if search.get("orderReferenceId"):
+        references.add(search["orderReferenceId"])
+    filters = (
+        (search.get("ids"), order["id"]),
+        (references, order["orderReferenceId"]),
+        (search.get("orderTypes"), order["orderType"]),
+        (search.get("fulfillmentStatuses"), order["fulfillmentStatus"]),
+        (search.get("countries"), order["shippingAddress"].get("country")),
+    )
+    return all(not wanted or value in wanted for wanted, value in filters)
+
+
+def summary(order: dict[str, Any]) -> dict[str, Any]:
+    """A search result ("Search orders → Response → OrderObject")."""
+    address = order["shippingAddress"]
+    return {
+        **{field: order[field] for field in SUMMARY_FIELDS},
+        "country": address.get("country"),
+        "firstName": address.get("firstName"),
+        "lastName": address.get("lastName"),
+        "itemsCount": len(order["items"]),
+        "totalInclVat": "0.00",
+    }
