@@ -2,7 +2,7 @@
 restores 100 points/s → zero failed syncs; the client's throttle waits are counted.
 
 Each order has one line per supplier, so each shipped order makes four shipments, and every
-shipment is one fulfillmentCreate (plus the fulfillment-order read) against the bucket,
+shipment is one fulfillmentCreate (the FO lines come from enrichment) against the bucket,
 while four worker threads share one Admin API client.
 
     python bench/chaos/throttled_shopify.py [--orders 500] [--database-url URL] [--bucket 200]

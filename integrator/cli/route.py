@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import click
 
+from integrator.routing.assignment import FulfillmentMode, Ownership
 from integrator.routing.config import load_store_config
 from integrator.routing.explain import explain_order, render_text
 from integrator.routing.order_input import NotAnOrder, order_from_payload
@@ -31,8 +32,30 @@ def route() -> None:
     default=None,
     help="Shop domain (chooses config/shops/<shop>/); default from the payload or SHOPIFY_SHOP.",
 )
-def explain(order_file: Path, as_json: bool, shop: str | None) -> None:
-    """Print, per line item, the decision, supplier, rule, decoration and catalog entry."""
+@click.option(
+    "--mode",
+    type=click.Choice([mode.value for mode in FulfillmentMode]),
+    default=FulfillmentMode.MERCHANT_MANAGED.value,
+    show_default=True,
+    help="How the shop is connected: which fulfillment orders are ours.",
+)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    help="A location (name or numeric id) whose fulfillment orders are ours; repeat for "
+    "several. Default: shopify.locations (merchant-managed) or the location named "
+    "shopify.fulfillment_service_name (fulfillment-service).",
+)
+def explain(
+    order_file: Path, as_json: bool, shop: str | None, mode: str, locations: tuple[str, ...]
+) -> None:
+    """Print, per line item, the decision, supplier, rule, decoration and catalog entry.
+
+    On the enrichment query's answer (GraphQL, with its fulfillment orders) the decisions are
+    the pipeline's own: lines held or scheduled in Shopify wait, lines assigned elsewhere are
+    skipped.
+    """
     payload = _read_payload(order_file)
     shop = shop or _shop_of(payload) or os.environ.get("SHOPIFY_SHOP") or DEFAULT_SHOP
     config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
@@ -50,7 +73,12 @@ def explain(order_file: Path, as_json: bool, shop: str | None) -> None:
         raise click.ClickException(
             f"the configuration has {len(error.problems)} problem(s)"
         ) from error
-    explanation = explain_order(order, config)
+    ownership = Ownership(
+        FulfillmentMode(mode),
+        locations or (config.shopify.locations if mode == "merchant-managed" else ()),
+        config.shopify.fulfillment_service_name,
+    )
+    explanation = explain_order(order, config, ownership)
     if as_json:
         click.echo(json.dumps(explanation, indent=2))
     else:

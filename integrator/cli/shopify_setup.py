@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from integrator.db.database import Database
+from integrator.pipeline.shop_settings import remember_setup
 from integrator.settings import SettingsError, load_settings
 from integrator.shopify.connection import build_admin_client
 from integrator.shopify.errors import ShopifyError
@@ -58,5 +60,11 @@ def setup(callback_url: str | None, topics: tuple[str, ...]) -> None:
             click.echo(f"webhook {topic} -> {url}: {verb}")
     except ShopifyError as error:
         raise click.ClickException(f"Shopify: {error}") from error
+    # the reconciliation recreates there what Shopify deletes after failed deliveries
+    db = Database.from_url(settings.database_url)
+    try:
+        remember_setup(db, settings.shopify_shop, webhook_callback_url=url)
+    finally:
+        db.dispose()
     if check.missing_scopes:
         raise SystemExit(1)

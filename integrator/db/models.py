@@ -48,6 +48,13 @@ class Shop(Base):
     installed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime)
     orders_checkpoint: Mapped[datetime | None] = mapped_column(DateTime)
+    # where `integrator shopify setup` subscribed the webhooks (single-store mode): the
+    # reconciliation recreates there any subscription Shopify deleted after failed deliveries
+    webhook_callback_url: Mapped[str | None] = mapped_column(Text)
+    # merchant-managed | fulfillment-service (docs/adr/0002); None: the default for the install
+    fulfillment_mode: Mapped[str | None] = mapped_column(String(30))
+    fulfillment_service_id: Mapped[str | None] = mapped_column(String(100))
+    fulfillment_location_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class WebhookDelivery(Base):
@@ -104,6 +111,10 @@ class Order(Base):
     attention: Mapped[str | None] = mapped_column(Text)  # why an operator must look
     production_stage: Mapped[str | None] = mapped_column(String(20))
     mirrored_stage: Mapped[str | None] = mapped_column(String(20))
+    test: Mapped[bool] = mapped_column(Boolean, default=False)  # Shopify's Order.test
+    # Shopify's updatedAt when we last read (or changed) the order: reconciliation reads it
+    # again only when Shopify shows a later one
+    shopify_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -120,15 +131,23 @@ class Order(Base):
 
 
 class LineItem(Base):
+    """Some quantity of one Shopify line item, made (or held, or waiting) as one unit.
+
+    Usually one row per line item (``part`` 0). A quantity that becomes ours later (a split
+    hold released, an order edit adding units) after the first part went to a supplier is a
+    further part, submitted in a supplier order of its own.
+    """
+
     __tablename__ = "line_items"
     __table_args__ = (
-        UniqueConstraint("order_id", "shopify_line_item_id", name="uq_line_item_order"),
+        UniqueConstraint("order_id", "shopify_line_item_id", "part", name="uq_line_item_part"),
         Index("ix_line_item_stage", "stage"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     shopify_line_item_id: Mapped[str] = mapped_column(String(32))
+    part: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(255), default="")
     sku: Mapped[str | None] = mapped_column(String(255))
     variant_id: Mapped[str | None] = mapped_column(String(32))
@@ -151,6 +170,13 @@ class LineItem(Base):
         ForeignKey("supplier_orders.id", ondelete="SET NULL")
     )
     alerted_stage: Mapped[str | None] = mapped_column(String(20))
+    # the open fulfillment-order lines the quantity sat in when it was routed:
+    # [{fulfillment_order_id, line_id, location_id, quantity}] (hints for the tracking sync)
+    fulfillment_order_lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # how many of this part Shopify counts fulfilled by our fulfillments
+    fulfilled_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # (part 0) units of the line fulfilled outside the integrator that were already noticed
+    outside_fulfilled: Mapped[int] = mapped_column(Integer, default=0)
 
     order: Mapped[Order] = relationship(back_populates="line_items")
     events: Mapped[list[ItemEvent]] = relationship(
@@ -239,6 +265,12 @@ class Shipment(Base):
     sync_detail: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
     tracking_synced: Mapped[str | None] = mapped_column(String(100))
+    # every Shopify fulfillment made for this shipment (one per location):
+    # [{id, items: [{line_item_id, quantity}]}]; what they hold is what is done
+    fulfillments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # fulfillment orders of a fulfillmentCreate whose answer never came: it may have happened
+    uncertain_fulfillment_orders: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    not_ready_since: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Job(Base):
@@ -319,7 +351,7 @@ class AdminConsoleState(Base):
 
 class RateLimitCounter(Base):
     """Fixed-window counters of the ``limits`` library, shared by every web process
-    (ADR 0005): failed sign-ins and admin API bearer failures per client address."""
+    (ADR 0007): failed sign-ins and admin API bearer failures per client address."""
 
     __tablename__ = "rate_limit_counters"
     __table_args__ = (Index("ix_rate_limit_expires", "expires_at"),)

@@ -3,7 +3,7 @@
 ``limits`` (https://limits.readthedocs.io) brings the rate-limiting strategies and storages for
 Redis, Memcached and others; it has none for SQL. This is the small piece it needs for its
 fixed-window strategy: an atomic "add to this counter unless its window is over" as one
-``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on SQLite and PostgreSQL alike (ADR 0005).
+``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on SQLite and PostgreSQL alike (ADR 0007).
 """
 
 from __future__ import annotations

@@ -20,6 +20,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 
+def _revives(row: Shop, before: datetime | None) -> bool:
+    if before is None:
+        return False
+    gone = row.uninstalled_at or datetime.min
+    return gone < (_naive(before) or datetime.min)
+
+
 class SqlShopTokenStore:
     def __init__(self, db: Database, cipher: TokenCipher) -> None:
         self._db = db
@@ -41,13 +48,18 @@ class SqlShopTokenStore:
             )
         return self._cipher.unseal(sealed)
 
-    def save(self, shop: str, token: ShopToken) -> None:
+    def save(
+        self, shop: str, token: ShopToken, *, revive_if_uninstalled_before: datetime | None = None
+    ) -> None:
         sealed = self._cipher.seal(token)
         with self._db.write() as session:
-            row = session.scalar(select(Shop).where(Shop.domain == shop))
+            row = session.scalar(select(Shop).where(Shop.domain == shop).with_for_update())
             if row is None:
                 row = Shop(domain=shop, installed_at=utcnow())
                 session.add(row)
+            elif row.status != "active" and not _revives(row, revive_if_uninstalled_before):
+                # app/uninstalled won the race: a token saved now would serve the shop again
+                return
             row.status = "active"
             row.uninstalled_at = None
             row.access_token_encrypted = sealed.access_token_encrypted.encode()

@@ -68,12 +68,38 @@ class FulfillmentOrderLine:
 
 
 @dataclass(frozen=True)
+class FulfillmentHold:
+    reason: str  # FulfillmentHoldReason: HIGH_RISK_OF_FRAUD, AWAITING_PAYMENT, OTHER, ...
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class FulfillmentOrder:
+    """A Shopify fulfillment order: which location fulfils which quantities, and whether now."""
+
     id: str  # gid://shopify/FulfillmentOrder/...
     status: str  # OPEN, IN_PROGRESS, ON_HOLD, SCHEDULED, CLOSED, CANCELLED, INCOMPLETE
     lines: tuple[FulfillmentOrderLine, ...] = ()
     request_status: str = "UNSUBMITTED"
     supported_actions: tuple[str, ...] = ()
+    location_id: str = ""  # numeric id of the assigned location ("" when Shopify hides it)
+    location_name: str = ""
+    # the location belongs to a fulfillment service (an app such as Printful, or ours)
+    fulfillment_service_location: bool = False
+    holds: tuple[FulfillmentHold, ...] = ()
+    fulfill_at: datetime | None = None  # when a SCHEDULED order becomes due
+    delivery_method: str = ""  # DeliveryMethodType: SHIPPING, PICK_UP, LOCAL, RETAIL, NONE, ...
+
+
+@dataclass(frozen=True)
+class FulfillmentOrderLineRef:
+    """Where some quantity of a line item sits in Shopify: kept so that the tracking sync can
+    name the fulfillment-order lines without reading the order again."""
+
+    fulfillment_order_id: str
+    line_id: str
+    location_id: str
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,13 @@ class EnrichedOrder:
     updated_at: datetime | None = None
     tags: tuple[str, ...] = ()
     fulfillment_orders: tuple[FulfillmentOrder, ...] = ()
+    # False when the input said nothing about fulfillment orders (a REST webhook body): then
+    # routing cannot apply the fulfillment-order decisions
+    fulfillment_orders_known: bool = False
+    test: bool = False  # Shopify's Order.test: placed with a test gateway
+    processed_at: datetime | None = None
+    # when Shopify's first fulfillment of the order was created (to spot automatic fulfilment)
+    first_fulfilled_at: datetime | None = None
 
 
 # --- routing output -------------------------------------------------------------------------
@@ -102,7 +135,8 @@ class Disposition(StrEnum):
     ROUTE = "route"  # goes to a supplier
     HOLD = "hold"  # needs a person
     IGNORE = "ignore"  # merchant fulfils it (unmatched: ignore)
-    SKIP = "skip"  # needs no shipping, or already fulfilled
+    SKIP = "skip"  # not ours: needs no shipping, already fulfilled, or assigned elsewhere
+    WAIT = "wait"  # ours, but Shopify holds it or has scheduled it: routed when it opens
 
 
 @dataclass(frozen=True)
@@ -137,6 +171,11 @@ class ItemDecision:
     spec: SupplierItemSpec | None = None
     # suppliers still to try, in order, if this one rejects the item at runtime
     fallbacks: tuple[str, ...] = ()
+    # how many to make now (the open quantity in fulfillment orders we may fulfil); None when
+    # the input said nothing about fulfillment orders (then: the line's quantity)
+    quantity: int | None = None
+    # the open fulfillment-order lines that quantity sits in
+    fulfillment_order_lines: tuple[FulfillmentOrderLineRef, ...] = ()
 
 
 # --- supplier side --------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def build_handlers(container: Container) -> dict[str, Handler]:
         "shopify.delivery": lifecycle.handle_delivery,
         "order.ingest": _ingest,
         "order.update": lifecycle.update_order,
+        "fulfillment_order.changed": lifecycle.fulfillment_order_changed,
         "order.cancel": lifecycle.cancel_order,
         "supplier.submit": submission.submit,
         "supplier.callback": callbacks.handle_callback,

@@ -18,20 +18,17 @@ from integrator.bootstrap import Container
 from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import Job, LineItem, Order, Shop, SupplierOrder
 from integrator.db.upsert import insert_or_ignore
-from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
+from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision
 from integrator.domain.stages import Stage
 from integrator.pipeline.records import address_to_json, spec_to_json
-from integrator.pipeline.timeline import move, record_event, refresh_order
+from integrator.pipeline.timeline import move, record_event
 from integrator.queue.errors import TerminalJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
 from integrator.routing.decoration import SourceKind
-from integrator.routing.router import route_order
 from integrator.routing.store import StoreConfig
 
 log = logging.getLogger(__name__)
-
-ACCEPTED_FINANCIAL = frozenset({"PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"})
 
 
 # marks an error after which the supplier may have made the order anyway (submission.ambiguous)
@@ -74,7 +71,8 @@ def active_shops(
 
 
 def upsert_order(session: Session, order: EnrichedOrder) -> Order:
-    """The order row, created once; address and status refreshed from the source of truth."""
+    """The order row, created once; address and status refreshed from the source of truth
+    (the caller decides whether a changed address may still be used, see order_sync)."""
     insert_or_ignore(
         session,
         Order,
@@ -95,6 +93,7 @@ def upsert_order(session: Session, order: EnrichedOrder) -> Order:
     row.name = order.name
     row.currency = order.currency
     row.financial_status = order.financial_status
+    row.test = order.test
     if row.redacted_at is None:
         row.email = order.email or None
         row.shipping_address = address_to_json(order.shipping_address)
@@ -105,36 +104,22 @@ def upsert_order(session: Session, order: EnrichedOrder) -> Order:
     return row
 
 
-def upsert_items(session: Session, row: Order, lines: tuple[OrderLine, ...]) -> dict[str, LineItem]:
-    existing = {i.shopify_line_item_id: i for i in row.line_items}
-    for line in lines:
-        if line.line_item_id in existing:
-            continue
-        item = LineItem(
-            order_id=row.id,
-            shopify_line_item_id=line.line_item_id,
-            title=line.title[:255],
-            sku=line.sku,
-            variant_id=line.variant_id,
-            product_type=line.product_type,
-            quantity=line.quantity,
-            properties=dict(line.properties),
-            stage=Stage.RECEIVED.value,
-            reached_stage=Stage.RECEIVED.value,
-        )
-        session.add(item)
-        session.flush()
-        move_first(session, item)
-        existing[line.line_item_id] = item
-    return existing
-
-
 def move_first(session: Session, item: LineItem) -> None:
     record_event(session, item, Stage.RECEIVED, None, source="shopify", dedupe_key="received")
 
 
 def _take_decision(item: LineItem, decision: ItemDecision) -> None:
     item.disposition = decision.disposition.value
+    if decision.fulfillment_order_lines:
+        item.fulfillment_order_lines = [
+            {
+                "fulfillment_order_id": ref.fulfillment_order_id,
+                "line_id": ref.line_id,
+                "location_id": ref.location_id,
+                "quantity": ref.quantity,
+            }
+            for ref in decision.fulfillment_order_lines
+        ]
     item.supplier = decision.supplier
     item.rule = decision.rule
     item.decoration = decision.decoration
@@ -197,21 +182,25 @@ def reassign(
 
 
 def supplier_order_for(
-    session: Session, container: Container, row: Order, supplier: str
+    session: Session, container: Container, row: Order, supplier: str, line_item_id: str = ""
 ) -> SupplierOrder:
     """The open supplier order of (order, supplier) that can still take items, made if needed.
 
     A pending one whose submission has started (it may already have reached the supplier)
     takes no new item: a retry would find the supplier's order under the same reference
     without it (Prodigi's idempotency key, Printful's external id), and the item would never
-    be made. The item gets a supplier order of its own (the next sequence, its own reference)."""
+    be made. The item gets a supplier order of its own (the next sequence, its own reference).
+    Nor does one take a second part of a Shopify line item it holds (the supplier knows a line
+    by its id): a further part of a line goes to a supplier order of its own.
+    """
     orders = [so for so in row.supplier_orders if so.supplier == supplier]
     pending = [
         so
         for so in orders
         if so.status == "pending"
         and not (so.last_error or "").startswith(MAYBE_CREATED)
-        and not _submission_started(session, so)
+        and not submission_started(session, so)
+        and not _holds_line(session, so.id, line_item_id)
     ]
     if pending:
         return pending[0]
@@ -233,7 +222,21 @@ def supplier_order_for(
     return created
 
 
-def _submission_started(session: Session, supplier_order: SupplierOrder) -> bool:
+def _holds_line(session: Session, supplier_order_id: int, line_item_id: str) -> bool:
+    if not line_item_id:
+        return False
+    return (
+        session.scalar(
+            select(LineItem.id).where(
+                LineItem.supplier_order_id == supplier_order_id,
+                LineItem.shopify_line_item_id == line_item_id,
+            )
+        )
+        is not None
+    )
+
+
+def submission_started(session: Session, supplier_order: SupplierOrder) -> bool:
     """A worker has claimed the order's submission job at least once (a snoozed claim is
     given back and does not count)."""
     started = session.scalar(
@@ -250,8 +253,11 @@ def assign_to_supplier_orders(
     for item in items:
         if item.stage != Stage.ROUTED.value or item.supplier is None or item.supplier_order_id:
             continue
-        supplier_order = supplier_order_for(session, container, row, item.supplier)
+        supplier_order = supplier_order_for(
+            session, container, row, item.supplier, item.shopify_line_item_id
+        )
         item.supplier_order_id = supplier_order.id
+        session.flush()
         touched[supplier_order.id] = supplier_order
     for supplier_order_id in touched:
         enqueue(
@@ -265,28 +271,9 @@ def assign_to_supplier_orders(
 
 def ingest_order(container: Container, shop: str, order_id: str) -> str:
     """Enrich, route and store one order; return what happened (for logs and tests)."""
-    with container.db.read() as session:
-        if not shop_is_active(session, container, shop):
-            return "shop_not_served"
-    config = container.config(shop)
-    enriched = _fetch(container, shop, order_id, config)
-    trigger = config.shopify.trigger_topic.value
-    if trigger == "orders/paid" and enriched.financial_status.upper() not in ACCEPTED_FINANCIAL:
-        return f"not_paid:{enriched.financial_status}"
-    decisions = {d.line_item_id: d for d in route_order(enriched, config)}
-    with container.db.write() as session:
-        row = upsert_order(session, enriched)
-        if row.status == "cancelled" or enriched.cancelled:
-            return "cancelled"
-        items = upsert_items(session, row, enriched.lines)
-        for line_item_id, item in items.items():
-            if item.stage == Stage.RECEIVED.value and line_item_id in decisions:
-                apply_decision(session, item, decisions[line_item_id])
-        assign_to_supplier_orders(session, container, row, list(items.values()))
-        if refresh_order(session, row):
-            enqueue_mirror(session, container, row)
-    log.info("order.ingested", extra={"shop": shop, "order_id": order_id, "items": len(decisions)})
-    return "ingested"
+    from integrator.pipeline.order_sync import sync_order
+
+    return sync_order(container, shop, order_id)
 
 
 def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
@@ -299,14 +286,6 @@ def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
         {"order_id": row.id},
         unique_key=f"mirror:{row.id}:{row.production_stage}",
     )
-
-
-def _fetch(container: Container, shop: str, order_id: str, config: StoreConfig) -> EnrichedOrder:
-    from integrator.pipeline.shopify_errors import as_job_error
-    from integrator.shopify.enrichment import fetch_order
-
-    with as_job_error():
-        return fetch_order(container.shopify, shop, order_id, metafield_keys(config))
 
 
 def handle_ingest(container: Container) -> object:

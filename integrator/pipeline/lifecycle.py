@@ -25,6 +25,7 @@ from integrator.domain.stages import Stage
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.timeline import move, refresh_order
+from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS
 from integrator.queue.errors import RetryableJobError, TerminalJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
@@ -36,18 +37,27 @@ log = logging.getLogger(__name__)
 TopicHandler = Callable[[Container, Session, WebhookDelivery, dict[str, Any]], str]
 
 
-def _order_id(body: dict[str, Any]) -> str:
-    raw = body.get("admin_graphql_api_id") or body.get("id")
-    if not raw:
-        raise TerminalJobError("order payload without an id")
-    return legacy_id(raw)
+def order_id_of(topic: str, body: dict[str, Any]) -> str | None:
+    """The Shopify order a delivery is about, where its body names one."""
+    if topic == "orders/edited":
+        raw = (body.get("order_edit") or {}).get("order_id")
+    elif topic == "refunds/create":
+        raw = body.get("order_id")
+    elif topic.startswith("orders/"):
+        raw = body.get("admin_graphql_api_id") or body.get("id")
+    else:
+        return None
+    return legacy_id(raw) if raw else None
 
 
 def _enqueue_order_job(
     session: Session, delivery: WebhookDelivery, body: dict[str, Any], kind: str, key: str
 ) -> str:
     """Enqueue ``kind`` for the delivery's order; ``key`` may use {shop}, {order_id}, {delivery}."""
-    shop, order_id = delivery.shop_domain or "", _order_id(body)
+    order_id = order_id_of(delivery.topic, body)
+    if not order_id:
+        raise TerminalJobError(f"{delivery.topic} payload without an order id")
+    shop = delivery.shop_domain or ""
     unique_key = key.format(shop=shop, order_id=order_id, delivery=delivery.id)
     enqueue(session, kind, {"shop": shop, "order_id": order_id}, unique_key=unique_key)
     return f"{kind}_enqueued"
@@ -61,11 +71,41 @@ def on_order_trigger(
     return _enqueue_order_job(session, delivery, body, "order.ingest", "ingest:{shop}:{order_id}")
 
 
-def on_order_updated(
+def on_order_changed(
     container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
 ) -> str:
-    # every update is news (a new address), so the key is the delivery, not the order
+    """orders/updated, orders/edited, refunds/create: read the order again and follow it."""
+    # every change is news (a new address, an edit), so the key is the delivery, not the order
     return _enqueue_order_job(session, delivery, body, "order.update", "update:{delivery}")
+
+
+def fulfillment_order_ids(body: dict[str, Any]) -> list[str]:
+    """The fulfillment orders a ``fulfillment_orders/*`` body names (moves name two)."""
+    keys = (
+        "fulfillment_order",
+        "original_fulfillment_order",
+        "moved_fulfillment_order",
+        "submitted_fulfillment_order",
+        "remaining_fulfillment_order",
+    )
+    found = [str((body.get(key) or {}).get("id") or "") for key in keys]
+    return list(dict.fromkeys(fo for fo in found if fo.startswith("gid://")))
+
+
+def on_fulfillment_order_event(
+    container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
+) -> str:
+    """fulfillment_orders/*: find the order the fulfillment order belongs to, then follow it."""
+    ids = fulfillment_order_ids(body)
+    if not ids:
+        raise TerminalJobError(f"{delivery.topic} payload without a fulfillment order id")
+    enqueue(
+        session,
+        "fulfillment_order.changed",
+        {"shop": delivery.shop_domain or "", "topic": delivery.topic, "fulfillment_orders": ids},
+        unique_key=f"fulfillment-order:{delivery.id}",
+    )
+    return "fulfillment_order.changed_enqueued"
 
 
 def on_order_cancelled(
@@ -202,23 +242,18 @@ def on_shop_redact(
     return f"shop_redacted:{len(orders)}_orders"
 
 
-def on_product_update(
-    container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
-) -> str:
-    # products are read fresh with every order (no cache to invalidate); recorded for the operator
-    return "noted"
-
-
 TOPIC_HANDLERS: dict[str, TopicHandler] = {
     "orders/paid": on_order_trigger,
     "orders/create": on_order_trigger,
-    "orders/updated": on_order_updated,
+    "orders/updated": on_order_changed,
+    "orders/edited": on_order_changed,
+    "refunds/create": on_order_changed,
     "orders/cancelled": on_order_cancelled,
     "app/uninstalled": on_app_uninstalled,
     "customers/data_request": on_customer_data_request,
     "customers/redact": on_customer_redact,
     "shop/redact": on_shop_redact,
-    "products/update": on_product_update,
+    **{topic: on_fulfillment_order_event for topic in FULFILLMENT_ORDER_TOPICS},
 }
 
 
@@ -249,8 +284,8 @@ def handle_delivery(container: Container, context: JobContext) -> str:
             return "flagged"
         outcome = handler(container, session, delivery, body)
         mark_delivery(session, delivery_id, "processed", outcome)
-        if delivery.topic.startswith("orders/") and delivery.shop_domain:
-            order_id = _order_id(body)
+        order_id = order_id_of(delivery.topic, body)
+        if order_id and delivery.shop_domain:
             delivery.order_id = session.scalar(
                 select(Order.id).where(
                     Order.shop_domain == delivery.shop_domain, Order.shopify_order_id == order_id
@@ -366,41 +401,48 @@ def _cancel_at_supplier(
     return f"{supplier}:{supplier_order.status}"
 
 
-# --- address changes ---------------------------------------------------------------------
+# --- changes after payment ---------------------------------------------------------------
 
 
 def update_order(container: Container, context: JobContext) -> str:
-    """Re-read the order; a new address is used before submission and flagged after it."""
-    from integrator.pipeline.ingest import upsert_order
-    from integrator.pipeline.records import address_to_json
-    from integrator.pipeline.shopify_errors import as_job_error
-    from integrator.shopify.enrichment import fetch_order
+    """Read a known order again and follow what changed (address, edits, refunds, holds...)."""
+    from integrator.pipeline.order_sync import sync_order
 
     shop, order_id = str(context.payload["shop"]), str(context.payload["order_id"])
     with container.db.read() as session:
-        order = session.scalar(
-            select(Order).where(Order.shop_domain == shop, Order.shopify_order_id == order_id)
-        )
-        if order is None or order.status != "open":
-            return "not_tracked"
-        before = order.shipping_address
-    with as_job_error():
-        enriched = fetch_order(container.shopify, shop, order_id)
-    after = address_to_json(enriched.shipping_address)
-    if after == before:
-        return "no_address_change"
-    with container.db.write() as session:
-        row = upsert_order(session, enriched)
-        sent = [
-            so.supplier
-            for so in row.supplier_orders
-            if so.status not in ("pending", "cancelled", "failed")
-        ]
-        if sent:
-            row.attention = (
-                "shipping address changed after submission to "
-                + ", ".join(sorted(set(sent)))
-                + ": update it at the supplier"
+        status = session.scalar(
+            select(Order.status).where(
+                Order.shop_domain == shop, Order.shopify_order_id == order_id
             )
-            return "flagged_after_submission"
-    return "address_updated"
+        )
+    if status is None or status == "cancelled":
+        return "not_tracked"
+    return sync_order(container, shop, order_id)
+
+
+def fulfillment_order_changed(container: Container, context: JobContext) -> str:
+    """A fulfillment order changed (routing done, hold released, moved...): follow its order."""
+    from integrator.pipeline.order_sync import sync_order
+    from integrator.pipeline.shopify_errors import as_job_error
+    from integrator.shopify.fulfillment_orders import order_of_fulfillment_order
+
+    shop = str(context.payload["shop"])
+    outcomes = []
+    named = context.payload.get("fulfillment_orders")
+    for fulfillment_order_id in named if isinstance(named, list) else []:
+        with as_job_error():
+            order_id = order_of_fulfillment_order(
+                container.shopify, shop, str(fulfillment_order_id)
+            )
+        if order_id is None:
+            outcomes.append("not_visible")
+            continue
+        with container.db.read() as session:
+            known = session.scalar(
+                select(Order.status).where(
+                    Order.shop_domain == shop, Order.shopify_order_id == order_id
+                )
+            )
+        # an order we do not know yet comes with its trigger topic (or reconciliation)
+        outcomes.append(sync_order(container, shop, order_id) if known else "order_not_known")
+    return ",".join(outcomes) or "nothing"

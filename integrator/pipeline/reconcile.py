@@ -24,16 +24,16 @@ from integrator.db.models import (
 )
 from integrator.domain.stages import Stage
 from integrator.pipeline.callbacks import apply_event
-from integrator.pipeline.ingest import ACCEPTED_FINANCIAL
 from integrator.pipeline.shopify_errors import as_job_error
 from integrator.queue.errors import RetryableJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
+from integrator.routing.operations import RECONCILE_PASSES, starts_production
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 
 log = logging.getLogger(__name__)
 
-PASSES = ("missed_orders", "silent_suppliers", "failed_syncs", "stuck_items", "retention")
+PASSES = RECONCILE_PASSES
 OPEN_SUPPLIER_STATUSES = ("submitted", "in_production", "held", "shipped")
 STUCK_STAGES = (
     Stage.RECEIVED,
@@ -74,7 +74,9 @@ def served_shops(container: Container) -> list[str]:
 def missed_orders(
     container: Container, *, dry_run: bool = False, since: datetime | None = None
 ) -> PassReport:
-    """Page orders updated since the checkpoint; ingest paid orders we do not have."""
+    """Page orders updated since the checkpoint: ingest paid orders we do not have; for orders
+    we have, cancel those Shopify cancelled and read again those Shopify changed since we last
+    read them (edits, refunds, fulfillment-order moves and holds, fulfillments by others)."""
     from integrator.shopify.enrichment import iter_orders_updated_since
 
     report = PassReport("missed_orders")
@@ -102,38 +104,36 @@ def _aware(moment: datetime) -> datetime:
 def _store_page(
     container: Container, shop: str, orders: tuple[object, ...], report: PassReport, dry_run: bool
 ) -> int:
-    """Enqueue ingestion for the page's unknown paid orders, then advance the checkpoint."""
+    """Enqueue the work the page's orders need, then advance the checkpoint."""
     from integrator.shopify.enrichment import OrderChange
 
     changes = [o for o in orders if isinstance(o, OrderChange)]
     if not changes:
         return 0
+    trigger = container.config(shop).shopify.trigger_topic
     ids = [c.order_id for c in changes]
+    found = 0
     with container.db.write() as session:
-        known = set(
-            session.scalars(
-                select(Order.shopify_order_id).where(
+        known = {
+            order_id: (status, seen)
+            for order_id, status, seen in session.execute(
+                select(Order.shopify_order_id, Order.status, Order.shopify_updated_at).where(
                     Order.shop_domain == shop, Order.shopify_order_id.in_(ids)
                 )
             )
-        )
-        missing = [
-            c
-            for c in changes
-            if c.order_id not in known
-            and not c.cancelled
-            and c.financial_status.upper() in ACCEPTED_FINANCIAL
-        ]
-        for change in missing:
-            report.notes.append(f"{shop} {change.name}: paid, never received")
+        }
+        for change in changes:
+            job = _job_for_change(shop, change, known.get(change.order_id), trigger)
+            if job is None:
+                continue
+            kind, unique_key, note = job
+            found += 1
+            report.notes.append(f"{shop} {change.name}: {note}")
             if not dry_run:
-                job_id = enqueue(
-                    session,
-                    "order.ingest",
-                    {"shop": shop, "order_id": change.order_id},
-                    unique_key=f"ingest:{shop}:{change.order_id}",
+                payload = {"shop": shop, "order_id": change.order_id}
+                report.enqueued += (
+                    enqueue(session, kind, payload, unique_key=unique_key) is not None
                 )
-                report.enqueued += job_id is not None
         if not dry_run:
             newest = max(c.updated_at for c in changes).astimezone(UTC).replace(tzinfo=None)
             shop_row = session.scalar(select(Shop).where(Shop.domain == shop))
@@ -142,7 +142,35 @@ def _store_page(
                 session.add(shop_row)
             if shop_row.orders_checkpoint is None or newest > shop_row.orders_checkpoint:
                 shop_row.orders_checkpoint = newest
-    return len(missing)
+    return found
+
+
+def _job_for_change(
+    shop: str, change: object, known: tuple[str, datetime | None] | None, trigger: object
+) -> tuple[str, str, str] | None:
+    """(job kind, unique key, note) for one listed order, or None when it needs nothing."""
+    from integrator.routing.operations import TriggerTopic
+    from integrator.shopify.enrichment import OrderChange
+
+    assert isinstance(change, OrderChange) and isinstance(trigger, TriggerTopic)
+    key = f"{shop}:{change.order_id}"
+    if known is None:
+        if change.cancelled or not starts_production(trigger, change.financial_status):
+            return None
+        return "order.ingest", f"ingest:{key}", "paid, never received"
+    status, seen = known
+    if status == "cancelled":
+        return None
+    if change.cancelled:
+        return "order.cancel", f"cancel:{key}", "cancelled in Shopify, missed here"
+    changed_at = change.updated_at.astimezone(UTC).replace(tzinfo=None)
+    if seen is not None and changed_at <= seen:
+        return None
+    return (
+        "order.update",
+        f"reconcile-update:{key}:{changed_at.isoformat()}",
+        "changed in Shopify since it was last read",
+    )
 
 
 # --- silent suppliers ----------------------------------------------------------------------
@@ -267,6 +295,8 @@ def stuck_items(
             .join(Order)
             .where(
                 LineItem.stage.in_([s.value for s in STUCK_STAGES]),
+                # waiting for Shopify (a hold, a scheduled date) is Shopify's clock, not ours
+                or_(LineItem.disposition.is_(None), LineItem.disposition != "wait"),
                 or_(LineItem.alerted_stage.is_(None), LineItem.alerted_stage != LineItem.stage),
                 Order.status == "open",
             )
@@ -378,12 +408,54 @@ def retention(
     return report
 
 
+# --- webhook subscriptions -----------------------------------------------------------------
+
+
+def webhook_subscriptions(
+    container: Container, *, dry_run: bool = False, since: datetime | None = None
+) -> PassReport:
+    """Single-store mode: recreate the webhook subscriptions Shopify deleted.
+
+    Shopify deletes an API-made subscription after its deliveries failed for hours
+    (api-notes §1.5). ``integrator shopify setup`` remembers where it subscribed; this pass
+    checks that every topic is still subscribed there and subscribes the missing ones again.
+    """
+    from integrator.pipeline.ingest import shop_is_active
+    from integrator.shopify.setup import ensure_webhook_subscriptions, missing_subscriptions
+    from integrator.shopify.topics import subscription_topics
+
+    report = PassReport("webhook_subscriptions")
+    shop = container.settings.shopify_shop
+    if not shop or container.shopify_client is None:
+        report.notes.append("not in single-store mode: the app's TOML declares subscriptions")
+        return report
+    with container.db.read() as session:
+        row = session.scalar(select(Shop).where(Shop.domain == shop))
+        active = shop_is_active(session, container, shop)
+        callback_url = row.webhook_callback_url if row is not None else None
+        mode = row.fulfillment_mode if row is not None else None
+    if not active or not callback_url:
+        report.notes.append(f"{shop}: no subscriptions made by `integrator shopify setup`")
+        return report
+    topics = subscription_topics(mode)
+    with as_job_error():
+        missing = missing_subscriptions(container.shopify, shop, callback_url, topics)
+        report.found = len(missing)
+        report.notes += [f"{shop}: {topic} was not subscribed" for topic in missing]
+        if missing and not dry_run:
+            ensure_webhook_subscriptions(container.shopify, shop, callback_url, missing)
+            report.enqueued = len(missing)
+            log.warning("webhooks.resubscribed", extra={"shop": shop, "topics": missing})
+    return report
+
+
 PASS_FUNCTIONS: dict[str, Callable[..., PassReport]] = {
     "missed_orders": missed_orders,
     "silent_suppliers": silent_suppliers,
     "failed_syncs": failed_syncs,
     "stuck_items": stuck_items,
     "retention": retention,
+    "webhook_subscriptions": webhook_subscriptions,
 }
 
 

@@ -139,7 +139,8 @@ def record_submitted(
                     source=f"supplier:{submission.supplier}",
                     detail=detail,
                     supplier=submission.supplier,
-                    # per supplier order: an item resubmitted after a failure is news
+                    # per supplier order: an item sent again (after a failure, a change in
+                    # Shopify, an operator retry) is submitted anew
                     dedupe_key=f"submitted:{submission.supplier_order_id}",
                 )
                 if result.stage not in (Stage.SUBMITTED, Stage.ROUTED, Stage.RECEIVED):

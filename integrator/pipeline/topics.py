@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-ORDER_TOPICS = frozenset({"orders/paid", "orders/create", "orders/updated", "orders/cancelled"})
+from integrator.shopify.topics import ALL_TOPICS
+
+ORDER_TOPICS = frozenset(
+    {"orders/paid", "orders/create", "orders/updated", "orders/edited", "orders/cancelled"}
+)
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
-HANDLED_TOPICS = ORDER_TOPICS | COMPLIANCE_TOPICS | {"app/uninstalled", "products/update"}
+FULFILLMENT_ORDER_TOPICS = frozenset(t for t in ALL_TOPICS if t.startswith("fulfillment_orders/"))
+HANDLED_TOPICS = (
+    ORDER_TOPICS
+    | COMPLIANCE_TOPICS
+    | FULFILLMENT_ORDER_TOPICS
+    | {"app/uninstalled", "refunds/create"}
+)

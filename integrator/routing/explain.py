@@ -4,17 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
-from integrator.routing.router import LineFacts, group_by_supplier, learn_line, route_order
+from integrator.domain.model import (
+    Disposition,
+    EnrichedOrder,
+    FulfillmentOrder,
+    ItemDecision,
+    OrderLine,
+)
+from integrator.routing.assignment import LineAssignment, Ownership, assign_lines
+from integrator.routing.router import (
+    LineFacts,
+    default_ownership,
+    fulfilled_at_payment,
+    group_by_supplier,
+    learn_line,
+    route_order,
+)
 from integrator.routing.store import StoreConfig
 
 
-def explain_order(order: EnrichedOrder, config: StoreConfig) -> dict[str, Any]:
-    """Return the decisions for ``order`` with what they were based on, JSON-ready."""
+def explain_order(
+    order: EnrichedOrder, config: StoreConfig, ownership: Ownership | None = None
+) -> dict[str, Any]:
+    """Return the decisions for ``order`` with what they were based on, JSON-ready.
+
+    The decisions are the pipeline's own (:func:`route_order` with the same ownership), so an
+    order in the enrichment query's shape is decided exactly as production decides it.
+    """
+    ownership = ownership or default_ownership(config)
     country = order.shipping_address.country_code if order.shipping_address else None
-    decisions = route_order(order, config)
+    decisions = route_order(order, config, ownership)
+    assignments = assign_lines(order, ownership) if order.fulfillment_orders_known else {}
     items = [
-        _explain_item(position, line, decision, learn_line(line, country, config))
+        _explain_item(
+            position,
+            line,
+            decision,
+            learn_line(line, country, config),
+            assignments.get(line.line_item_id),
+        )
         for position, (line, decision) in enumerate(
             zip(order.lines, decisions, strict=True), start=1
         )
@@ -27,6 +55,13 @@ def explain_order(order: EnrichedOrder, config: StoreConfig) -> dict[str, Any]:
             "financial_status": order.financial_status or None,
             "cancelled": order.cancelled,
             "ship_to_country": country or None,
+            "test": order.test,
+            "fulfillment_mode": ownership.mode.value,
+            "fulfillment_orders_known": order.fulfillment_orders_known,
+            "fulfillment_orders": [
+                _explain_fulfillment_order(fo, ownership) for fo in order.fulfillment_orders
+            ],
+            "fulfilled_at_payment": fulfilled_at_payment(order),
         },
         "config_files": list(config.files),
         "items": items,
@@ -43,8 +78,48 @@ def explain_order(order: EnrichedOrder, config: StoreConfig) -> dict[str, Any]:
     }
 
 
+def _explain_fulfillment_order(fo: FulfillmentOrder, ownership: Ownership) -> dict[str, Any]:
+    return {
+        "id": fo.id,
+        "status": fo.status,
+        "request_status": fo.request_status,
+        "location": fo.location_name or None,
+        "location_id": fo.location_id or None,
+        "ours": ownership.owns(fo),
+        "holds": [hold.reason for hold in fo.holds],
+        "fulfill_at": fo.fulfill_at.isoformat() if fo.fulfill_at else None,
+        "delivery_method": fo.delivery_method or None,
+        "lines": {line.line_item_id: line.remaining_quantity for line in fo.lines},
+    }
+
+
+def _explain_assignment(assignment: LineAssignment | None) -> dict[str, Any] | None:
+    if assignment is None:
+        return None
+    return {
+        "open": assignment.open_quantity,
+        "open_lines": [
+            {
+                "fulfillment_order_id": ref.fulfillment_order_id,
+                "line_id": ref.line_id,
+                "quantity": ref.quantity,
+            }
+            for ref in assignment.open_lines
+        ],
+        "waiting": assignment.waiting_quantity,
+        "waiting_reason": assignment.waiting_reason or None,
+        "elsewhere": [{"reason": why, "quantity": qty} for why, qty in assignment.elsewhere],
+        "hidden": assignment.hidden_quantity,
+        "fulfilled": assignment.fulfilled_quantity,
+    }
+
+
 def _explain_item(
-    position: int, line: OrderLine, decision: ItemDecision, known: LineFacts
+    position: int,
+    line: OrderLine,
+    decision: ItemDecision,
+    known: LineFacts,
+    assignment: LineAssignment | None,
 ) -> dict[str, Any]:
     spec = decision.spec
     return {
@@ -54,6 +129,10 @@ def _explain_item(
         "sku": line.sku,
         "variant_id": line.variant_id,
         "quantity": line.quantity,
+        "routed_quantity": decision.quantity
+        if decision.quantity is not None
+        else (line.quantity if decision.disposition is Disposition.ROUTE else 0),
+        "fulfillment_orders": _explain_assignment(assignment),
         "decision": decision.disposition.value,
         "supplier": decision.supplier,
         "rule": decision.rule,
@@ -86,7 +165,7 @@ def _explain_item(
 
 def _unknown(line: OrderLine, decision: ItemDecision, known: LineFacts) -> list[str]:
     """Name what neither the order nor the catalog said (skipped items need nothing)."""
-    if decision.disposition is Disposition.SKIP:
+    if decision.disposition in (Disposition.SKIP, Disposition.WAIT):
         return []
     missing = []
     if known.product_type is None:
@@ -115,12 +194,48 @@ def render_text(explanation: dict[str, Any]) -> str:
             f"note: the order is cancelled (financial status "
             f"{order['financial_status'] or 'unknown'})",
         )
+    lines += _order_notes(order)
     for item in explanation["items"]:
         lines.append("")
         lines.extend(_item_block(item))
     lines.append("")
     lines.append(_summary(explanation))
     return "\n".join(lines) + "\n"
+
+
+def _order_notes(order: dict[str, Any]) -> list[str]:
+    notes = []
+    if order["test"]:
+        notes.append("note: a test order (shopify.test_orders decides)")
+    if order["fulfilled_at_payment"]:
+        notes.append(
+            "note: Shopify fulfilled every item when the order was paid: the store fulfils "
+            "automatically, and nothing is left to route"
+        )
+    if not order["fulfillment_orders_known"]:
+        notes.append(
+            "note: the input has no fulfillment orders (a webhook body): decided on line "
+            "items only; give the enrichment query's answer to see the fulfillment-order "
+            "decisions"
+        )
+        return notes
+    notes.append(f"fulfillment orders ({order['fulfillment_mode']}):")
+    for fo in order["fulfillment_orders"]:
+        extra = [f"request {fo['request_status'].lower()}"]
+        extra += [f"hold {reason.lower()}" for reason in fo["holds"]]
+        if fo["fulfill_at"]:
+            extra.append(f"due {fo['fulfill_at']}")
+        if fo["delivery_method"] and fo["delivery_method"] != "SHIPPING":
+            extra.append(fo["delivery_method"].lower())
+        lines = ", ".join(f"line {line} x{qty}" for line, qty in fo["lines"].items())
+        notes.append(
+            f"  {fo['id'].rsplit('/', 1)[-1]} {fo['status']} at "
+            f"{fo['location'] or 'a hidden location'}"
+            f"{' (ours)' if fo['ours'] else ''} [{', '.join(extra)}]: {lines or 'no lines'}"
+        )
+    if not order["fulfillment_orders"]:
+        notes.append("  none yet (Shopify's order routing has not finished)")
+    return notes
 
 
 def _item_block(item: dict[str, Any]) -> list[str]:
@@ -138,7 +253,9 @@ def _item_block(item: dict[str, Any]) -> list[str]:
         f"  decision:   {item['decision'].upper()}",
         f"  reason:     {item['reason']}",
     ]
-    if item["decision"] == Disposition.SKIP.value:
+    if item["fulfillment_orders"] is not None and item["decision"] != Disposition.SKIP.value:
+        block.append(f"  quantity:   {item['routed_quantity']} of {item['quantity']} now")
+    if item["decision"] in (Disposition.SKIP.value, Disposition.WAIT.value):
         return block
     block += [
         f"  supplier:   {item['supplier'] or '-'}"

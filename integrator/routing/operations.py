@@ -16,11 +16,47 @@ class TriggerTopic(StrEnum):
     ORDERS_CREATE = "orders/create"
 
 
+class TestOrders(StrEnum):
+    """What happens to Shopify test orders (``Order.test``)."""
+
+    __test__ = False  # not a pytest class
+
+    HOLD = "hold"  # held for a person (the default: nothing is made by accident)
+    IGNORE = "ignore"  # left alone, visibly
+    ROUTE = "route"  # routed like any order (a sandbox supplier account, say)
+
+
+# Financial statuses at which an order is paid: orders/paid fires for these.
+PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED"})
+# Statuses at which nothing should be made, whatever the trigger.
+DEAD_STATUSES = frozenset({"VOIDED", "REFUNDED", "EXPIRED"})
+
+
+def starts_production(trigger: TriggerTopic, financial_status: str) -> bool:
+    """Whether an order at ``financial_status`` is routed: one rule for the trigger topic's
+    webhook and for the reconciliation that finds orders whose webhook never came.
+
+    ``orders/paid`` fires once an order is paid, so only paid orders start production (an
+    authorised or partly paid order waits for its ``orders/paid``); ``orders/create`` stores
+    ship unpaid orders, so anything not voided, refunded or expired is routed.
+    """
+    status = financial_status.upper()
+    if trigger is TriggerTopic.ORDERS_PAID:
+        return status in PAID_STATUSES
+    return status not in DEAD_STATUSES
+
+
 @dataclass(frozen=True)
 class ShopifySettings:
     trigger_topic: TriggerTopic = TriggerTopic.ORDERS_PAID
     notify_customer: bool = True  # passed to fulfillmentCreate
     mirror_stage: bool = False  # write the item stage to a metafield and an order tag
+    test_orders: TestOrders = TestOrders.HOLD
+    # merchant-managed mode: the locations (names or numeric ids) whose fulfillment orders the
+    # integrator fulfils; empty: every location that is not a fulfillment service's
+    locations: tuple[str, ...] = ()
+    # fulfillment-service mode: the name of our fulfillment service and of its location
+    fulfillment_service_name: str = "Print on demand (integrator)"
 
 
 # Stages an item can be stuck in; "shipped" is the time in transit until delivery.
@@ -95,6 +131,7 @@ RECONCILE_PASSES: tuple[str, ...] = (
     "failed_syncs",
     "stuck_items",
     "retention",
+    "webhook_subscriptions",
 )
 
 
@@ -108,12 +145,16 @@ class ReconcileSettings:
             "failed_syncs": 600,
             "stuck_items": 3600,
             "retention": 86400,
+            "webhook_subscriptions": 3600,
         }
     )
     silent_supplier_after: int = 172800  # seconds without news from a supplier on an open order
     missed_orders_overlap: int = 3600  # seconds the missed-orders window reaches back
     raw_body_retention_days: int = 30
     personal_data_retention_days: int = 90
+    # seconds a shipment may wait for Shopify (fulfillment orders missing, on hold, scheduled)
+    # before it is flagged for a person and alerted, instead of being retried forever
+    not_ready_after: int = 21600
 
     def interval(self, pass_name: str) -> timedelta:
         return timedelta(seconds=self.intervals[pass_name])

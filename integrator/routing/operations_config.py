@@ -15,6 +15,7 @@ from integrator.routing.operations import (
     ProductionTimes,
     ReconcileSettings,
     ShopifySettings,
+    TestOrders,
     TriggerTopic,
 )
 from integrator.routing.problems import KeyPath
@@ -31,7 +32,12 @@ def build_operations(check: SectionChecker, data: Mapping[str, Any], parts: Rout
     )
     if shopify is not None:
         parts.shopify = ShopifySettings(
-            TriggerTopic(shopify.trigger_topic), shopify.notify_customer, shopify.mirror_stage
+            TriggerTopic(shopify.trigger_topic),
+            shopify.notify_customer,
+            shopify.mirror_stage,
+            TestOrders(shopify.test_orders),
+            tuple(name.strip() for name in shopify.locations if name.strip()),
+            shopify.fulfillment_service_name.strip() or ShopifySettings().fulfillment_service_name,
         )
     production = check_section(
         schema.ProductionSection, data.get("production"), ("production",), document, problems
@@ -48,6 +54,7 @@ def build_operations(check: SectionChecker, data: Mapping[str, Any], parts: Rout
             reconcile.missed_orders_overlap,
             reconcile.raw_body_retention_days,
             reconcile.personal_data_retention_days,
+            reconcile.not_ready_after,
         )
     alerts = check_section(
         schema.AlertsSection, data.get("alerts"), ("alerts",), document, problems

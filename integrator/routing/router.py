@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import NamedTuple
 
 from integrator.domain.model import (
     Disposition,
     EnrichedOrder,
+    FulfillmentOrderLineRef,
     ItemDecision,
     OrderLine,
     SupplierItemSpec,
 )
+from integrator.routing.assignment import LineAssignment, Ownership, assign_lines
 from integrator.routing.catalog import (
     CatalogEntry,
     PersonalisationError,
@@ -19,10 +22,18 @@ from integrator.routing.catalog import (
     is_personalised,
 )
 from integrator.routing.decoration import Decoration, resolve_decoration
+from integrator.routing.operations import TestOrders
 from integrator.routing.rules import ItemFacts, Rule, UnmatchedAction
 from integrator.routing.store import StoreConfig
 
 UNMATCHED_RULE = "unmatched"
+# Shopify fulfilling every item this soon after payment is its "automatically fulfill" setting
+AUTOMATIC_FULFILMENT_WINDOW = timedelta(minutes=10)
+AUTOMATIC_FULFILMENT = (
+    "already fulfilled by Shopify when the order was paid: the store fulfils line items "
+    "automatically (Settings → Checkout → Order processing); turn that off so that the "
+    "integrator can route them"
+)
 
 
 class LineFacts(NamedTuple):
@@ -39,11 +50,149 @@ class LineFacts(NamedTuple):
     tags_from: str | None
 
 
-def route_order(order: EnrichedOrder, config: StoreConfig) -> tuple[ItemDecision, ...]:
+def default_ownership(config: StoreConfig) -> Ownership:
+    """Merchant-managed fulfillment orders at ``shopify.locations`` (all when empty)."""
+    return Ownership(locations=config.shopify.locations)
+
+
+def route_order(
+    order: EnrichedOrder, config: StoreConfig, ownership: Ownership | None = None
+) -> tuple[ItemDecision, ...]:
     """Return exactly one decision per line item, in line order; the same input always
-    gives the same decisions."""
+    gives the same decisions.
+
+    When the order carries its fulfillment orders (the enrichment query's answer), only the
+    quantity in open fulfillment orders that ``ownership`` may fulfil is routed; lines held or
+    scheduled there wait, lines at other locations are skipped, naming the location.
+    """
     country = order.shipping_address.country_code if order.shipping_address else None
-    return tuple(route_line(line, country, config) for line in order.lines)
+    assignments = (
+        assign_lines(order, ownership or default_ownership(config))
+        if order.fulfillment_orders_known
+        else {}
+    )
+    automatic = fulfilled_at_payment(order)
+    return tuple(
+        _route_order_line(
+            order, line, country, config, assignments.get(line.line_item_id), automatic
+        )
+        for line in order.lines
+    )
+
+
+def fulfilled_at_payment(order: EnrichedOrder) -> bool:
+    """Shopify fulfilled every shippable line within minutes of the order being placed: the
+    store's automatic fulfilment is on, and nothing is left for the integrator."""
+    shippable = [line for line in order.lines if line.requires_shipping and not line.is_gift_card]
+    placed = order.processed_at or order.created_at
+    if not shippable or placed is None or order.first_fulfilled_at is None:
+        return False
+    done = all(line.fulfillable_quantity == 0 and line.quantity > 0 for line in shippable)
+    return done and order.first_fulfilled_at - placed <= AUTOMATIC_FULFILMENT_WINDOW
+
+
+def _route_order_line(
+    order: EnrichedOrder,
+    line: OrderLine,
+    country: str | None,
+    config: StoreConfig,
+    assignment: LineAssignment | None,
+    automatic: bool,
+) -> ItemDecision:
+    skip_reason = _reason_to_skip(line)
+    if skip_reason is not None:
+        if automatic and line.fulfillable_quantity == 0:
+            skip_reason = AUTOMATIC_FULFILMENT
+        return ItemDecision(line.line_item_id, Disposition.SKIP, skip_reason, quantity=0)
+    if assignment is not None:
+        not_now = _not_ours_now(order, line, assignment)
+        if not_now is not None:
+            return not_now
+    quantity = assignment.open_quantity if assignment is not None else None
+    refs = assignment.open_lines if assignment is not None else ()
+    if order.test and config.shopify.test_orders is not TestOrders.ROUTE:
+        return _test_order(line, country, config, quantity, refs)
+    if order.shipping_address is None or (assignment and assignment.pickup_location):
+        where = assignment.pickup_location if assignment else None
+        known = learn_line(line, country, config)
+        reason = (
+            f"local pickup at {where}: there is no shipping address to send it to"
+            if where
+            else "the order has no shipping address (local pickup or another delivery "
+            "method without one): nothing can be sent"
+        )
+        return replace(
+            _decision(line, known, Disposition.HOLD, reason),
+            quantity=quantity,
+            fulfillment_order_lines=refs,
+        )
+    decision = route_line(line, country, config)
+    if assignment is None:
+        return decision
+    return replace(
+        decision,
+        reason=decision.reason + _assignment_note(assignment),
+        quantity=quantity,
+        fulfillment_order_lines=refs,
+    )
+
+
+def _not_ours_now(
+    order: EnrichedOrder, line: OrderLine, assignment: LineAssignment
+) -> ItemDecision | None:
+    """A wait or skip decided by the fulfillment orders, or None when some is ours now."""
+    if assignment.open_quantity > 0:
+        return None
+    if assignment.waiting_quantity > 0:
+        return ItemDecision(
+            line.line_item_id,
+            Disposition.WAIT,
+            assignment.waiting_reason,
+            quantity=assignment.waiting_quantity,
+        )
+    if not order.fulfillment_orders:
+        return ItemDecision(
+            line.line_item_id,
+            Disposition.WAIT,
+            "Shopify has not created fulfillment orders yet (its order routing is running)",
+            quantity=line.fulfillable_quantity or line.quantity,
+        )
+    reasons = [f"{quantity} {why}" for why, quantity in assignment.elsewhere]
+    if assignment.hidden_quantity:
+        reasons.append(
+            f"{assignment.hidden_quantity} in no fulfillment order this app can see "
+            "(assigned to another fulfillment service's location)"
+        )
+    if not reasons:
+        reasons.append("nothing left to fulfil in its fulfillment orders")
+    return ItemDecision(line.line_item_id, Disposition.SKIP, "; ".join(reasons), quantity=0)
+
+
+def _assignment_note(assignment: LineAssignment) -> str:
+    notes = []
+    if assignment.waiting_quantity:
+        notes.append(f"{assignment.waiting_quantity} more wait: {assignment.waiting_reason}")
+    notes += [f"{quantity} more {why}" for why, quantity in assignment.elsewhere]
+    if assignment.hidden_quantity:
+        notes.append(f"{assignment.hidden_quantity} more in fulfillment orders of another app")
+    return "".join(f"; {note}" for note in notes)
+
+
+def _test_order(
+    line: OrderLine,
+    country: str | None,
+    config: StoreConfig,
+    quantity: int | None,
+    refs: tuple[FulfillmentOrderLineRef, ...],
+) -> ItemDecision:
+    known = learn_line(line, country, config)
+    if config.shopify.test_orders is TestOrders.IGNORE:
+        disposition, reason = Disposition.IGNORE, "test order (shopify.test_orders: ignore)"
+    else:
+        disposition = Disposition.HOLD
+        reason = "test order: held (shopify.test_orders: hold; set route to produce it)"
+    decision = _decision(line, known, disposition, reason)
+    return replace(decision, quantity=quantity, fulfillment_order_lines=refs)
 
 
 def route_line(line: OrderLine, ship_to_country: str | None, config: StoreConfig) -> ItemDecision:

@@ -128,6 +128,9 @@ class ShopifySection(Strict):
     trigger_topic: Literal["orders/paid", "orders/create"] = "orders/paid"
     notify_customer: bool = True
     mirror_stage: bool = False
+    test_orders: Literal["hold", "ignore", "route"] = "hold"
+    locations: TextList = []
+    fulfillment_service_name: str = "Print on demand (integrator)"
 
 
 StageName = Literal["received", "routed", "submitted", "in_production", "on_hold", "shipped"]
@@ -150,10 +153,12 @@ class ReconcileIntervals(Strict):
     failed_syncs: PositiveInt = 600
     stuck_items: PositiveInt = 3600
     retention: PositiveInt = 86400
+    webhook_subscriptions: PositiveInt = 3600
 
 
 class ReconcileSection(Strict):
     intervals: ReconcileIntervals = ReconcileIntervals()
+    not_ready_after: PositiveInt = 21600
     silent_supplier_after: PositiveInt = 172800
     missed_orders_overlap: NonNegativeInt = 3600
     raw_body_retention_days: PositiveInt = 30

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,8 +290,26 @@ class Stack:
 
     def send_webhook(self, topic: str, order: dict[str, Any]) -> Any:
         payload = self.shop.webhook_payload(order["id"])
+        return self.send_topic(topic, payload)
+
+    def send_topic(self, topic: str, payload: Mapping[str, Any]) -> Any:
+        """Deliver any topic's body, signed as Shopify signs it."""
         return self.sender.send(
             f"{self.integrator_url}/webhooks/shopify", topic, payload, self.options.shop
+        )
+
+    def configure_shopify(self, **changes: Any) -> None:
+        """Change the ``shopify:`` settings of every store configuration (tests, demo)."""
+        from dataclasses import replace
+
+        configs = self.container.configs
+        assert configs is not None
+
+        def patched(config: StoreConfig) -> StoreConfig:
+            return replace(config, shopify=replace(config.shopify, **changes))
+
+        self.container.configs = StoreConfigs(
+            patched(configs.shared), {shop: patched(c) for shop, c in configs.per_shop.items()}
         )
 
     def worker(self, threads: int = 1, **kwargs: Any) -> Worker:

@@ -11,19 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integrator.domain.addresses import address_from_graphql
-from integrator.domain.model import (
-    EnrichedOrder,
-    FulfillmentOrder,
-    FulfillmentOrderLine,
-    OrderLine,
-    legacy_id,
-)
+from integrator.domain.model import EnrichedOrder, legacy_id
 from integrator.shopify.client import AdminClient
 from integrator.shopify.errors import ShopifyError, ShopifyQueryError
+from integrator.shopify.order_node import nodes_of, order_from_node, page_info, timestamp
 from integrator.shopify.shop_domain import validate_shop_domain
 
 MAX_RECONCILE_PAGES = 1000  # 50 orders a page: a bound, not an expected size
+MAX_FULFILLMENT_ORDER_PAGES = 100  # 10 a page: far beyond any real order's moves and splits
 
 
 class OrderNotFound(ShopifyQueryError):
@@ -61,75 +56,42 @@ def fetch_order(
         raise OrderTooLarge(
             f"{shop}: order {order_id} has more than {len(line_items['nodes'])} line items"
         )
-    return order_from_node(validate_shop_domain(shop), node)
+    complete = {**node, "fulfillmentOrders": {"nodes": all_fulfillment_orders(client, shop, node)}}
+    return order_from_node(validate_shop_domain(shop), complete)
 
 
-def order_from_node(shop: str, node: Mapping[str, Any]) -> EnrichedOrder:
-    """Convert the ``order`` object of ``order_for_routing`` to an EnrichedOrder."""
-    return EnrichedOrder(
-        shop=shop,
-        order_id=legacy_id(node["id"]),
-        name=node.get("name") or "",
-        lines=tuple(_order_line(item) for item in node["lineItems"]["nodes"]),
-        shipping_address=address_from_graphql(node.get("shippingAddress"), node.get("email") or ""),
-        email=node.get("email") or "",
-        currency=node.get("currencyCode") or "",
-        financial_status=node.get("displayFinancialStatus") or "",
-        cancelled=node.get("cancelledAt") is not None,
-        created_at=_timestamp(node.get("createdAt")),
-        updated_at=_timestamp(node.get("updatedAt")),
-        tags=tuple(node.get("tags") or ()),
-        fulfillment_orders=tuple(
-            fulfillment_order_from_node(fo)
-            for fo in (node.get("fulfillmentOrders") or {}).get("nodes", ())
-        ),
-    )
+def all_fulfillment_orders(
+    client: AdminClient, shop: str, node: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Every fulfillment order of the order with every line: the first page came with the
+    order; further pages (and further lines of a long one) are read only when Shopify says
+    there are more."""
+    connection: Mapping[str, Any] = node.get("fulfillmentOrders") or {}
+    found = [_with_all_lines(client, shop, fo) for fo in nodes_of(connection)]
+    more, after = page_info(connection)
+    for _ in range(MAX_FULFILLMENT_ORDER_PAGES):
+        if not more:
+            return found
+        data = client.execute(
+            shop, "order_fulfillment_orders", {"orderId": node["id"], "after": after}
+        )
+        connection = (data.get("order") or {}).get("fulfillmentOrders") or {}
+        found += [_with_all_lines(client, shop, fo) for fo in nodes_of(connection)]
+        more, after = page_info(connection)
+    raise OrderTooLarge(f"{shop}: order {node['id']} has too many fulfillment orders to read")
 
 
-def _order_line(item: Mapping[str, Any]) -> OrderLine:
-    variant = item.get("variant") or {}
-    product = item.get("product") or {}
-    metafields = (product.get("metafields") or {}).get("nodes", ())
-    return OrderLine(
-        line_item_id=legacy_id(item["id"]),
-        quantity=int(item.get("currentQuantity", item["quantity"])),
-        title=item.get("title") or "",
-        sku=item.get("sku") or variant.get("sku") or None,
-        variant_id=legacy_id(variant["id"]) if variant.get("id") else None,
-        product_id=legacy_id(product["id"]) if product.get("id") else None,
-        variant_title=item.get("variantTitle"),
-        product_type=product.get("productType") or None,
-        vendor=item.get("vendor") or product.get("vendor") or None,
-        tags=tuple(product.get("tags") or ()),
-        variant_options={o["name"]: o["value"] for o in variant.get("selectedOptions") or ()},
-        properties={a["key"]: a.get("value") or "" for a in item.get("customAttributes") or ()},
-        metafields={f"{m['namespace']}.{m['key']}": m.get("value") or "" for m in metafields},
-        requires_shipping=bool(item.get("requiresShipping", True)),
-        is_gift_card=bool(item.get("isGiftCard", False)),
-        fulfillable_quantity=item.get("unfulfilledQuantity"),
-    )
-
-
-def fulfillment_order_from_node(node: Mapping[str, Any]) -> FulfillmentOrder:
-    return FulfillmentOrder(
-        id=node["id"],
-        status=node["status"],
-        request_status=node.get("requestStatus") or "UNSUBMITTED",
-        supported_actions=tuple(a["action"] for a in node.get("supportedActions") or ()),
-        lines=tuple(
-            FulfillmentOrderLine(
-                id=line["id"],
-                line_item_id=legacy_id(line["lineItem"]["id"]),
-                remaining_quantity=int(line["remainingQuantity"]),
-                total_quantity=int(line["totalQuantity"]),
-            )
-            for line in node["lineItems"]["nodes"]
-        ),
-    )
-
-
-def _timestamp(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+def _with_all_lines(client: AdminClient, shop: str, fo: Mapping[str, Any]) -> dict[str, Any]:
+    lines = list(nodes_of(fo.get("lineItems")))
+    more, after = page_info(fo.get("lineItems"))
+    for _ in range(MAX_FULFILLMENT_ORDER_PAGES):
+        if not more:
+            break
+        data = client.execute(shop, "fulfillment_order_lines", {"id": fo["id"], "after": after})
+        connection = (data.get("fulfillmentOrder") or {}).get("lineItems") or {}
+        lines += nodes_of(connection)
+        more, after = page_info(connection)
+    return {**fo, "lineItems": {"nodes": lines}}
 
 
 # --- reconciliation -------------------------------------------------------------------------
@@ -185,7 +147,7 @@ def iter_orders_updated_since(
 
 
 def _order_change(node: Mapping[str, Any]) -> OrderChange:
-    updated = _timestamp(node["updatedAt"])
+    updated = timestamp(node["updatedAt"])
     assert updated is not None  # updatedAt is non-null in the schema
     return OrderChange(
         order_id=legacy_id(node["id"]),

@@ -1,6 +1,6 @@
 """Tracking back to Shopify: one fulfillment per shipment, tracking updates, stage mirroring.
 
-Works on merchant-managed fulfillment orders (see docs/adr/0002-shopify-fulfillment-mode.md).
+Works on the fulfillment orders that are ours (docs/adr/0002-shopify-fulfillment-mode.md).
 Everything a shipment can run into on Shopify's side comes back as a named outcome; only
 infrastructure trouble (``ShopifyUnavailable``, ``ShopifyThrottledOut``, ``ShopifyAuthError``)
 is raised, for the job runner to retry.
@@ -9,14 +9,16 @@ is raised, for the job runner to retry.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from integrator.domain.model import legacy_id
+from integrator.domain.model import FulfillmentOrderLineRef, legacy_id
 from integrator.shopify.client import AdminClient
-from integrator.shopify.enrichment import order_gid
+from integrator.shopify.enrichment import all_fulfillment_orders, order_gid
 from integrator.shopify.errors import ShopifyUserErrors
+from integrator.shopify.order_node import timestamp
 
 FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
 NOT_YET_STATUSES = frozenset({"SCHEDULED", "ON_HOLD"})
@@ -49,12 +51,60 @@ class FulfillmentOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class MadeFulfillment:
+    """A fulfillment Shopify made for a shipment, and exactly what it fulfilled."""
+
+    id: str
+    items: tuple[tuple[str, int], ...]  # (line item id, quantity)
+    order_updated_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "items": [{"line_item_id": li, "quantity": qty} for li, qty in self.items],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MadeFulfillment:
+        items = tuple(
+            (str(entry["line_item_id"]), int(entry["quantity"])) for entry in data["items"]
+        )
+        return cls(str(data["id"]), items)
+
+
+@dataclass(frozen=True)
+class ShipmentToFulfil:
+    """What the tracking sync knows about one shipment before asking Shopify anything."""
+
+    order_id: str
+    items: tuple[tuple[str, int], ...]  # (line item id, quantity) the supplier shipped
+    tracking: Tracking
+    made: tuple[MadeFulfillment, ...] = ()  # fulfillments already made for it
+    # fulfillment orders of a fulfillmentCreate whose answer never came
+    uncertain: tuple[str, ...] = ()
+    # where each line's quantity sat when it was routed (from enrichment): tried first
+    hints: Mapping[str, tuple[FulfillmentOrderLineRef, ...]] = field(default_factory=dict)
+    # fulfillments other shipments of the order made (never taken for this one)
+    others: frozenset[str] = frozenset()
+
+    def remaining(self) -> dict[str, int]:
+        """What is left to fulfil: shipped minus what our fulfillments already hold."""
+        left = dict(_summed(self.items))
+        for made in self.made:
+            for line_item_id, quantity in made.items:
+                left[line_item_id] = left.get(line_item_id, 0) - quantity
+        return {line: quantity for line, quantity in left.items() if quantity > 0}
+
+
+@dataclass(frozen=True)
 class FulfillmentResult:
     outcome: FulfillmentOutcome
-    fulfillment_id: str | None = None
+    made: tuple[MadeFulfillment, ...] = ()  # made (or found) by this sync
     reason: str = ""
-    # every fulfillment made when the items sat at more than one location (one per location)
-    fulfillment_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def fulfillment_id(self) -> str | None:
+        return self.made[0].id if self.made else None
 
     @property
     def is_synced(self) -> bool:
@@ -67,6 +117,44 @@ class FulfillmentResult:
     @property
     def should_retry(self) -> bool:
         return self.outcome == FulfillmentOutcome.NOT_READY
+
+
+class FulfillmentJournal(Protocol):
+    """Where the sync writes down, between two calls to Shopify, what it is about to do and
+    what it did (the pipeline keeps it on the shipment row)."""
+
+    def attempting(self, fulfillment_order_ids: tuple[str, ...]) -> None: ...
+
+    def made(self, fulfillment: MadeFulfillment) -> None: ...
+
+    def settled(self) -> None: ...
+
+
+class MemoryJournal:
+    """A journal kept in memory (a single process, or tests): feed it back with
+    :meth:`replay` before the next sync of the same shipment."""
+
+    def __init__(self) -> None:
+        self.fulfillments: list[MadeFulfillment] = []
+        self.uncertain: tuple[str, ...] = ()
+
+    def attempting(self, fulfillment_order_ids: tuple[str, ...]) -> None:
+        self.uncertain = fulfillment_order_ids
+
+    def made(self, fulfillment: MadeFulfillment) -> None:
+        if all(known.id != fulfillment.id for known in self.fulfillments):
+            self.fulfillments.append(fulfillment)
+        self.uncertain = ()
+
+    def settled(self) -> None:
+        self.uncertain = ()
+
+    def replay(self, shipment: ShipmentToFulfil) -> ShipmentToFulfil:
+        return replace(shipment, made=tuple(self.fulfillments), uncertain=self.uncertain)
+
+
+# Plan: location id → fulfillment order id → fulfillment-order line id → quantity
+Plan = dict[str, dict[str, dict[str, int]]]
 
 
 @dataclass(frozen=True)
@@ -83,83 +171,161 @@ class _Shortfall(Exception):
         self.outcome = outcome
 
 
-def create_fulfillment(
+def sync_fulfillment(
     client: AdminClient,
     shop: str,
-    order_id: str,
-    items: Sequence[tuple[str, int]],
-    tracking: Tracking | tuple[str, str, str],
+    shipment: ShipmentToFulfil,
     notify_customer: bool,
-    existing_fulfillment_id: str | None = None,
+    journal: FulfillmentJournal,
 ) -> FulfillmentResult:
-    """Create one Shopify fulfillment for exactly ``items`` ((line item id, quantity) pairs).
+    """Make Shopify's fulfillments hold exactly what the shipment shipped, once.
 
-    Safe to repeat: a fulfillment already carrying this tracking number (or the remembered
-    ``existing_fulfillment_id``) is reused instead of creating a second one.
+    What is done is what our remembered fulfillments hold, line by line and quantity by
+    quantity, never a tracking number alone. A create whose answer was lost is looked up on
+    its fulfillment orders before anything is sent again. Lines are first sent to the
+    fulfillment-order lines enrichment saw them in, without reading the order; only when
+    Shopify refuses those (moved, split, held, closed) are the fulfillment orders read.
 
-    :raises ShopifyUnavailable, ShopifyThrottledOut, ShopifyAuthError: retry the job later.
+    :raises ShopifyUnavailable, ShopifyThrottledOut, ShopifyAuthError: retry the job later
+        (a create that may have happened stays in the journal as uncertain).
     """
-    tracking = Tracking(*tracking)
-    if not any(quantity > 0 for _, quantity in items):
-        return FulfillmentResult(FulfillmentOutcome.REJECTED, reason="no item quantity to fulfil")
-    order = client.execute(shop, "order_fulfillment_state", {"orderId": order_gid(order_id)}).get(
-        "order"
-    )
-    if order is None:
-        return FulfillmentResult(FulfillmentOutcome.REJECTED, reason=f"order {order_id} not found")
-    existing = _existing_fulfillment(order["fulfillments"], tracking, existing_fulfillment_id)
-    if existing is not None:
-        return FulfillmentResult(
-            FulfillmentOutcome.ALREADY_EXISTS, existing, "Shopify already has it"
-        )
+    made: list[MadeFulfillment] = []
+    if shipment.uncertain:
+        made = _adopt_lost(client, shop, shipment, journal)
+        shipment = replace(shipment, made=shipment.made + tuple(made), uncertain=())
+    if not shipment.remaining():
+        outcome = FulfillmentOutcome.CREATED if made else FulfillmentOutcome.ALREADY_EXISTS
+        return FulfillmentResult(outcome, tuple(made), "" if made else "Shopify already has it")
+    plan = _plan_from_hints(shipment.remaining(), shipment.hints)
+    read_again = plan is not None  # hints may be stale: on refusal, read and try once more
     try:
-        by_location = _allocate(order["fulfillmentOrders"]["nodes"], items)
+        if plan is None:
+            plan = _allocate(read_open_lines(client, shop, shipment.order_id), shipment.remaining())
+        while True:
+            try:
+                made += _create_each(
+                    client, shop, plan, shipment.tracking, notify_customer, journal
+                )
+                return FulfillmentResult(FulfillmentOutcome.CREATED, tuple(made))
+            except _Refused as refused:
+                made += refused.made
+                shipment = replace(shipment, made=shipment.made + tuple(refused.made))
+                if not read_again:
+                    return FulfillmentResult(
+                        FulfillmentOutcome.REJECTED, tuple(made), refused.reason
+                    )
+            read_again = False
+            plan = _allocate(read_open_lines(client, shop, shipment.order_id), shipment.remaining())
     except _Shortfall as shortfall:
-        return FulfillmentResult(shortfall.outcome, reason=str(shortfall))
-    created: list[str] = []
-    for allocation in by_location.values():
+        return FulfillmentResult(shortfall.outcome, tuple(made), str(shortfall))
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, made: list[MadeFulfillment]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.made = made
+
+
+def _create_each(
+    client: AdminClient,
+    shop: str,
+    plan: Plan,
+    tracking: Tracking,
+    notify_customer: bool,
+    journal: FulfillmentJournal,
+) -> list[MadeFulfillment]:
+    """One fulfillmentCreate per location (Shopify wants one location per fulfillment)."""
+    made: list[MadeFulfillment] = []
+    for allocation in plan.values():
+        journal.attempting(tuple(allocation))
         try:
-            created.append(_fulfillment_create(client, shop, allocation, tracking, notify_customer))
+            created = _fulfillment_create(client, shop, allocation, tracking, notify_customer)
         except ShopifyUserErrors as refused:
-            return FulfillmentResult(
-                FulfillmentOutcome.REJECTED,
-                created[0] if created else None,
-                str(refused),
-                tuple(created),
-            )
-    return FulfillmentResult(FulfillmentOutcome.CREATED, created[0], "", tuple(created))
+            journal.settled()
+            raise _Refused(str(refused), made) from refused
+        journal.made(created)
+        made.append(created)
+    return made
 
 
-def _existing_fulfillment(
-    fulfillments: Iterable[Mapping[str, Any]], tracking: Tracking, remembered_id: str | None
-) -> str | None:
-    live = [f for f in fulfillments if f.get("status") not in DEAD_FULFILLMENT_STATUSES]
-    for fulfillment in live:
-        if remembered_id and legacy_id(fulfillment["id"]) == legacy_id(remembered_id):
-            return str(fulfillment["id"])
-    for fulfillment in live:
-        numbers = {info.get("number") for info in fulfillment.get("trackingInfo") or ()}
-        if tracking.number and tracking.number in numbers:
-            return str(fulfillment["id"])
-    return None
+def _adopt_lost(
+    client: AdminClient, shop: str, shipment: ShipmentToFulfil, journal: FulfillmentJournal
+) -> list[MadeFulfillment]:
+    """Fulfillments on the uncertain fulfillment orders that are this shipment's lost creates:
+    our tracking number, no other shipment's, and only lines and quantities still owed."""
+    data = client.execute(shop, "fulfillment_order_fulfillments", {"ids": list(shipment.uncertain)})
+    owed = shipment.remaining()
+    known = set(shipment.others) | {made.id for made in shipment.made}
+    adopted: list[MadeFulfillment] = []
+    for fo in data.get("nodes") or ():
+        for node in ((fo or {}).get("fulfillments") or {}).get("nodes", ()):
+            candidate = _made_from_node(node)
+            numbers = {info.get("number") for info in node.get("trackingInfo") or ()}
+            if (
+                candidate.id in known
+                or node.get("status") in DEAD_FULFILLMENT_STATUSES
+                or shipment.tracking.number not in numbers
+                or any(owed.get(line, 0) < qty for line, qty in _summed(candidate.items))
+            ):
+                continue
+            for line, qty in candidate.items:
+                owed[line] -= qty
+            known.add(candidate.id)
+            journal.made(candidate)
+            adopted.append(candidate)
+    journal.settled()
+    return adopted
 
 
-def _allocate(
-    fulfillment_orders: Sequence[Mapping[str, Any]], items: Sequence[tuple[str, int]]
-) -> dict[str, dict[str, dict[str, int]]]:
+def _plan_from_hints(
+    remaining: Mapping[str, int], hints: Mapping[str, tuple[FulfillmentOrderLineRef, ...]]
+) -> Plan | None:
+    """Spread each line over the fulfillment-order lines it was routed from; None when a line
+    has no hint (then the fulfillment orders must be read)."""
+    plan: Plan = {}
+    for line_item_id, quantity in remaining.items():
+        wanted = quantity
+        for ref in hints.get(line_item_id, ()):
+            take = min(wanted, ref.quantity)
+            if take <= 0:
+                continue
+            lines = plan.setdefault(ref.location_id, {}).setdefault(ref.fulfillment_order_id, {})
+            lines[ref.line_id] = lines.get(ref.line_id, 0) + take
+            wanted -= take
+        if wanted > 0:
+            return None
+    return plan
+
+
+def read_open_lines(client: AdminClient, shop: str, order_id: str) -> list[dict[str, Any]]:
+    """Every fulfillment order of the order (all pages, all lines), as GraphQL nodes.
+
+    :raises _Shortfall: REJECTED when Shopify has no such order (any more).
+    """
+    data = client.execute(
+        shop, "order_fulfillment_orders", {"orderId": order_gid(order_id), "after": None}
+    )
+    node = data.get("order")
+    if node is None:
+        raise _Shortfall(FulfillmentOutcome.REJECTED, f"order {order_id} not found")
+    return all_fulfillment_orders(client, shop, node)
+
+
+def _allocate(fulfillment_orders: Sequence[Mapping[str, Any]], items: Mapping[str, int]) -> Plan:
     """Map (line item, quantity) pairs onto open fulfillment-order lines.
 
-    Returns location id → fulfillment order id → fulfillment-order line id → quantity.
+    :raises _Shortfall: NOT_READY (no FOs yet, held, scheduled) or CLOSED_ELSEWHERE.
     """
     if not fulfillment_orders:
         raise _Shortfall(
             FulfillmentOutcome.NOT_READY, "Shopify has not created fulfillment orders yet"
         )
     open_lines = _open_lines(fulfillment_orders)
-    allocation: dict[str, dict[str, dict[str, int]]] = {}
-    for line_item_id, quantity in items:
+    allocation: Plan = {}
+    for line_item_id, quantity in items.items():
         wanted = quantity
-        for line in open_lines.get(legacy_id(line_item_id), []):
+        for line in open_lines.get(line_item_id, []):
             take = min(wanted, line.remaining - _taken(allocation, line))
             if take > 0:
                 lines = allocation.setdefault(line.location_id, {}).setdefault(
@@ -168,9 +334,7 @@ def _allocate(
                 lines[line.line_id] = lines.get(line.line_id, 0) + take
                 wanted -= take
         if wanted > 0:
-            raise _shortfall(
-                fulfillment_orders, legacy_id(line_item_id), quantity - wanted, quantity
-            )
+            raise _shortfall(fulfillment_orders, line_item_id, quantity - wanted, quantity)
     return allocation
 
 
@@ -189,7 +353,7 @@ def _open_lines(fulfillment_orders: Sequence[Mapping[str, Any]]) -> dict[str, li
     return lines
 
 
-def _taken(allocation: Mapping[str, Mapping[str, Mapping[str, int]]], line: _OpenLine) -> int:
+def _taken(allocation: Plan, line: _OpenLine) -> int:
     return (
         allocation.get(line.location_id, {}).get(line.fulfillment_order_id, {}).get(line.line_id, 0)
     )
@@ -217,7 +381,7 @@ def _fulfillment_create(
     allocation: Mapping[str, Mapping[str, int]],
     tracking: Tracking,
     notify_customer: bool,
-) -> str:
+) -> MadeFulfillment:
     fulfillment: dict[str, Any] = {
         "notifyCustomer": notify_customer,
         "lineItemsByFulfillmentOrder": [
@@ -235,7 +399,25 @@ def _fulfillment_create(
     payload = client.mutate(
         shop, "fulfillment_create", {"fulfillment": fulfillment}, "fulfillmentCreate"
     )
-    return str(payload["fulfillment"]["id"])
+    node = payload["fulfillment"]
+    made = _made_from_node(node)
+    updated = ((node.get("order") or {}).get("updatedAt")) or None
+    return replace(made, order_updated_at=timestamp(updated))
+
+
+def _made_from_node(node: Mapping[str, Any]) -> MadeFulfillment:
+    items = [
+        (legacy_id(entry["lineItem"]["id"]), int(entry["quantity"]))
+        for entry in (node.get("fulfillmentLineItems") or {}).get("nodes", ())
+    ]
+    return MadeFulfillment(str(node["id"]), tuple(_summed(items)))
+
+
+def _summed(items: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    totals: dict[str, int] = {}
+    for line_item_id, quantity in items:
+        totals[str(line_item_id)] = totals.get(str(line_item_id), 0) + int(quantity)
+    return list(totals.items())
 
 
 def update_tracking(
@@ -257,8 +439,9 @@ def update_tracking(
             shop, "fulfillment_tracking_info_update", variables, "fulfillmentTrackingInfoUpdate"
         )
     except ShopifyUserErrors as refused:
-        return FulfillmentResult(FulfillmentOutcome.REJECTED, fulfillment_id, str(refused))
-    return FulfillmentResult(FulfillmentOutcome.UPDATED, str(payload["fulfillment"]["id"]))
+        return FulfillmentResult(FulfillmentOutcome.REJECTED, reason=str(refused))
+    updated = MadeFulfillment(str(payload["fulfillment"]["id"]), ())
+    return FulfillmentResult(FulfillmentOutcome.UPDATED, (updated,))
 
 
 def _fulfillment_gid(fulfillment_id: str) -> str:

@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from integrator.shopify.client import AdminClient
+from integrator.shopify.topics import MERCHANT_MANAGED_TOPICS
 
 # Topics the integrator handles that the Admin API can subscribe (compliance topics cannot).
-DEFAULT_TOPICS: tuple[str, ...] = (
-    "orders/paid",
-    "orders/updated",
-    "orders/cancelled",
-    "app/uninstalled",
-    "products/update",
-)
+# products/update is not among them: nothing caches products, and it fires on every order.
+DEFAULT_TOPICS: tuple[str, ...] = MERCHANT_MANAGED_TOPICS
 # The least the integrator needs; every write_ scope implies its read_ scope.
 REQUIRED_SCOPES: tuple[str, ...] = (
     "write_orders",
@@ -59,6 +55,14 @@ def ensure_webhook_subscriptions(
         client.mutate(shop, "webhook_subscription_create", variables, "webhookSubscriptionCreate")
         outcome.append((topic, SubscriptionState.CREATED))
     return outcome
+
+
+def missing_subscriptions(
+    client: AdminClient, shop: str, callback_url: str, topics: Sequence[str]
+) -> list[str]:
+    """The topics of ``topics`` not subscribed to ``callback_url`` (any more)."""
+    existing = _existing_subscriptions(client, shop)
+    return [topic for topic in topics if (topic_enum(topic), callback_url) not in existing]
 
 
 def _existing_subscriptions(client: AdminClient, shop: str) -> set[tuple[str, str]]:

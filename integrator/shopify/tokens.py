@@ -114,7 +114,13 @@ class ShopTokenStore(Protocol):
 
     def load(self, shop: str) -> ShopToken | None: ...
 
-    def save(self, shop: str, token: ShopToken) -> None: ...
+    def save(
+        self, shop: str, token: ShopToken, *, revive_if_uninstalled_before: datetime | None = None
+    ) -> None:
+        """Store the shop's token. A shop that uninstalled the app stays uninstalled (and gets
+        no token) unless it uninstalled before ``revive_if_uninstalled_before``: a grant that
+        began after the uninstall proves the app was installed again."""
+        ...
 
 
 class InMemoryShopTokenStore:
@@ -129,7 +135,9 @@ class InMemoryShopTokenStore:
         sealed = self.sealed.get(shop)
         return self._cipher.unseal(sealed) if sealed else None
 
-    def save(self, shop: str, token: ShopToken) -> None:
+    def save(
+        self, shop: str, token: ShopToken, *, revive_if_uninstalled_before: datetime | None = None
+    ) -> None:
         self.sealed[shop] = self._cipher.seal(token)
         self.saves += 1
 
@@ -267,6 +275,10 @@ class TokenProvider:
         self._locks_guard = threading.Lock()
         self.renewals = 0
 
+    @property
+    def store(self) -> ShopTokenStore:
+        return self._store
+
     def access_token(self, shop: str) -> str:
         """Return a token for ``shop`` valid for at least the refresh margin.
 
@@ -289,6 +301,7 @@ class TokenProvider:
             token = self._cache.pop(shop, None) or self._store.load(shop)
             if token is None or token.expires_at is None:
                 return False
+            # never revives the shop: a 401 after app/uninstalled is the uninstall, not news
             self._store.save(shop, replace(token, expires_at=self._clock()))
             return True
 
@@ -302,7 +315,10 @@ class TokenProvider:
         """Store a token obtained elsewhere (token exchange from the app-home request)."""
         shop = validate_shop_domain(shop)
         with self._lock_for(shop):
-            self._store.save(shop, token)
+            # Shopify just opened the app for this shop: installed, whatever came before
+            self._store.save(
+                shop, token, revive_if_uninstalled_before=datetime.max.replace(tzinfo=UTC)
+            )
             self._cache[shop] = token
 
     def _load_or_renew(self, shop: str) -> ShopToken:
@@ -315,7 +331,9 @@ class TokenProvider:
         token = self.source.renew(shop, stored)
         self.renewals += 1
         if token.expires_at is not None or stored != token:
-            self._store.save(shop, token)
+            # a grant asked for after an uninstall means the app is installed again; one asked
+            # for before it (a race with app/uninstalled) must not bring the shop back
+            self._store.save(shop, token, revive_if_uninstalled_before=now)
         self._cache[shop] = token
         return token
 

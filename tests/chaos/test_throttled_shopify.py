@@ -4,7 +4,9 @@ from bench.chaos.throttled_shopify import run
 
 
 def test_tracking_sync_against_a_small_bucket_waits_and_never_fails(database_url: str) -> None:
-    figures = run(database_url, 4, bucket=100.0, threads=3)
+    # a tracking sync is one 10-point fulfillmentCreate (enrichment kept the FO lines): a
+    # 20-point bucket makes the three threads wait for each other
+    figures = run(database_url, 4, bucket=20.0, threads=3)
 
     assert figures.extra["shipments"] == 16
     assert figures.extra["failed_syncs"] == 0, figures.report()

@@ -54,15 +54,52 @@ def test_explain_text_on_shopify_sample(sample: Path) -> None:
             f"#{position} {item['title']} x{item['quantity']}  (line {line_id}, "
             f"sku {item['sku']})" in out
         )
-    # the samples' products are not in the demo catalog: every item is held, and says why
+    # Shopify's samples are test orders ("test": true): held by the default test_orders: hold
     assert out.count("  decision:   HOLD\n") == len(payload["line_items"])
+    assert out.count(
+        "  reason:     test order: held (shopify.test_orders: hold; set route to produce it)\n"
+    ) == len(payload["line_items"])
     assert out.count("  unknown:    product_type, tags, decoration, catalog entry\n") == len(
         payload["line_items"]
     )
-    assert "no catalog entry for sku SKU2006-001; unmatched: hold" in out
+    assert "note: a test order (shopify.test_orders decides)\n" in out
     assert out.endswith(
-        f"0 route, {len(payload['line_items'])} hold, 0 ignore, 0 skip. Supplier orders: none.\n"
+        f"0 route, {len(payload['line_items'])} hold, 0 ignore, 0 skip, 0 wait. "
+        "Supplier orders: none.\n"
     )
+
+
+def config_with(tmp_path: Path, shopify_section: str) -> Path:
+    """The default configuration with another ``shopify:`` section."""
+    routing = (DEFAULT_CONFIG / "routing.yaml").read_text()
+    start = routing.index("\nshopify:\n")
+    end = routing.index("\nproduction:")
+    (tmp_path / "routing.yaml").write_text(
+        routing[:start] + "\nshopify:\n" + shopify_section + routing[end:]
+    )
+    (tmp_path / "catalog.yaml").write_text((DEFAULT_CONFIG / "catalog.yaml").read_text())
+    return tmp_path
+
+
+@pytest.mark.parametrize("sample", order_samples(), ids=lambda path: path.name)
+def test_explain_routes_test_orders_when_told_to(sample: Path, tmp_path: Path) -> None:
+    config_dir = config_with(tmp_path, "  test_orders: route\n")
+    payload = json.loads(sample.read_text())
+    out = run("explain", str(sample), config_dir=config_dir).output
+    # the samples' products are not in the demo catalog: every item is held, and says why
+    assert out.count("  decision:   HOLD\n") == len(payload["line_items"])
+    assert "no catalog entry for sku SKU2006-001; unmatched: hold" in out
+    assert "test_orders: hold" not in out
+
+
+@pytest.mark.parametrize("sample", order_samples(), ids=lambda path: path.name)
+def test_explain_ignores_test_orders_when_told_to(sample: Path, tmp_path: Path) -> None:
+    config_dir = config_with(tmp_path, "  test_orders: ignore\n")
+    payload = json.loads(sample.read_text())
+    explained = json.loads(run("explain", str(sample), "--json", config_dir=config_dir).output)
+    assert [(i["decision"], i["reason"]) for i in explained["items"]] == [
+        ("ignore", "test order (shopify.test_orders: ignore)")
+    ] * len(payload["line_items"])
 
 
 @pytest.mark.parametrize("sample", order_samples(), ids=lambda path: path.name)
@@ -78,6 +115,11 @@ def test_explain_json_on_shopify_sample(sample: Path) -> None:
         "ship_to_country": "US",
         "financial_status": "VOIDED",
         "cancelled": True,
+        "test": True,
+        "fulfillment_mode": "merchant-managed",
+        "fulfillment_orders_known": False,
+        "fulfillment_orders": [],
+        "fulfilled_at_payment": False,
     }
     assert [item["line_item_id"] for item in explained["items"]] == [
         item["admin_graphql_api_id"].rsplit("/", 1)[-1] for item in payload["line_items"]
@@ -156,7 +198,7 @@ def test_explain_rest_demo_order_uses_catalog_hints() -> None:
     assert "  product:    type Poster (from catalog), tags wall-art (from catalog)" in result.output
     assert "  decoration: uv_print (from line_item_property:Decoration)" in result.output
     assert result.output.endswith(
-        "3 route, 0 hold, 0 ignore, 1 skip. Supplier orders: "
+        "3 route, 0 hold, 0 ignore, 1 skip, 0 wait. Supplier orders: "
         "printify: 1 item(s); prodigi: 2 item(s).\n"
     )
 

@@ -51,6 +51,7 @@ def test_graphql_order_in_data_envelope() -> None:
         zip="10117",
         country_code="DE",
         phone="+49 30 000000",
+        email="ada@example.com",  # read as the pipeline reads it: the order's email
     )
     hat = order.lines[1]
     assert (hat.line_item_id, hat.variant_id, hat.product_id, hat.product_type) == (

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, parse
 
-from integrator.sandbox.shopify import Shop
+from integrator.sandbox.shopify import FulfillmentOrderSpec, LineSpec, Shop
+from integrator.sandbox.shopify.store import THIS_APP
 from tests.sandbox_shopify.conftest import Admin
 
 REFERENCE = Path(__file__).resolve().parent / "reference_operations"
@@ -58,6 +59,9 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
     fulfillment_id = order["fulfillments"][0]["id"] if order["fulfillments"] else ""
     return {
         "OrderFulfillmentOrders": {"orderId": order["id"]},
+        "FulfillmentOrderLines": {"id": fo["id"]},
+        "FulfillmentOrderOrder": {"id": fo["id"]},
+        "FulfillmentOrderFulfillments": {"ids": [fo["id"]]},
         "OrderForRouting": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
         "OrderFulfillmentState": {"orderId": order["id"]},
         "OrderTags": {"orderId": order["id"]},
@@ -115,12 +119,20 @@ def test_order_fulfillment_orders_answers_the_seeded_order(admin: Admin, order: 
 def test_assigned_fulfillment_orders_lists_submitted_requests(
     admin: Admin, shop: Shop, order: dict[str, Any]
 ) -> None:
-    shop.request_fulfillment(first_fulfillment_order(order)["id"], "print these")
+    # only FOs at this app's own fulfillment-service location are "assigned" to it
+    shop.register_fulfillment_service("Our POD", app=THIS_APP)
+    ours = shop.create_order(
+        [LineSpec("TEE-BLK-M-DTG")], fulfillment_orders=[FulfillmentOrderSpec(fulfillment_service="Our POD")]
+    )
+    shop.request_fulfillment(first_fulfillment_order(order)["id"], "not ours")
+    shop.request_fulfillment(first_fulfillment_order(ours)["id"], "print these")
 
     body = admin.run((REFERENCE / "05_assigned_fulfillment_orders.graphql").read_text())
 
     nodes = body["data"]["assignedFulfillmentOrders"]["nodes"]
-    assert [node["requestStatus"] for node in nodes] == ["SUBMITTED"]
+    assert [(node["id"], node["requestStatus"]) for node in nodes] == [
+        (first_fulfillment_order(ours)["id"], "SUBMITTED")
+    ]
     assert nodes[0]["merchantRequests"]["nodes"][0]["message"] == "print these"
 
 

@@ -13,7 +13,12 @@ from integrator.sandbox.shopify import (
 )
 from integrator.shopify.client import AdminClient
 from integrator.shopify.enrichment import fetch_order
-from integrator.shopify.fulfillment import create_fulfillment
+from integrator.shopify.fulfillment import (
+    MemoryJournal,
+    ShipmentToFulfil,
+    Tracking,
+    sync_fulfillment,
+)
 from integrator.shopify.tokens import (
     ClientCredentialsGrant,
     InMemoryShopTokenStore,
@@ -45,13 +50,16 @@ def test_client_enriches_and_fulfils_two_of_three_items_through_a_50_point_bucke
     client = AdminClient(tokens, http, sleep=clock.sleep, clock=clock)
 
     enriched = fetch_order(client, SHOP, order["legacyResourceId"], ["custom.decoration_method"])
-    items = [(line.line_item_id, line.quantity) for line in enriched.lines[:2]]
-    results = [create_fulfillment(client, SHOP, order["legacyResourceId"], items,
-                                  ("UPS", "1Z1", "https://ups.example/1Z1"), False)
+    items = tuple((line.line_item_id, line.quantity) for line in enriched.lines[:2])
+    shipment = ShipmentToFulfil(order["legacyResourceId"], items,
+                                Tracking("1Z1", "UPS", "https://ups.example/1Z1"))
+    journal = MemoryJournal()
+    results = [sync_fulfillment(client, SHOP, journal.replay(shipment), False, journal)
                for _ in range(3)]
 
     assert enriched.lines[0].metafields == {"custom.decoration_method": "dtg"}
-    assert len({result.fulfillment_id for result in results}) == 1
+    assert [r.outcome.value for r in results] == ["created", "already_exists", "already_exists"]
+    assert len(journal.fulfillments) == 1
     assert [line["remainingQuantity"] for line in order["fulfillmentOrders"][0]["lineItems"]] == [
         0, 0, 1]
     assert shop.counters.fulfillments_by_order[order["id"]] == 1

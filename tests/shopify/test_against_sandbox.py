@@ -17,7 +17,14 @@ import pytest
 import integrator.sandbox.shopify as sandbox_shopify
 from integrator.shopify.client import AdminClient
 from integrator.shopify.enrichment import fetch_order
-from integrator.shopify.fulfillment import FulfillmentOutcome, create_fulfillment, mirror_stage
+from integrator.shopify.fulfillment import (
+    FulfillmentOutcome,
+    MemoryJournal,
+    ShipmentToFulfil,
+    Tracking,
+    mirror_stage,
+    sync_fulfillment,
+)
 from integrator.shopify.setup import SubscriptionState, ensure_webhook_subscriptions
 from integrator.shopify.tokens import (
     ClientCredentialsGrant,
@@ -29,7 +36,12 @@ from integrator.shopify.transport import build_shopify_http_client
 from tests.shopify.fake_shopify import FakeClock
 
 SHOP = "demo.myshopify.com"
-UPS = ("1Z001985YW99744790", "UPS", "https://www.ups.com/track?tracknum=1Z001985YW99744790")
+UPS = Tracking("1Z001985YW99744790", "UPS", "https://www.ups.com/track?tracknum=1Z001985YW99744790")
+
+
+def fulfil(client: AdminClient, shipment: ShipmentToFulfil, journal: MemoryJournal) -> Any:
+    """One run of the tracking sync, with the memory a previous run left."""
+    return sync_fulfillment(client, SHOP, journal.replay(shipment), True, journal)
 
 
 @dataclass
@@ -86,14 +98,15 @@ def test_enrichment_reads_the_sandbox_order(sandbox: Sandbox) -> None:
 def test_partial_fulfillment_then_a_repeat_creates_one_fulfillment(sandbox: Sandbox) -> None:
     created = three_line_order(sandbox.shop)
     order = fetch_order(sandbox.client, SHOP, created["id"])
-    shipped = [(line.line_item_id, line.quantity) for line in order.lines[:2]]
+    shipped = tuple((line.line_item_id, line.quantity) for line in order.lines[:2])
+    journal = MemoryJournal()
 
-    first = create_fulfillment(sandbox.client, SHOP, order.order_id, shipped, UPS, True)
-    again = create_fulfillment(sandbox.client, SHOP, order.order_id, shipped, UPS, True)
+    first = fulfil(sandbox.client, ShipmentToFulfil(order.order_id, shipped, UPS), journal)
+    again = fulfil(sandbox.client, ShipmentToFulfil(order.order_id, shipped, UPS), journal)
 
     assert first.outcome == FulfillmentOutcome.CREATED
     assert again.outcome == FulfillmentOutcome.ALREADY_EXISTS
-    assert again.fulfillment_id == first.fulfillment_id
+    assert [made.id for made in journal.fulfillments] == [first.fulfillment_id]
     (fulfillment,) = sandbox.shop.fulfillments_of(created["id"])
     assert fulfillment["id"] == first.fulfillment_id
     after = fetch_order(sandbox.client, SHOP, created["id"])
@@ -112,8 +125,10 @@ def test_on_hold_fulfillment_order_is_not_ready(sandbox: Sandbox) -> None:
     order = fetch_order(sandbox.client, SHOP, created["id"])
     sandbox.shop.set_fulfillment_order_status(order.fulfillment_orders[0].id, "ON_HOLD")
 
-    result = create_fulfillment(
-        sandbox.client, SHOP, order.order_id, [(order.lines[0].line_item_id, 1)], UPS, True
+    result = fulfil(
+        sandbox.client,
+        ShipmentToFulfil(order.order_id, ((order.lines[0].line_item_id, 1),), UPS),
+        MemoryJournal(),
     )
 
     assert result.outcome == FulfillmentOutcome.NOT_READY
@@ -151,10 +166,11 @@ def test_threads_sharing_a_client_sync_each_shipment_exactly_once(sandbox: Sandb
 
     def sync(batch: list[Any]) -> None:
         for order in batch:
-            items = [(order.lines[0].line_item_id, 1)]
-            tracking = (f"T-{order.order_id}", "UPS", "")
+            items = ((order.lines[0].line_item_id, 1),)
+            shipment = ShipmentToFulfil(order.order_id, items, Tracking(f"T-{order.order_id}"))
+            journal = MemoryJournal()
             for _ in range(2):  # the second run is a retried job
-                result = create_fulfillment(client, SHOP, order.order_id, items, tracking, False)
+                result = fulfil(client, shipment, journal)
                 assert result.is_synced, result
 
     threads = [threading.Thread(target=sync, args=(orders[i::4],)) for i in range(4)]

@@ -7,6 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from integrator.cli import shopify_setup
+from integrator.db.database import Database
+from integrator.pipeline.shop_settings import connection_of
 from integrator.shopify import connection
 from integrator.shopify.client import AdminClient
 from integrator.shopify.setup import (
@@ -52,7 +54,7 @@ def test_check_credentials_names_missing_scopes(client: AdminClient, shopify: Fa
 
 
 def test_cli_setup_reports_what_it_did(
-    shopify: FakeShopify, monkeypatch: pytest.MonkeyPatch
+    shopify: FakeShopify, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
     real_builder = connection.build_admin_client
 
@@ -65,6 +67,7 @@ def test_cli_setup_reports_what_it_did(
         "SHOPIFY_CLIENT_ID": "client-id",
         "SHOPIFY_CLIENT_SECRET": "client-secret",
         "SHOPIFY_ADMIN_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": database_url,
     }
     runner = CliRunner()
 
@@ -84,6 +87,10 @@ def test_cli_setup_reports_what_it_did(
         env=env,
     )
     assert "already subscribed" in again.output
+    # remembered, so that reconciliation can recreate what Shopify deletes
+    db = Database.from_url(database_url)
+    assert connection_of(db, SHOP).webhook_callback_url == CALLBACK
+    db.dispose()
 
 
 def test_cli_setup_without_a_shop_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:

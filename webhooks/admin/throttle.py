@@ -1,5 +1,5 @@
 """Failed sign-ins and failed admin API bearer tokens, counted per client and shared by every
-web process (ADR 0005).
+web process (ADR 0007).
 
 One budget per client address for both doors: ten failures a minute, then every try from that
 address (a right token too) gets 429 until the window ends, so a guesser never learns more

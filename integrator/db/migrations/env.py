@@ -16,6 +16,11 @@ def run_migrations_online() -> None:
     assert url, "sqlalchemy.url must be set by the caller"
     engine = make_engine(url)
     with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # batch migrations rebuild a table (copy, drop, rename); with foreign keys on,
+            # dropping the old table would cascade-delete every row that refers to it. The
+            # pragma is a no-op inside a transaction, so it goes to the driver before any.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

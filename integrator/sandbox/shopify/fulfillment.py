@@ -38,12 +38,13 @@ def refresh_order(order: Record) -> None:
     for fulfillment_order in order["fulfillmentOrders"]:
         _refresh_fulfillment_order(fulfillment_order)
     for line in order["lineItems"]:
-        unfulfilled = line["quantity"] - line.get("fulfilledQuantity", 0)
+        current = line.get("currentQuantity", line["quantity"])
+        unfulfilled = max(0, current - line.get("fulfilledQuantity", 0))
         line["unfulfilledQuantity"] = line["fulfillableQuantity"] = unfulfilled
         line["fulfillmentStatus"] = (
             "fulfilled"
             if unfulfilled == 0
-            else ("partial" if unfulfilled < line["quantity"] else "unfulfilled")
+            else ("partial" if unfulfilled < current else "unfulfilled")
         )
     order["displayFulfillmentStatus"] = _display_fulfillment_status(order)
     order["updatedAt"] = now_iso()
@@ -60,7 +61,7 @@ def _refresh_fulfillment_order(fulfillment_order: Record) -> None:
 def _display_fulfillment_status(order: Record) -> str:
     shippable = [line for line in order["lineItems"] if line["requiresShipping"]]
     fulfilled = sum(line.get("fulfilledQuantity", 0) for line in shippable)
-    wanted = sum(line["quantity"] for line in shippable)
+    wanted = sum(line.get("currentQuantity", line["quantity"]) for line in shippable)
     if fulfilled == 0:
         on_hold = any(fo["status"] == "ON_HOLD" for fo in order["fulfillmentOrders"])
         return "ON_HOLD" if on_hold else "UNFULFILLED"

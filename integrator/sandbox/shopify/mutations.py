@@ -18,6 +18,8 @@ from integrator.sandbox.shopify.queries import valid_gid
 from integrator.sandbox.shopify.records import Record, gid, now_iso
 from integrator.sandbox.shopify.resolvers import FieldResolver, Info
 from integrator.sandbox.shopify.schema import check_document
+from integrator.sandbox.shopify.scopes import can_write_fulfillment_order
+from integrator.sandbox.shopify.store import THIS_APP
 
 if TYPE_CHECKING:
     from integrator.sandbox.shopify.store import Shop
@@ -39,7 +41,7 @@ def _fulfillment_create(
     shop: Shop, info: Info, fulfillment: Mapping[str, Any], message: str | None = None
 ) -> Record:
     try:
-        order, plan = _plan(shop, fulfillment["lineItemsByFulfillmentOrder"])
+        order, plan = _plan(shop, info, fulfillment["lineItemsByFulfillmentOrder"])
     except FulfillmentRefused as refused:
         return {"fulfillment": None, "userErrors": [user_error(["fulfillment"], str(refused))]}
     created = shop.record_fulfillment(order, plan, fulfillment.get("trackingInfo"))
@@ -50,10 +52,12 @@ def _fulfillment_create(
     return {"fulfillment": created, "userErrors": []}
 
 
-def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan]:
+def _plan(shop: Shop, info: Info, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan]:
     plan: Plan = []
     for group in groups:
-        fulfillment_order = shop.find(str(group["fulfillmentOrderId"]), "FulfillmentOrder")
+        fulfillment_order = _writable_fulfillment_order(
+            shop, info, str(group["fulfillmentOrderId"])
+        )
         if fulfillment_order is None:
             raise FulfillmentRefused("Fulfillment order does not exist.")
         rules.check_fulfillable(fulfillment_order)
@@ -68,6 +72,15 @@ def _plan(shop: Shop, groups: Sequence[Mapping[str, Any]]) -> tuple[Record, Plan
     if len(locations) > 1:
         raise FulfillmentRefused("All fulfillment orders must be assigned to the same location.")
     return plan[0][0]["order"], plan
+
+
+def _writable_fulfillment_order(shop: Shop, info: Info, global_id: str) -> Record | None:
+    """The FO, if this token may change it; otherwise Shopify does not find it."""
+    found = shop.find(global_id, "FulfillmentOrder")
+    scopes = info.context.scopes if info.context else ()
+    if found is None or not can_write_fulfillment_order(found, scopes, THIS_APP):
+        return None
+    return found
 
 
 def _tracking_update(
@@ -256,24 +269,7 @@ def _fulfillment_service_create(shop: Shop, info: Info, name: str, **options: An
             "fulfillmentService": None,
             "userErrors": [user_error(["name"], "Name has already been taken")],
         }
-    where = shop.register(records.location(shop.next_id(), name))
-    number = shop.next_id()
-    service = shop.register(
-        {
-            "__typename": "FulfillmentService",
-            "id": gid("FulfillmentService", number),
-            "serviceName": name,
-            "handle": name.lower().replace(" ", "-"),
-            "callbackUrl": options.get("callbackUrl"),
-            "location": where,
-            "type": "THIRD_PARTY",
-            "trackingSupport": bool(options.get("trackingSupport")),
-            "inventoryManagement": bool(options.get("inventoryManagement")),
-            "fulfillmentOrdersOptIn": True,
-            "requiresShippingMethod": True,
-        }
-    )
-    where.update(fulfillmentService=service, isFulfillmentService=True)
+    service = shop.register_fulfillment_service(name, app=THIS_APP, options=options)
     return {"fulfillmentService": service, "userErrors": []}
 
 

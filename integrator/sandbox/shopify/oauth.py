@@ -106,6 +106,11 @@ def answer_token_request(
     if body.get("client_id") != shop.client_id or body.get("client_secret") != shop.client_secret:
         return 400, _error("invalid_client", "Client authentication failed.")
     grant_type = str(body.get("grant_type") or "")
+    if grant_type == TOKEN_EXCHANGE:
+        # opening the app in the admin installs it (Shopify-managed installation)
+        shop.installed = True
+    elif not shop.installed:
+        return 400, _error("invalid_request", "The app is not installed on this shop.")
     if grant_type == CLIENT_CREDENTIALS:
         return _client_credentials(sandbox, shop)
     if grant_type == TOKEN_EXCHANGE:

@@ -22,6 +22,7 @@ from integrator.sandbox.shopify.resolvers import (
     paginate,
     placeholder,
 )
+from integrator.sandbox.shopify.scopes import can_read_fulfillment_order
 
 if TYPE_CHECKING:
     from integrator.sandbox.shopify.store import Shop
@@ -54,13 +55,23 @@ def valid_gid(global_id: str) -> str:
 
 
 def _record_by_id(shop: Shop, info: Info, global_id: str) -> Record | None:
-    record = shop.find(valid_gid(global_id))
+    record = _visible(shop.find(valid_gid(global_id)), info)
     wanted = get_named_type(info.return_type)
     if record is None:
         return None
     if isinstance(wanted, GraphQLObjectType) and record["__typename"] != wanted.name:
         return None
     return record
+
+
+def _visible(record: Record | None, info: Info) -> Record | None:
+    """None for a fulfillment order the token has no scope to see, as Shopify answers."""
+    from integrator.sandbox.shopify.store import THIS_APP
+
+    if record is None or record.get("__typename") != "FulfillmentOrder":
+        return record
+    scopes = info.context.scopes if info.context else ()
+    return record if can_read_fulfillment_order(record, scopes, THIS_APP) else None
 
 
 def _node_type_name(info: Info) -> str:
@@ -88,11 +99,11 @@ def _shop(shop: Shop, info: Info, **_: Any) -> Record:
 
 
 def _node(shop: Shop, info: Info, id: str) -> Record | None:  # noqa: A002
-    return shop.find(valid_gid(id))
+    return _visible(shop.find(valid_gid(id)), info)
 
 
 def _nodes(shop: Shop, info: Info, ids: Sequence[str]) -> list[Record | None]:
-    return [shop.find(valid_gid(each)) for each in ids]
+    return [_visible(shop.find(valid_gid(each)), info) for each in ids]
 
 
 def _current_app_installation(shop: Shop, info: Info, **_: Any) -> Record:
@@ -120,12 +131,16 @@ def _webhook_subscriptions(shop: Shop, info: Info, **args: Any) -> Record:
 
 
 def _assigned_fulfillment_orders(shop: Shop, info: Info, **args: Any) -> Record:
+    from integrator.sandbox.shopify.scopes import fulfillment_order_kind
+    from integrator.sandbox.shopify.store import THIS_APP
+
     request_status = ASSIGNMENT_STATUSES.get(args.get("assignmentStatus") or "")
     location_ids = args.get("locationIds")
     chosen = [
         fo
         for fo in shop.all_of("FulfillmentOrder")
-        if (request_status is None or fo["requestStatus"] == request_status)
+        if fulfillment_order_kind(fo, THIS_APP) == "assigned"
+        and (request_status is None or fo["requestStatus"] == request_status)
         and (not location_ids or fo["assignedLocation"]["location"]["id"] in location_ids)
     ]
     return _root_connection(shop, info, "FulfillmentOrder", args, chosen)

@@ -91,12 +91,25 @@ class LineSpec:
 
 @dataclass(frozen=True)
 class FulfillmentOrderSpec:
-    """How to group an order's lines into one fulfillment order (indexes into the lines)."""
+    """How to group an order's lines into one fulfillment order (indexes into the lines).
+
+    ``quantities`` puts only part of a line here (index → quantity; the rest of the line goes
+    in another spec). ``location_name`` names a merchant location (made if new);
+    ``fulfillment_service`` a fulfillment service's location instead (see
+    ``Shop.add_fulfillment_service``). ``status`` ON_HOLD uses ``hold_reason``; SCHEDULED uses
+    ``fulfill_at``.
+    """
 
     lines: Sequence[int] | None = None  # None: every line that requires shipping
     status: str = "OPEN"
     request_status: str = "UNSUBMITTED"
     location_name: str | None = None
+    quantities: Mapping[int, int] | None = None
+    fulfillment_service: str | None = None
+    hold_reason: str = "AWAITING_PAYMENT"
+    hold_notes: str | None = None
+    fulfill_at: str | None = None  # ISO timestamp
+    delivery_method: str = "SHIPPING"  # DeliveryMethodType
 
 
 def mailing_address(spec: AddressSpec, number: int) -> Record:
@@ -239,7 +252,9 @@ def _times(price: str, quantity: int) -> str:
 
 
 def order_total(lines: Sequence[Record]) -> str:
-    return f"{sum(float(line['originalUnitPrice']) * line['quantity'] for line in lines):.2f}"
+    return (
+        f"{sum(float(line['originalUnitPrice']) * line['currentQuantity'] for line in lines):.2f}"
+    )
 
 
 def location(number: int, name: str, *, is_primary: bool = False) -> Record:
@@ -250,6 +265,9 @@ def location(number: int, name: str, *, is_primary: bool = False) -> Record:
         "name": name,
         "isActive": True,
         "isPrimary": is_primary,
+        "isFulfillmentService": False,
+        "fulfillmentService": None,
+        "shipsInventory": True,
         "fulfillsOnlineOrders": True,
         "address": {
             "address1": "1 Warehouse Way",
@@ -275,21 +293,33 @@ def fulfillment_order(
         "orderProcessedAt": order["processedAt"],
         "createdAt": now_iso(),
         "updatedAt": now_iso(),
-        "assignedLocation": {
-            "__typename": "FulfillmentOrderAssignedLocation",
-            "name": where["name"],
-            "address1": where["address"]["address1"],
-            "city": where["address"]["city"],
-            "countryCode": where["address"]["countryCode"],
-            "zip": where["address"]["zip"],
-            "location": where,
-        },
+        "assignedLocation": assigned_location(where),
         "destination": destination(number, order),
+        "fulfillAt": spec.fulfill_at,
+        "fulfillBy": None,
+        "deliveryMethod": {
+            "__typename": "DeliveryMethod",
+            "id": gid("DeliveryMethod", number),
+            "methodType": spec.delivery_method,
+            "presentedName": spec.delivery_method.replace("_", " ").capitalize(),
+        },
         "lineItems": [],
         "merchantRequests": [],
         "fulfillments": [],
         "fulfillmentHolds": [],
         "supportedActions": [],
+    }
+
+
+def assigned_location(where: Record) -> Record:
+    return {
+        "__typename": "FulfillmentOrderAssignedLocation",
+        "name": where["name"],
+        "address1": where["address"]["address1"],
+        "city": where["address"]["city"],
+        "countryCode": where["address"]["countryCode"],
+        "zip": where["address"]["zip"],
+        "location": where,
     }
 
 
@@ -316,12 +346,13 @@ def destination(number: int, order: Record) -> Record:
     }
 
 
-def fulfillment_order_line(number: int, line: Record) -> Record:
+def fulfillment_order_line(number: int, line: Record, quantity: int | None = None) -> Record:
+    quantity = line["quantity"] if quantity is None else quantity
     return {
         "__typename": "FulfillmentOrderLineItem",
         "id": gid("FulfillmentOrderLineItem", number),
-        "totalQuantity": line["quantity"],
-        "remainingQuantity": line["quantity"],
+        "totalQuantity": quantity,
+        "remainingQuantity": quantity,
         "sku": line["sku"],
         "lineItem": line,
         "variant": line["variant"],

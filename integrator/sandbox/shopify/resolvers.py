@@ -213,8 +213,23 @@ def _merchant_requests(
     return shape(chosen, info, args)
 
 
+def _fulfillment_orders(source: Mapping[str, Any], info: Info, **args: Any) -> Any:
+    from integrator.sandbox.shopify.scopes import can_read_fulfillment_order
+    from integrator.sandbox.shopify.store import THIS_APP
+
+    scopes = info.context.scopes if info.context else ()
+    chosen = [
+        fo
+        for fo in source.get("fulfillmentOrders", [])
+        if can_read_fulfillment_order(fo, scopes, THIS_APP)
+        and (args.get("displayable") is not True or fo["status"] not in ("CANCELLED", "CLOSED"))
+    ]
+    return shape(chosen, info, args)
+
+
 ARGUMENT_FIELDS: dict[str, FieldResolver] = {
     "metafield": _metafield,
     "metafields": _metafields,
     "merchantRequests": _merchant_requests,
+    "fulfillmentOrders": _fulfillment_orders,
 }

@@ -91,7 +91,7 @@ def order_payload(order: Record, shop_domain: str) -> dict[str, Any]:
         "tax_exempt": False,
         "tax_lines": [],
         "taxes_included": False,
-        "test": True,
+        "test": bool(order["test"]),
         "token": f"sandbox{number_of(order['id'])}",
         "total_cash_rounding_payment_adjustment_set": zero,
         "total_cash_rounding_refund_adjustment_set": zero,
@@ -215,12 +215,13 @@ def _address(address: Record | None) -> dict[str, Any] | None:
 
 def _customer(order: Record) -> dict[str, Any]:
     number = int(number_of(order["id"])) + 7
+    names = order["shippingAddress"] or order["billingAddress"]
     return {
         "id": number,
         "created_at": order["createdAt"],
         "updated_at": order["updatedAt"],
-        "first_name": order["shippingAddress"]["firstName"],
-        "last_name": order["shippingAddress"]["lastName"],
+        "first_name": names["firstName"],
+        "last_name": names["lastName"],
         "state": "disabled",
         "note": None,
         "verified_email": True,
@@ -232,7 +233,7 @@ def _customer(order: Record) -> dict[str, Any]:
         "tax_exemptions": [],
         "admin_graphql_api_id": f"gid://shopify/Customer/{number}",
         "default_address": {
-            **(_address(order["shippingAddress"]) or {}),
+            **(_address(names) or {}),
             "id": number + 1,
             "customer_id": number,
             "default": True,

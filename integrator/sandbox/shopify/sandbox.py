@@ -91,8 +91,13 @@ class SandboxShopify:
         return self.shops[domain]
 
     def uninstall(self, domain: str) -> None:
-        """Uninstall the app from a shop: every token issued for it stops working."""
+        """Uninstall the app from a shop: every token issued for it stops working, and no grant
+        gives a new one until the app is installed again."""
         self.tokens.revoke_shop(domain)
+        self.shops[domain].installed = False
+
+    def reinstall(self, domain: str) -> None:
+        self.shops[domain].installed = True
 
     @property
     def requests(self) -> int:

@@ -7,6 +7,7 @@ implies its ``read_`` scope, as Shopify grants it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from graphql import GraphQLError
 
@@ -60,3 +61,26 @@ def check_access(field: str, granted: Iterable[str]) -> None:
 def _effective(granted: Iterable[str]) -> set[str]:
     scopes = {scope.strip() for scope in granted}
     return scopes | {scope.replace("write_", "read_", 1) for scope in scopes}
+
+
+def fulfillment_order_kind(fo: Mapping[str, Any], app: str) -> str:
+    """Whose fulfillment order this is, as the scopes name it: ``merchant_managed`` (the
+    merchant's own location), ``assigned`` (this app's fulfillment service) or
+    ``third_party`` (another app's fulfillment service)."""
+    where = fo["assignedLocation"]["location"]
+    service = where.get("fulfillmentService")
+    if not where.get("isFulfillmentService") or service is None:
+        return "merchant_managed"
+    return "assigned" if service.get("_app") == app else "third_party"
+
+
+def can_read_fulfillment_order(fo: Mapping[str, Any], granted: Iterable[str], app: str) -> bool:
+    """Shopify leaves out the fulfillment orders an app has no scope for: without
+    ``read_third_party_fulfillment_orders`` another app's FOs are simply not there."""
+    scope = f"read_{fulfillment_order_kind(fo, app)}_fulfillment_orders"
+    return scope in _effective(granted)
+
+
+def can_write_fulfillment_order(fo: Mapping[str, Any], granted: Iterable[str], app: str) -> bool:
+    scope = f"write_{fulfillment_order_kind(fo, app)}_fulfillment_orders"
+    return scope in {s.strip() for s in granted}

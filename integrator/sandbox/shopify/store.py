@@ -10,10 +10,10 @@ import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from integrator.sandbox.shopify import fulfillment, records, rest_payload
+from integrator.sandbox.shopify import changes, fulfillment, records, rest_payload
 from integrator.sandbox.shopify.records import (
     AddressSpec,
     FulfillmentOrderSpec,
@@ -22,6 +22,11 @@ from integrator.sandbox.shopify.records import (
     VariantSpec,
 )
 from integrator.sandbox.shopify.throttle import LeakyBucket
+
+# the app that owns a fulfillment service; "integrator" is the app the sandbox serves
+APP_KEY = "_app"
+THIS_APP = "integrator"
+POST_PURCHASE_HOLD = "ONLINE_STORE_POST_PURCHASE_CROSS_SELL"
 
 
 @dataclass
@@ -78,6 +83,9 @@ class Shop:
         self.primary_location = self.register(
             records.location(self.next_id(), "Shop location", is_primary=True)
         )
+        # the store's "Automatically fulfill the order's line items" checkout setting
+        self.auto_fulfil_at_payment = False
+        self.installed = True  # the app is installed (tokens can be granted)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -149,19 +157,45 @@ class Shop:
         fulfillment_orders: Sequence[FulfillmentOrderSpec] | None = None,
         tags: Sequence[str] = (),
         note: str | None = None,
+        test: bool = False,
+        without_shipping_address: bool = False,
+        post_purchase_offer: bool = False,
     ) -> Record:
-        """Create an order; ``fulfillment_orders=[]`` leaves it without any FO yet."""
+        """Create an order; ``fulfillment_orders=[]`` leaves it without any FO yet.
+
+        ``test``: placed with a test gateway (``Order.test``). ``without_shipping_address``: a
+        local pickup (or other delivery without an address). ``post_purchase_offer``: its FOs
+        are held while the post-purchase offer is open (``close_post_purchase_offer``). With
+        ``auto_fulfil_at_payment`` set, a paid order is fulfilled at once, as Shopify does.
+        """
         with self.lock:
             order = self.register(
                 self._new_order(email, shipping_address, financial_status, tags, note)
             )
+            order["test"] = test
+            if without_shipping_address:
+                order["shippingAddress"] = None
             for spec in lines:
                 line = records.line_item(self.next_id(), spec, self.variant_by_sku(spec.sku))
                 order["lineItems"].append(self.register(line))
-            self._set_totals(order)
+            self.set_totals(order)
             specs = [FulfillmentOrderSpec()] if fulfillment_orders is None else fulfillment_orders
+            if post_purchase_offer:
+                specs = [
+                    replace(spec, status="ON_HOLD", hold_reason=POST_PURCHASE_HOLD)
+                    for spec in specs
+                ]
+            if without_shipping_address:
+                specs = [replace(spec, delivery_method="PICK_UP") for spec in specs]
             self.add_fulfillment_orders(order["id"], specs)
+            if self.auto_fulfil_at_payment and order["displayFinancialStatus"] == "PAID":
+                self._fulfil_everything(order)
             return order
+
+    def _fulfil_everything(self, order: Record) -> None:
+        for fo in list(order["fulfillmentOrders"]):
+            if fo["status"] in fulfillment.FULFILLABLE_STATUSES:
+                self.record_fulfillment(order, [(fo, fulfillment.requested_lines(fo, None))], None)
 
     def _new_order(
         self,
@@ -192,7 +226,7 @@ class Shop:
             "cancelReason": None,
             "closed": False,
             "closedAt": None,
-            "test": True,
+            "test": False,
             "confirmed": True,
             "currencyCode": "USD",
             "presentmentCurrencyCode": "USD",
@@ -209,7 +243,7 @@ class Shop:
             "paymentGatewayNames": ["bogus"],
         }
 
-    def _set_totals(self, order: Record) -> None:
+    def set_totals(self, order: Record) -> None:
         total = records.order_total(order["lineItems"])
         order["requiresShipping"] = any(li["requiresShipping"] for li in order["lineItems"])
         for key in (
@@ -237,24 +271,26 @@ class Shop:
 
     def _fulfillment_order(self, order: Record, spec: FulfillmentOrderSpec) -> Record:
         where = self.primary_location
-        if spec.location_name:
+        if spec.fulfillment_service:
+            where = self.fulfillment_service(spec.fulfillment_service)["location"]
+        elif spec.location_name:
             where = self._location_named(spec.location_name)
         fo = self.register(records.fulfillment_order(self.next_id(), order, where, spec))
-        indexes = (
-            spec.lines
-            if spec.lines is not None
-            else [i for i, line in enumerate(order["lineItems"]) if line["requiresShipping"]]
-        )
+        if spec.lines is not None:
+            indexes: Sequence[int] = spec.lines
+        elif spec.quantities is not None:
+            indexes = list(spec.quantities)
+        else:
+            indexes = [i for i, line in enumerate(order["lineItems"]) if line["requiresShipping"]]
         for index in indexes:
             line = order["lineItems"][index]
+            quantity = (spec.quantities or {}).get(index)
             fo["lineItems"].append(
-                self.register(records.fulfillment_order_line(self.next_id(), line))
+                self.register(records.fulfillment_order_line(self.next_id(), line, quantity))
             )
         if spec.status == "ON_HOLD":
             fo["fulfillmentHolds"].append(
-                records.fulfillment_hold(
-                    self.next_id(), "AWAITING_PAYMENT", "held when the sandbox seeded it"
-                )
+                records.fulfillment_hold(self.next_id(), spec.hold_reason, spec.hold_notes)
             )
         if spec.request_status == "SUBMITTED":
             fo["merchantRequests"].append(self._merchant_request(fo, None))
@@ -264,6 +300,52 @@ class Shop:
     def _location_named(self, name: str) -> Record:
         known = next((loc for loc in self.all_of("Location") if loc["name"] == name), None)
         return known or self.register(records.location(self.next_id(), name))
+
+    def location(self, name: str) -> Record:
+        """A merchant location by name, made if new (a warehouse, a retail store)."""
+        with self.lock:
+            return self._location_named(name)
+
+    def add_fulfillment_service(self, name: str, *, app: str = "another-app") -> Record:
+        """Register a fulfillment service of *another* app (Printful's, say) with its location.
+
+        This app's own service comes from the ``fulfillmentServiceCreate`` mutation; FOs at
+        another app's location are visible only with ``read_third_party_fulfillment_orders``.
+        """
+        with self.lock:
+            return self.register_fulfillment_service(name, app=app)
+
+    def register_fulfillment_service(
+        self, name: str, *, app: str, options: Mapping[str, Any] | None = None
+    ) -> Record:
+        options = options or {}
+        where = self.register(records.location(self.next_id(), name))
+        number = self.next_id()
+        service = self.register(
+            {
+                "__typename": "FulfillmentService",
+                "id": records.gid("FulfillmentService", number),
+                "serviceName": name,
+                "handle": name.lower().replace(" ", "-"),
+                "callbackUrl": options.get("callbackUrl"),
+                "location": where,
+                "type": "THIRD_PARTY",
+                "trackingSupport": bool(options.get("trackingSupport")),
+                "inventoryManagement": bool(options.get("inventoryManagement")),
+                "fulfillmentOrdersOptIn": True,
+                "requiresShippingMethod": True,
+                APP_KEY: app,
+            }
+        )
+        where.update(fulfillmentService=service, isFulfillmentService=True, shipsInventory=False)
+        return service
+
+    def fulfillment_service(self, name: str) -> Record:
+        """:raises KeyError: no fulfillment service of that name."""
+        for service in self.all_of("FulfillmentService"):
+            if service["serviceName"] == name:
+                return service
+        raise KeyError(f"no fulfillment service {name!r} in {self.domain}")
 
     def _merchant_request(self, fo: Record, message: str | None) -> Record:
         return {
@@ -292,7 +374,7 @@ class Shop:
         with self.lock:
             order = self.order(order_id)
             order["displayFinancialStatus"] = "PAID"
-            self._set_totals(order)
+            self.set_totals(order)
             order["updatedAt"] = records.now_iso()
             return order
 
@@ -328,6 +410,118 @@ class Shop:
                 fo["fulfillmentHolds"].append(records.fulfillment_hold(self.next_id(), "OTHER"))
             fulfillment.refresh_order(fo["order"])
             return fo
+
+    # --- changes after payment (see ``changes``) ------------------------------------------
+
+    def edit_order(
+        self,
+        order_id: str | int,
+        *,
+        add: Sequence[LineSpec] = (),
+        remove: Mapping[int, int] | None = None,
+        location_name: str | None = None,
+    ) -> changes.LineChanges:
+        """An order edit: ``add`` new line items (in a new FO, at the primary location unless
+        ``location_name``), ``remove`` unfulfilled units (line index → quantity)."""
+        with self.lock:
+            order = self.order(order_id)
+            done = changes.LineChanges(order)
+            if remove:
+                done.removed = changes.remove_quantities(self, order, remove).removed
+            if add:
+                added = changes.add_lines(
+                    self, order, add, FulfillmentOrderSpec(location_name=location_name)
+                )
+                done.added, done.fulfillment_orders = added.added, added.fulfillment_orders
+            return done
+
+    def refund(
+        self, order_id: str | int, quantities: Mapping[int, int], restock_type: str = "cancel"
+    ) -> tuple[Record, changes.LineChanges]:
+        """Refund unfulfilled units (line index → quantity): they leave the order."""
+        with self.lock:
+            return changes.refund(self, self.order(order_id), quantities, restock_type)
+
+    def exchange(
+        self, order_id: str | int, new_lines: Sequence[LineSpec], *, hold_until_returned: bool
+    ) -> changes.LineChanges:
+        """A return with exchange: the new items join the original order in a new FO, held
+        (AWAITING_RETURN_ITEMS) until the return arrives when ``hold_until_returned``."""
+        spec = (
+            FulfillmentOrderSpec(status="ON_HOLD", hold_reason="AWAITING_RETURN_ITEMS")
+            if hold_until_returned
+            else FulfillmentOrderSpec()
+        )
+        with self.lock:
+            return changes.add_lines(self, self.order(order_id), new_lines, spec)
+
+    def accept_post_purchase_offer(
+        self, order_id: str | int, new_lines: Sequence[LineSpec]
+    ) -> changes.LineChanges:
+        """The buyer took the post-purchase offer: its items join the order, held like the
+        rest until the offer closes."""
+        spec = FulfillmentOrderSpec(status="ON_HOLD", hold_reason=POST_PURCHASE_HOLD)
+        with self.lock:
+            return changes.add_lines(self, self.order(order_id), new_lines, spec)
+
+    def close_post_purchase_offer(self, order_id: str | int) -> list[Record]:
+        """The offer window closed: Shopify releases the post-purchase holds."""
+        with self.lock:
+            order = self.order(order_id)
+            held = [
+                fo
+                for fo in order["fulfillmentOrders"]
+                if fo["status"] == "ON_HOLD"
+                and any(h["reason"] == POST_PURCHASE_HOLD for h in fo["fulfillmentHolds"])
+            ]
+            return [changes.release(fo) for fo in held]
+
+    def hold_fulfillment_order(
+        self, fulfillment_order_id: str, reason: str = "OTHER", notes: str | None = None
+    ) -> Record:
+        with self.lock:
+            fo = self._fulfillment_order_or_raise(fulfillment_order_id)
+            return changes.hold(self, fo, reason, notes)
+
+    def release_hold(self, fulfillment_order_id: str) -> Record:
+        with self.lock:
+            return changes.release(self._fulfillment_order_or_raise(fulfillment_order_id))
+
+    def make_due(self, fulfillment_order_id: str) -> Record:
+        """A scheduled FO (a prepaid subscription's next delivery) becomes due."""
+        with self.lock:
+            return changes.make_due(self._fulfillment_order_or_raise(fulfillment_order_id))
+
+    def move_fulfillment_order(
+        self,
+        fulfillment_order_id: str,
+        *,
+        location_name: str | None = None,
+        fulfillment_service: str | None = None,
+        quantities: Mapping[str, int] | None = None,
+    ) -> tuple[Record, Record]:
+        """Move FO line items (FO line id → quantity; default all) to another location."""
+        with self.lock:
+            fo = self._fulfillment_order_or_raise(fulfillment_order_id)
+            where = (
+                self.fulfillment_service(fulfillment_service)["location"]
+                if fulfillment_service
+                else self._location_named(location_name or self.primary_location["name"])
+            )
+            return changes.move(self, fo, where, quantities)
+
+    def cancel_fulfillment_order(self, fulfillment_order_id: str) -> Record:
+        with self.lock:
+            fo = self._fulfillment_order_or_raise(fulfillment_order_id)
+            return changes.cancel_fulfillment_order(fo)
+
+    def delete_webhook_subscriptions(self, topic: str) -> int:
+        """Shopify deletes an API-made subscription after repeated failed deliveries."""
+        with self.lock:
+            gone = [s for s in self.all_of("WebhookSubscription") if s["topic"] == topic]
+            for subscription in gone:
+                self.unregister(subscription["id"])
+            return len(gone)
 
     def request_fulfillment(self, fulfillment_order_id: str, message: str | None = None) -> Record:
         """Submit a fulfillment request to the FO's location, as the merchant would."""

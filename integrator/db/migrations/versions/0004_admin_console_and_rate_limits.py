@@ -1,7 +1,7 @@
 """admin console sessions kept by the server; rate-limit counters shared by web processes
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_fulfillment_orders
 Create Date: 2026-11-23 10:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003_fulfillment_orders"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,49 @@
+"""What `integrator shopify setup` (and the first token exchange) records per shop: where the
+webhooks go, how the shop is connected (its fulfillment mode), our fulfillment service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from integrator.db.clock import utcnow
+from integrator.db.database import Database
+from integrator.db.models import Shop
+
+
+@dataclass(frozen=True)
+class ShopConnection:
+    domain: str
+    fulfillment_mode: str | None = None
+    fulfillment_service_id: str | None = None
+    fulfillment_location_id: str | None = None
+    webhook_callback_url: str | None = None
+
+
+def remember_setup(db: Database, shop: str, *, webhook_callback_url: str | None) -> None:
+    """Setup ran for the shop: it is served (again, after an uninstall), and its webhooks go to
+    ``webhook_callback_url`` (None: declared by the app's TOML, nothing to watch)."""
+    with db.write() as session:
+        row = session.scalar(select(Shop).where(Shop.domain == shop).with_for_update())
+        if row is None:
+            row = Shop(domain=shop, installed_at=utcnow())
+            session.add(row)
+        row.status = "active"
+        row.uninstalled_at = None
+        if webhook_callback_url:
+            row.webhook_callback_url = webhook_callback_url
+
+
+def connection_of(db: Database, shop: str) -> ShopConnection:
+    with db.read() as session:
+        row = session.scalar(select(Shop).where(Shop.domain == shop))
+        if row is None:
+            return ShopConnection(shop)
+        return ShopConnection(
+            shop,
+            row.fulfillment_mode,
+            row.fulfillment_service_id,
+            row.fulfillment_location_id,
+            row.webhook_callback_url,
+        )
