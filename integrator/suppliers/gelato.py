@@ -364,8 +364,8 @@ def _said(reason: str) -> str:
 
 
 def _order_id(payload: Mapping[str, Any]) -> str:
-    """``orderId`` in webhooks, ``id`` in an order."""
-    return text(payload.get("orderId") or payload.get("id"))
+    """``orderId`` in webhooks (their ``id`` is the event's), ``id`` in an order."""
+    return text(payload.get("orderId") if "event" in payload else payload.get("id"))
 
 
 def package_shipments(order: Mapping[str, Any], event_id: str) -> Iterator[SupplierEvent]:

@@ -67,6 +67,11 @@ WEBHOOK_TOPICS = (
 DUPLICATE_EXTERNAL_ID = "8503"
 SHIPPED_LINE_STATUSES = frozenset({"fulfilled", "shipped", "on-the-way", "delivered"})
 SHIPMENT_TOPICS = ("order:shipment:created", "order:shipment:delivered")
+# what a shipment webhook leaves to complete_events (explain shows it)
+SKUS_ONLY = (
+    "Printify names the shipped items by its own SKUs: the lines are read from the order "
+    "(GET /v1/shops/{shop_id}/orders/{order_id}.json)"
+)
 # order:updated carries only {shop_id, status} (components.schemas.orderUpdatedData): the
 # reason a person reads is what the status means
 STATUS_REASONS = {
@@ -167,7 +172,8 @@ class PrintifyAdapter(SupplierAdapter):
         return payload if "id" in payload and "line_items" in payload else None
 
     def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
-        return [self.status_event(order), *order_shipments(order)]
+        # parcels first: an order-level "fulfilled"/"delivered" then covers the lines they name
+        return [*order_shipments(order), self.status_event(order)]
 
     def verify_callback(
         self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
@@ -200,6 +206,7 @@ class PrintifyAdapter(SupplierAdapter):
         }
         if kind in SHIPMENT_TOPICS:
             shipment = self._shipment(resource, data)
+            common["reason"] = SKUS_ONLY
             delivered = kind == "order:shipment:delivered"
             if delivered:
                 common["occurred_at"] = from_iso(data.get("delivered_at")) or common["occurred_at"]
@@ -238,7 +245,12 @@ class PrintifyAdapter(SupplierAdapter):
         completed = []
         for event in events:
             shipment = event.shipment
-            if shipment and shipment.supplier_skus and not shipment.items:
+            printify_skus = (
+                [s for s in shipment.supplier_skus if not s.startswith("variant:")]
+                if shipment
+                else []
+            )
+            if shipment and printify_skus and not shipment.items:
                 order_id = event.supplier_order_id or ""
                 if order_id not in orders:
                     orders[order_id] = self._order_or_none(order_id) if order_id else None
@@ -385,7 +397,9 @@ def _named_by_order(event: SupplierEvent, order: Mapping[str, Any] | None) -> Su
         return event  # SKUs the order does not have: left for the pipeline to flag
     items, keys = line_names(lines)
     named = replace(shipment, items=items, supplier_skus=keys)
-    return replace(event, shipment=named, line_item_ids=tuple(i.line_item_id for i in items))
+    return replace(
+        event, shipment=named, line_item_ids=tuple(i.line_item_id for i in items), reason=""
+    )
 
 
 def _variant_keys(lines: Sequence[Mapping[str, Any]]) -> Iterator[str]:
@@ -470,8 +484,10 @@ def _line_item(line: SupplierLine) -> dict[str, Any]:
 
 
 def _address(address: Address) -> dict[str, str]:
+    """``components.schemas.addressTo``; empty optional fields are left out (``email`` has
+    format email, which an empty string is not)."""
     first, last = split_name(address.name)
-    return {
+    fields = {
         "first_name": first,
         "last_name": last,
         "email": address.email,
@@ -483,3 +499,5 @@ def _address(address: Address) -> dict[str, str]:
         "city": address.city,
         "zip": address.zip,
     }
+    optional = ("email", "phone", "address2")
+    return {key: value for key, value in fields.items() if value or key not in optional}

@@ -21,7 +21,7 @@ from integrator.domain.model import (
 )
 from integrator.domain.stages import Stage
 from integrator.suppliers.http import CircuitBreaker, RateLimiter
-from integrator.suppliers.printify import PrintifyAdapter
+from integrator.suppliers.printify import SKUS_ONLY, PrintifyAdapter
 from tests.suppliers.conftest import fixture_bytes, fixture_json, make_harness
 
 SHOP = "/v1/shops/815256"
@@ -238,6 +238,7 @@ def test_a_delivery_webhook_names_its_parcel_and_when_it_arrived() -> None:
         supplier_order_id=WEBHOOK_ORDER,
         stage=Stage.DELIVERED,
         raw_status="order:shipment:delivered",
+        reason=SKUS_ONLY,
         shipment=ShipmentInfo(
             shipment_id=f"{WEBHOOK_ORDER}:9400110200828911663274",
             carrier="USPS",
@@ -264,11 +265,11 @@ def test_a_poll_names_shipped_lines_by_our_ids_and_reports_the_delivery() -> Non
         items=(ShipmentItem("111", 0),),
     )
     assert [(e.kind, e.stage, e.line_item_ids, e.shipment) for e in events] == [
-        (EventKind.STATUS, Stage.SHIPPED, (), None),
         (EventKind.SHIPMENT, Stage.SHIPPED, ("111",), shipment),
         (EventKind.DELIVERED, Stage.DELIVERED, ("111",), shipment),
+        (EventKind.STATUS, Stage.SHIPPED, (), None),
     ]
-    assert events[2].occurred_at == datetime(2017, 4, 18, 13, 24, 28, tzinfo=UTC)
+    assert events[1].occurred_at == datetime(2017, 4, 18, 13, 24, 28, tzinfo=UTC)
 
 
 @responses.activate

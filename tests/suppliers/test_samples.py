@@ -17,6 +17,7 @@ from integrator.domain.model import (
 from integrator.domain.stages import Stage
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.errors import CallbackPayloadError
+from integrator.suppliers.printify import SKUS_ONLY
 from integrator.suppliers.registry import ADAPTERS, build_adapter
 from tests.suppliers.conftest import fixture_bytes
 
@@ -139,6 +140,7 @@ def test_printify_shipment_created_names_printify_skus_not_our_variants() -> Non
         shipped_at=datetime(2022, 5, 17, 15, 0, tzinfo=UTC),
         supplier_skus=("6202",),
     )
+    assert event.reason == SKUS_ONLY
     # "6202" is Printify's SKU; only the order Printify returns says which line it is
     # (test_printify_api.py), so it is never taken for our variant 6202
     assert unresolved == event
