@@ -244,13 +244,13 @@ class PrintfulAdapter(SupplierAdapter):
         return None
 
     def order_events(self, order: Mapping[str, Any]) -> list[SupplierEvent]:
-        events = [self.status_event(order)]
         items = _item_refs(order)
-        for shipment in order.get("shipments") or []:
-            events.append(
-                self._shipment_event(f"poll:shipment:{shipment['id']}", order, shipment, items)
-            )
-        return events
+        shipments = [
+            self._shipment_event(f"poll:shipment:{shipment['id']}", order, shipment, items)
+            for shipment in order.get("shipments") or []
+        ]
+        # shipments first: an item is shipped by its parcel (with tracking), not by the status
+        return [*shipments, _covered_only(self.status_event(order), order)]
 
     def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         kind = require(payload, "type", str)
@@ -287,17 +287,16 @@ class PrintfulAdapter(SupplierAdapter):
             raw = kind if kind in EVENT_STAGES else status
             if kind in HOLD_RELEASES and status != "draft":
                 raw = kind
-            return [
-                self._status_event(
-                    event_id,
-                    order,
-                    stage,
-                    raw,
-                    occurred,
-                    reason=reason,
-                    releases_hold=kind in HOLD_RELEASES,
-                )
-            ]
+            event = self._status_event(
+                event_id,
+                order,
+                stage,
+                raw,
+                occurred,
+                reason=reason,
+                releases_hold=kind in HOLD_RELEASES,
+            )
+            return [_covered_only(event, order)]
         return [SupplierEvent(kind=EventKind.OTHER, event_id=event_id, raw_status=kind)]
 
     def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
@@ -538,6 +537,28 @@ V2_MANUAL_STEPS = (
     "default_url {url} and the events you want, then put the secret_key it returns (shown "
     "once) in options.webhook_secret."
 )
+
+
+def _covered_only(event: SupplierEvent, order: Mapping[str, Any]) -> SupplierEvent:
+    """An order-level "fulfilled" ("all items are shipped") moves only the items the order's
+    shipments name; with none named it moves nothing (the shipments' own events will)."""
+    if event.stage is not Stage.SHIPPED:
+        return event
+    items = _item_refs(order)
+    covered = tuple(
+        dict.fromkeys(
+            items.get(text(i.get("item_id")), text(i.get("item_id")))
+            for shipment in order.get("shipments") or []
+            for i in shipment.get("items") or []
+        )
+    )
+    if covered:
+        return replace(event, line_item_ids=covered)
+    return replace(
+        event,
+        stage=None,
+        reason=event.reason or f"{event.raw_status}, but the payload names no shipped items",
+    )
 
 
 def _not_cancellable(order_id: str, status: str) -> str:
