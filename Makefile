@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# exact versions with hashes (pip-compile --generate-hashes); `make lock` makes them again
+LOCKS := requirements/bootstrap.txt requirements/dev.txt
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: help install demo test test-sqlite test-postgres lint bench
+.PHONY: help install demo test test-sqlite test-postgres lint bench lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+# pip, setuptools and wheel first (the venv's own may be old), then every dependency exactly as
+# locked, hashes checked, then the project itself with nothing more (--no-deps)
+$(STAMP): pyproject.toml $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/bootstrap.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
@@ -27,6 +34,11 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check integrator webhooks tests bench
 	$(BIN)/ruff format --check integrator webhooks
 	$(BIN)/mypy
+
+lock: $(STAMP) ## pin every dependency again, with hashes, after editing pyproject.toml
+	$(PIP_COMPILE) -o requirements/bootstrap.txt requirements/bootstrap.in
+	$(PIP_COMPILE) -o requirements/main.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev -o requirements/dev.txt pyproject.toml
 
 bench: $(STAMP) ## run the benchmarks (figures go in BENCHMARKS.md; needs PostgreSQL for --pg)
 	$(BIN)/python bench/queue.py

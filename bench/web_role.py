@@ -19,6 +19,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from integrator.sandbox.stack import sandbox_process_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = "bench-store.myshopify.com"
 CLIENT_SECRET = "bench-client-secret-" + "0" * 24  # noqa: S105 - a throwaway local secret
@@ -36,6 +38,8 @@ def web_environment(database_url: str, extra: Mapping[str, str] | None = None) -
     config_dir = ROOT / "config"
     return {
         **os.environ,
+        # fresh supplier credentials, the sandbox account ids config/ reads, an ENCRYPTION_KEY
+        **sandbox_process_environment(),
         **_generated_secrets(config_dir),
         "DATABASE_URL": database_url,
         "SHOPIFY_CLIENT_ID": "bench-client-id",

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from integrator.db.database import Database
 from integrator.domain.public_urls import Resolver
 from integrator.resolver import system_resolver
-from integrator.settings import Settings, load_settings
+from integrator.routing.problems import ConfigError
+from integrator.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from integrator.routing.store import StoreConfig
@@ -24,6 +25,19 @@ if TYPE_CHECKING:
     from integrator.suppliers.base import SupplierAdapter
 
 AdapterFactory = Callable[[str, "StoreConfig"], "SupplierAdapter"]
+
+ENCRYPTION_KEY_MISSING = (
+    "ENCRYPTION_KEY is not set: every process needs the same key to read the tokens the others "
+    "store; make one with `integrator keys new` and give it to the web, worker and clock"
+)
+
+
+class StartupRefused(Exception):
+    """The process must not start; ``problems`` names every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class StoreConfigs:
@@ -102,15 +116,14 @@ class Container:
 
 
 def build_shopify_client(settings: Settings, db: Database) -> AdminClient:
-    from cryptography.fernet import Fernet
-
     from integrator.db.shop_tokens import SqlShopTokenStore
     from integrator.shopify.connection import build_admin_client
     from integrator.shopify.tokens import TokenCipher
 
-    # without ENCRYPTION_KEY tokens live only in this process (encrypted with a throwaway key)
-    keys = settings.encryption_keys or (Fernet.generate_key().decode(),)
-    store = SqlShopTokenStore(db, TokenCipher(list(keys)))
+    if not settings.encryption_keys:
+        # a throwaway key would store tokens that no other process and no restart can read
+        raise SettingsError([ENCRYPTION_KEY_MISSING])
+    store = SqlShopTokenStore(db, TokenCipher(list(settings.encryption_keys)))
     return build_admin_client(settings, store)
 
 
@@ -149,3 +162,44 @@ def _resolver(settings: Settings) -> Resolver:
 
         return SandboxResolver()
     return system_resolver
+
+
+def startup_problems(settings: Settings) -> list[str]:
+    """What stops any process of the service from starting, besides the configuration files."""
+    problems = [] if settings.encryption_keys else [ENCRYPTION_KEY_MISSING]
+    if settings.rate_limit_storage_url:
+        from limits.errors import ConfigurationError
+        from limits.storage import storage_from_string
+
+        try:
+            storage_from_string(settings.rate_limit_storage_url)
+        except (ConfigurationError, ValueError) as error:
+            problems.append(f"RATE_LIMIT_STORAGE_URL: {error}")
+    return problems
+
+
+def preflight(settings: Settings) -> tuple[StoreConfigs | None, list[str]]:
+    """Settings and every configuration file checked the way a starting process checks them:
+    the loaded configuration, and every problem (file, key path, what is wrong)."""
+    problems = startup_problems(settings)
+    try:
+        configs = StoreConfigs.load(settings)
+    except ConfigError as error:
+        return None, problems + [str(problem) for problem in error.problems]
+    return configs, problems
+
+
+def bootstrap_process(settings: Settings | None = None) -> Container:
+    """The container of a real process (web, worker, clock, a command): it refuses to start on
+    a missing ENCRYPTION_KEY or on any configuration problem, unusable credentials included.
+
+    :raises StartupRefused: naming every problem.
+    """
+    try:
+        settings = settings or load_settings()
+    except SettingsError as error:
+        raise StartupRefused(error.problems) from error
+    configs, problems = preflight(settings)
+    if problems:
+        raise StartupRefused(problems)
+    return bootstrap(settings, configs=configs)

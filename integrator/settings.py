@@ -15,6 +15,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+# the console and admin API stay closed with a shorter ADMIN_TOKEN (guessable offline or online)
+ADMIN_TOKEN_MIN_LENGTH = 32
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 API_VERSION = re.compile(r"^\d{4}-\d{2}$|^unstable$")
 RESOLVERS = ("system", "sandbox")
@@ -49,6 +51,27 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
+    # proxies in front of the web role that append to X-Forwarded-For (the client's address)
+    trusted_proxies: int = 0
+    # where the sign-in limiter counts failures: a `limits` storage URI (redis://…) or, empty,
+    # the database; either way shared by every web process
+    rate_limit_storage_url: str = field(default="", repr=False)
+
+    @property
+    def admin_closed_reason(self) -> str | None:
+        """Why the console and the admin API are closed, or None when they are open."""
+        if not self.admin_token:
+            return "ADMIN_TOKEN is not set"
+        if len(self.admin_token) < ADMIN_TOKEN_MIN_LENGTH:
+            return (
+                f"ADMIN_TOKEN is {len(self.admin_token)} characters; it needs at least "
+                f"{ADMIN_TOKEN_MIN_LENGTH} (make one with `integrator keys new`)"
+            )
+        return None
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_url.startswith("https://")
 
     @property
     def shopify_secrets(self) -> tuple[str, ...]:
@@ -72,6 +95,18 @@ def _positive_int(name: str, raw: str, problems: list[str]) -> int:
         return 0
     if value <= 0:
         problems.append(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _non_negative_int(name: str, raw: str, problems: list[str]) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name}: {raw!r} is not an integer")
+        return 0
+    if value < 0:
+        problems.append(f"{name}: must be 0 or more, got {value}")
+        return 0
     return value
 
 
@@ -158,6 +193,10 @@ def load_settings(
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         log_json=_boolean("LOG_JSON", env.get("LOG_JSON", "true"), problems),
+        trusted_proxies=_non_negative_int(
+            "TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0"), problems
+        ),
+        rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL", "").strip(),
         print_file_resolver=env.get("PRINT_FILE_RESOLVER", "system").strip().lower(),
     )
     if settings.print_file_resolver not in RESOLVERS:

@@ -17,12 +17,21 @@ from sqlalchemy import text
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base
+from tests.credentials import TEST_ENV
 
 PG_URL = os.environ.get("INTEGRATOR_TEST_DATABASE_URL", "")
 
 
 def pytest_report_header() -> str:
     return f"integrator test database: {'postgresql' if PG_URL else 'sqlite'}"
+
+
+@pytest.fixture(autouse=True)
+def process_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs with the secrets a real process needs, given here explicitly (never
+    from a default in config/); tests of a missing or weak one remove or replace it."""
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from integrator.bootstrap import Container, bootstrap
+from integrator.bootstrap import Container, StartupRefused, bootstrap_process
 from integrator.logs import configure_logging
 from integrator.settings import Settings
 
@@ -18,11 +20,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     composition root, so it also sets up JSON logging; tests pass their own container.
     """
     if container is None:
-        container = bootstrap(settings)
+        try:
+            container = bootstrap_process(settings)
+        except StartupRefused as error:
+            print(*error.problems, sep="\n", file=sys.stderr)
+            # 3 is gunicorn's "worker failed to boot": the arbiter stops instead of starting
+            # the worker again and again
+            raise SystemExit(WORKER_BOOT_ERROR) from error
         configure_logging(container.settings.log_level, json_lines=container.settings.log_json)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
     app.extensions["integrator"] = container
+    _behind_proxies(app, container.settings)
 
     from webhooks.admin import admin
     from webhooks.app_home import app_home
@@ -45,6 +54,26 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
         app.register_blueprint(bench_baseline)
     return app
+
+
+WORKER_BOOT_ERROR = 3
+HSTS = "max-age=31536000"  # a year: the service is reached over https from now on
+
+
+def _behind_proxies(app: Flask, settings: Settings) -> None:
+    """The client's address from X-Forwarded-For behind TRUSTED_PROXIES proxies (the sign-in
+    throttle counts per client); HSTS when PUBLIC_URL is https. URLs we hand out are built
+    from PUBLIC_URL, never from Host or X-Forwarded-Host, so only the address is taken."""
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=0, x_host=0, x_port=0
+        )
+    if settings.is_https:
+
+        @app.after_request
+        def _strict_transport(response: Response) -> Response:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            return response
 
 
 def container_of(app: Flask) -> Container:

@@ -23,10 +23,16 @@ PATCH_ID_TOKEN_PATH = "/app/patch-id-token"
 
 
 def _request_input() -> RequestInput:
+    from webhooks.app import container_of
+
+    # shopify_app builds its redirects from this URL: from PUBLIC_URL, never from the Host
+    # header a client chose (it would send the shop's browser to any host)
+    public_url = container_of(current_app).settings.public_url
+    query = request.query_string.decode("latin-1")
     return {
         "method": request.method,
         "headers": dict(request.headers),
-        "url": request.url,
+        "url": f"{public_url}{request.path}" + (f"?{query}" if query else ""),
         "body": request.get_data(as_text=True),
     }
 

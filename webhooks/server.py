@@ -47,6 +47,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]
             channel_timeout=CHANNEL_TIMEOUT_SECONDS,
             max_request_body_size=MAX_BODY_BYTES,
             expose_tracebacks=False,
+            # X-Forwarded-For reaches the app, which trusts TRUSTED_PROXIES hops of it
+            # (ProxyFix in webhooks.app); waitress would drop it before the app sees it
+            clear_untrusted_proxy_headers=False,
             ident="integrator",
             asyncore_use_poll=True,  # select() cannot watch more than 1024 descriptors
         )

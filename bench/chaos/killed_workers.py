@@ -26,8 +26,6 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import IO, Any  # noqa: E402
 
-from cryptography.fernet import Fernet  # noqa: E402
-
 from bench.chaos.common import (  # noqa: E402
     Figures,
     advance_everything,
@@ -60,15 +58,14 @@ def worker_environment(stack: Stack, url: str) -> dict[str, str]:
             "SHOPIFY_CLIENT_ID": CLIENT_ID,
             "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
             "SHOPIFY_ADMIN_URL": stack.settings.shopify_admin_url,
-            # one key for every process: each may read the token another one stored
-            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            # the stack's key: each process may read the token another one stored
+            "ENCRYPTION_KEY": stack.encryption_key,
             "LOG_LEVEL": "WARNING",
             "PRINT_FILE_RESOLVER": "sandbox",  # no DNS here: resolve as the sandbox does
         }
     )
-    for name, supplier in stack.config.suppliers.items():
-        env[f"{name.upper()}_BASE_URL"] = supplier.base_url or ""
-        env[f"{name.upper()}_CALLBACK_SECRET"] = f"sandbox-{name}-callback-secret"
+    # the suppliers' base URLs, API keys and callback secrets the stack made for this run
+    env.update(stack.environ)
     return env
 
 

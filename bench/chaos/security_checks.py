@@ -16,12 +16,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import io  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
 import sqlite3  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
+from collections import Counter  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -402,6 +407,389 @@ def print_file_url_figures() -> dict[str, Any]:
     return {"issue's URLs refused": f"{refused} of {len(ISSUE_URLS)}", "verdicts": verdicts}
 
 
+# --- issue 11, point 1: no usable default secret ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+OLD_SANDBOX_SECRET = "sandbox-printful-callback-secret"
+SUPPLIERS = ("printful", "printify", "gelato", "prodigi")
+PROCESS_TIMEOUT = 60.0
+
+
+def strong_process_env(url: str, **overrides: str | None) -> dict[str, str]:
+    """A process's environment with the shipped config/ and strong random credentials; an
+    override of None removes the variable."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "HOME", "LANG", "TMPDIR", "PGHOST", "PGUSER")
+    }
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "INTEGRATOR_CONFIG_DIR": str(ROOT / "config"),
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "PRINTIFY_SHOP_ID": "2002",
+            "LOG_JSON": "false",
+        }
+    )
+    for name in SUPPLIERS:
+        env[f"{name.upper()}_API_KEY"] = secrets.token_urlsafe(24)
+        env[f"{name.upper()}_CALLBACK_SECRET"] = secrets.token_urlsafe(32)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def process_commands() -> dict[str, list[str]]:
+    """Each process role as a deployment starts it (the web role: the Procfile's own line)."""
+    from bench.web_role import procfile_web_command
+
+    return {
+        "web (Procfile)": procfile_web_command(free_port()),
+        "web (integrator serve)": [str(BIN / "integrator"), "serve", "--port", "0"],
+        "worker": [str(BIN / "integrator"), "worker"],
+        "clock": [str(BIN / "integrator"), "clock"],
+    }
+
+
+def start_refusal(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Start a real process with ``env``: its exit code, how fast it refused, what it said."""
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=PROCESS_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return {"exit": "still running", "seconds": PROCESS_TIMEOUT, "problems": []}
+    lines = [
+        line
+        for line in done.stderr.splitlines()
+        if "routing.yaml:" in line or "ENCRYPTION_KEY" in line
+    ]
+    return {
+        "exit": done.returncode,
+        "seconds": round(time.monotonic() - started, 2),
+        "problems": sorted(
+            {
+                line.split(": ", 2)[1] if "routing.yaml:" in line else line.split(":")[0]
+                for line in lines
+            }
+        ),
+    }
+
+
+def default_secret_figures(url: str) -> dict[str, Any]:
+    """Point 1: the shipped configuration works with no default; every process refuses an
+    unusable credential or a missing ENCRYPTION_KEY; the old sandbox secret opens nothing."""
+    from integrator.routing import ConfigError, load_store_config
+
+    figures: dict[str, Any] = {}
+    try:
+        load_store_config(ROOT / "config", {})
+        figures["shipped config loads with no credential set"] = True
+    except ConfigError as error:
+        figures["shipped config loads with no credential set"] = False
+        figures["shipped config: problems named with no credential set"] = len(error.problems)
+    weak = strong_process_env(url, PRINTFUL_CALLBACK_SECRET=OLD_SANDBOX_SECRET, GELATO_API_KEY="")
+    no_key = strong_process_env(url, ENCRYPTION_KEY=None)
+    for name, command in process_commands().items():
+        figures[f"{name} with a sandbox callback secret and an empty API key"] = start_refusal(
+            command, weak
+        )
+        figures[f"{name} without ENCRYPTION_KEY"] = start_refusal(command, no_key)
+    stack = start_stack(url, loopback=True)
+    try:
+        body = (
+            ROOT / "tests" / "fixtures" / "suppliers" / "printful_v1_package_shipped.full.json"
+        ).read_bytes()
+        before = db_row_count(stack)
+        answer = http_request(
+            urlsplit(stack.integrator_url).port or 80,
+            "POST",
+            f"/webhooks/suppliers/printful?token={OLD_SANDBOX_SECRET}",
+            {"Content-Type": "application/json"},
+            body,
+        )
+        figures["forged callback with the old sandbox secret"] = {
+            "status": answer.status,
+            "rows stored": db_row_count(stack) - before,
+        }
+    finally:
+        stack.close()
+    return figures
+
+
+def db_row_count(stack: Stack) -> int:
+    from sqlalchemy import func, select
+
+    from integrator.db.models import WebhookDelivery
+
+    with stack.db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0)
+
+
+# --- issue 11, point 4: admin sessions and the auth throttle --------------------------------------
+
+ADMIN_TOKEN = "security-checks-admin-token-0123456789-abcdef"
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> str:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), "")
+
+    def cookies(self) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == "set-cookie"]
+
+
+def http_request(
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    source: str = "127.0.0.1",
+) -> Answer:
+    """One request on a new connection (so gunicorn may hand it to any worker process), from
+    ``source`` (a loopback address standing for a client)."""
+    import http.client
+
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return Answer(response.status, response.getheaders())
+    finally:
+        connection.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def web_processes(url: str, workers: int, **env: str) -> Iterator[int]:
+    """``integrator serve`` with ``workers`` gunicorn processes on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "integrator"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            "2",
+        ],
+        env=strong_process_env(url, ADMIN_TOKEN=ADMIN_TOKEN, **env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + PROCESS_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                if http_request(port, "GET", "/healthz").status in (200, 503):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the web processes did not start")
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def session_cookie(answer: Answer) -> str:
+    cookie = next(c for c in answer.cookies() if c.startswith("integrator_admin="))
+    return cookie.split(";", 1)[0]
+
+
+def sign_in(
+    port: int, token: str = ADMIN_TOKEN, source: str = "127.0.0.1", next_page: str | None = None
+) -> tuple[int, str]:
+    """Sign in like a browser: (status, session cookie)."""
+    import http.client
+    import re
+    from urllib.parse import urlencode
+
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", "/admin/sign-in")
+        page = connection.getresponse()
+        html = page.read().decode()
+        cookie = session_cookie(Answer(page.status, page.getheaders()))
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert csrf, "no CSRF field"
+        fields = {"token": token, "csrf_token": csrf.group(1)}
+        if next_page is not None:
+            fields["next"] = next_page
+        form = urlencode(fields).encode()
+        connection.request(
+            "POST",
+            "/admin/sign-in",
+            body=form,
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        answer = connection.getresponse()
+        answer.read()
+        cookies = [v for k, v in answer.getheaders() if k.lower() == "set-cookie"]
+        return answer.status, (cookies[0].split(";", 1)[0] if cookies else cookie)
+    finally:
+        connection.close()
+
+
+def cookie_opens_console(port: int, cookie: str) -> bool:
+    return http_request(port, "GET", "/admin/orders", {"Cookie": cookie}).status == 200
+
+
+def cookie_verifies_with_a_key_from_the_token(cookie: str) -> bool:
+    """Could the cookie anyone gets be used to test guesses of ADMIN_TOKEN offline?"""
+    import hashlib
+    import hmac
+
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    value = cookie.split("=", 1)[1]
+    derived = hmac.new(
+        ADMIN_TOKEN.encode(), b"integrator admin console session v1", hashlib.sha256
+    ).hexdigest()
+    for digest in (hashlib.sha1, hashlib.sha256):
+        serializer = URLSafeTimedSerializer(
+            derived,
+            salt=SecureCookieSessionInterface.salt,
+            signer_kwargs={"key_derivation": "hmac", "digest_method": digest},
+        )
+        try:
+            serializer.loads(value)
+        except BadSignature:
+            continue
+        return True
+    return False
+
+
+def bearer_statuses(
+    port: int, tokens: list[str], source: str = "127.0.0.1", **headers: str
+) -> Counter[int]:
+    return Counter(
+        http_request(
+            port,
+            "GET",
+            "/admin/api/holds",
+            {"Authorization": f"Bearer {t}", **headers},
+            source=source,
+        ).status
+        for t in tokens
+    )
+
+
+def admin_session_figures(url: str, workers: int = 4) -> dict[str, Any]:
+    """Point 4 against real web processes: a random server-kept cookie key, revocation,
+    https headers, and failed tokens throttled per client across every process."""
+    figures: dict[str, Any] = {}
+    guesses = [f"guess-{n}" for n in range(100)]
+    with web_processes(url, workers, PUBLIC_URL="https://pod.example.com") as port:
+        page = http_request(port, "GET", "/admin/sign-in")
+        anyones_cookie = session_cookie(page)
+        figures["cookie from the sign-in page verifies under a key from ADMIN_TOKEN"] = (
+            cookie_verifies_with_a_key_from_the_token(anyones_cookie)
+        )
+        figures["https: HSTS header"] = page.header("Strict-Transport-Security")
+        figures["https: session cookie Secure"] = "Secure" in page.cookies()[0].split("; ")
+        statuses = bearer_statuses(port, guesses, source="127.0.0.2")
+        figures[f"100 wrong bearer tokens from one client, {workers} web processes"] = dict(
+            statuses
+        )
+        figures["then the right token from that client"] = bearer_statuses(
+            port, [ADMIN_TOKEN], source="127.0.0.2"
+        ).most_common(1)[0][0]
+        figures["the right token from another client"] = bearer_statuses(
+            port, [ADMIN_TOKEN], source="127.0.0.3"
+        ).most_common(1)[0][0]
+        rotating = bearer_statuses(
+            port, guesses[:30], source="127.0.0.4", **{"X-Forwarded-For": "192.0.2.1"}
+        )
+        figures["30 wrong tokens with a forged X-Forwarded-For (TRUSTED_PROXIES=0)"] = dict(
+            rotating
+        )
+        successes = [sign_in(port, source="127.0.0.5")[0] for _ in range(30)]
+        figures["30 right sign-ins from one client"] = dict(Counter(successes))
+        mine, theirs = sign_in(port, source="127.0.0.6")[1], sign_in(port, source="127.0.0.7")[1]
+        csrf_page = http_request(port, "GET", "/admin/orders", {"Cookie": mine})
+        figures["sessions open before sign-out"] = sum(
+            cookie_opens_console(port, c) for c in (mine, theirs)
+        )
+        figures["sessions open after one sign-out"] = (
+            sign_out_and_count(port, mine, theirs)
+            if csrf_page.status == 200
+            else "could not sign in"
+        )
+        crlf = http_request(port, "GET", "/admin/sign-in?next=/admin/orders%0D%0ASet-Cookie:%20x=1")
+        posted = sign_in(port, source="127.0.0.8", next_page="/admin/orders\r\nSet-Cookie: x=1")
+        figures["CR/LF in next: sign-in page, sign-in post"] = [crlf.status, posted[0]]
+    with web_processes(url, workers, TRUSTED_PROXIES="1") as port:
+        behind = {
+            client: bearer_statuses(port, guesses[:20], **{"X-Forwarded-For": client})
+            for client in ("198.51.100.7", "198.51.100.8")
+        }
+        figures["behind 1 trusted proxy: 20 wrong tokens from each of 2 real clients"] = {
+            client: dict(counts) for client, counts in behind.items()
+        }
+    return figures
+
+
+def sign_out_and_count(port: int, mine: str, theirs: str) -> int:
+    import http.client
+    import re
+    from urllib.parse import urlencode
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/admin/orders", headers={"Cookie": mine})
+        page = connection.getresponse()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+        assert csrf, "no CSRF field on the console page"
+        connection.request(
+            "POST",
+            "/admin/sign-out",
+            body=urlencode({"csrf_token": csrf.group(1)}).encode(),
+            headers={"Cookie": mine, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        connection.getresponse().read()
+    finally:
+        connection.close()
+    return sum(cookie_opens_console(port, c) for c in (mine, theirs))
+
+
 def run(database_url: str | None, orders: int) -> Figures:
     with scratch_url(database_url) as url:
         stack = start_stack(url)
@@ -415,6 +803,8 @@ def run(database_url: str | None, orders: int) -> Figures:
             stack.close()
         extra["3. slow clients"] = slow_client_figures(url)
         extra["6. print-file URLs"] = print_file_url_figures()
+        extra["1. no default secret"] = default_secret_figures(url)
+        extra["4. admin sessions and throttle"] = admin_session_figures(url)
     return Figures(
         scenario="security checks",
         database=database_kind(url),

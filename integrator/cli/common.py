@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import click
 
-from integrator.bootstrap import Container, bootstrap
+from integrator.bootstrap import Container, StartupRefused, bootstrap_process, preflight
 from integrator.logs import configure_logging
 from integrator.settings import Settings, SettingsError, load_settings
 
@@ -20,12 +20,30 @@ def settings_or_exit() -> Settings:
         raise SystemExit(1) from error
 
 
+def refuse_to_start(problems: list[str]) -> None:
+    """Name every problem on stderr, one per line, and stop with exit code 1."""
+    for problem in problems:
+        click.echo(problem, err=True)
+    raise SystemExit(1)
+
+
+def preflight_or_exit(settings: Settings) -> None:
+    """Stop now, naming every problem, if a process could not start with these settings."""
+    _configs, problems = preflight(settings)
+    if problems:
+        refuse_to_start(problems)
+
+
 def container_or_exit(*, json_logs: bool | None = None) -> Container:
     settings = settings_or_exit()
     configure_logging(
         settings.log_level, json_lines=settings.log_json if json_logs is None else json_logs
     )
-    return bootstrap(settings)
+    try:
+        return bootstrap_process(settings)
+    except StartupRefused as error:
+        refuse_to_start(error.problems)
+        raise  # unreachable: refuse_to_start exits
 
 
 @contextmanager

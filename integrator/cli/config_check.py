@@ -1,4 +1,5 @@
-"""`integrator config check`: validate routing.yaml and catalog.yaml, naming every problem."""
+"""`integrator config check`: validate routing.yaml and catalog.yaml, naming every problem,
+and the environment every process needs (ENCRYPTION_KEY, the suppliers' credentials)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import click
 
+from integrator.bootstrap import startup_problems
 from integrator.routing.config import load_store_config, shops_with_own_config
 from integrator.routing.problems import ConfigError
 from integrator.routing.store import StoreConfig
+from integrator.settings import SettingsError, load_settings
 
 
 @click.group("config")
@@ -28,6 +31,9 @@ def check(shop: str | None) -> None:
     config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
     shops: list[str | None] = [shop] if shop else [None, *shops_with_own_config(config_dir)]
     problem_count = 0
+    for trouble in _environment_problems():
+        click.echo(f"environment: {trouble}")
+        problem_count += 1
     for name in shops:
         try:
             store = load_store_config(config_dir, os.environ, name)
@@ -39,6 +45,15 @@ def check(shop: str | None) -> None:
         click.echo(_summary(name, store))
     if problem_count:
         raise click.ClickException(f"{problem_count} problem(s) in {config_dir}")
+
+
+def _environment_problems() -> list[str]:
+    """What would stop a process from starting besides the files (read as a process would)."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return error.problems
+    return startup_problems(settings)
 
 
 def _summary(shop: str | None, store: StoreConfig) -> str:

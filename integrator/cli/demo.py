@@ -76,8 +76,9 @@ def demo(keep: bool) -> None:
             f"({result.seconds:.1f}s)[/green]"
         )
         if keep:
+            # the demo's own admin token, made for this run (nothing shipped opens a console)
             console.print(
-                f"console: {result.console_url}  (token: sandbox-admin-token); Ctrl-C stops"
+                f"console: {result.console_url}  (token: {runner.stack.admin_token}); Ctrl-C stops"
             )
             while True:
                 time.sleep(3600)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from integrator.cli.common import container_or_exit, settings_or_exit
+from integrator.cli.common import container_or_exit, preflight_or_exit, settings_or_exit
 
 
 @click.command()
@@ -23,6 +23,7 @@ def serve(host: str, port: int, workers: int, threads: int, connections: int) ->
     from gunicorn.app.base import BaseApplication
 
     settings = settings_or_exit()
+    preflight_or_exit(settings)  # refuse here, not in every gunicorn worker
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

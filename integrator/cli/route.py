@@ -61,7 +61,10 @@ def explain(
     config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
     try:
         order = order_from_payload(payload, shop)
-        config = load_store_config(config_dir, os.environ, shop if shop != DEFAULT_SHOP else None)
+        # offline: no supplier is called, so its credentials need not be set here
+        config = load_store_config(
+            config_dir, os.environ, shop if shop != DEFAULT_SHOP else None, credentials=False
+        )
     except NotAnOrder as error:
         raise click.ClickException(f"{order_file}: {error}") from error
     except ConfigError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -28,14 +29,17 @@ def callback_url(public_url: str, name: str, secret: str) -> str:
     return f"{public_url.rstrip('/')}{path}?{TOKEN_QUERY_PARAM}={quote(secret, safe='')}"
 
 
-def _adapters(shop: str | None) -> Iterator[SupplierAdapter]:
+def config_dir() -> Path:
+    return Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
+
+
+def _adapters(shop: str | None, *, credentials: bool = True) -> Iterator[SupplierAdapter]:
     # imported here: the config loader is heavier than this command needs to start
     from integrator.routing.config import load_store_config
     from integrator.routing.problems import ConfigError
 
-    config_dir = Path(os.environ.get("INTEGRATOR_CONFIG_DIR", "config"))
     try:
-        config = load_store_config(config_dir, os.environ, shop)
+        config = load_store_config(config_dir(), os.environ, shop, credentials=credentials)
     except ConfigError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
@@ -90,17 +94,17 @@ def setup(public_url: str, shop: str | None, assume_yes: bool) -> None:
     """Register <public-url>/webhooks/suppliers/<name>?token=<callback_secret> with every
     supplier whose API allows it; print the manual step for the others. Where registering
     replaces the supplier's existing configuration (Printful keeps one webhook URL per store),
-    say so first and ask (or pass --yes)."""
+    say so first and ask (or pass --yes).
+
+    A supplier without a usable callback secret gets a new strong one, printed with the
+    variable to put it in; nothing is registered for it until that is set."""
     if not public_url.startswith("https://"):
         click.echo("warning: suppliers may refuse a callback URL that is not https", err=True)
     failed = 0
-    for adapter in _adapters(shop):
+    for adapter in _adapters(shop, credentials=False):
         secret = adapter.callback_secret
-        if not secret:
-            click.echo(
-                f"✗ {adapter.name}: options.callback_secret is not set; refusing to "
-                "register a callback anyone could forge"
-            )
+        if _unusable_callback_secret(secret) is not None:
+            _offer_new_secret(adapter.name, secret, shop)
             failed += 1
             continue
         url = callback_url(public_url, adapter.name, secret)
@@ -152,3 +156,44 @@ def explain(supplier: str, payload_file: Path, as_json: bool) -> None:
         click.echo(json.dumps(explanation, indent=2))
     else:
         click.echo(render_text(explanation), nl=False)
+
+
+def _unusable_callback_secret(secret: str) -> str | None:
+    from integrator.routing.credentials import CREDENTIALS, credential_problem
+
+    (callback,) = [c for c in CREDENTIALS if c.key == "callback_secret"]
+    return credential_problem(callback, secret or None)
+
+
+def new_callback_secret() -> str:
+    """43 URL-safe characters: 256 random bits, safe in a query string as they are."""
+    return secrets.token_urlsafe(32)
+
+
+def _offer_new_secret(supplier: str, current: str, shop: str | None) -> None:
+    """Say why the secret cannot be used, and print a new one and where to put it."""
+    from integrator.routing.config import config_files
+    from integrator.routing.interpolation import variables_by_path
+    from integrator.routing.yaml_document import parse_yaml
+
+    routing_file = config_files(config_dir(), shop)[0]
+    document = parse_yaml(routing_file.read_text(encoding="utf-8"), str(routing_file), [])
+    path = ("suppliers", supplier, "callback_secret")
+    names = variables_by_path(document.data).get(path, ())
+    variable = (
+        names[0] if len(names) == 1 else f"{supplier.upper().replace('-', '_')}_CALLBACK_SECRET"
+    )
+    reason = _unusable_callback_secret(current) or ""
+    if names and variable not in os.environ:
+        reason = "is not set"
+    click.echo(f"✗ {supplier}: no usable callback secret ({variable} {reason}); a new one:")
+    click.echo(f"    {variable}={new_callback_secret()}")
+    if not names:
+        click.echo(
+            f"  add `callback_secret: ${{{variable}}}` under suppliers.{supplier} in "
+            f"{routing_file}, and"
+        )
+    click.echo(
+        f"  set {variable} in the environment of every process (web, worker, clock), "
+        "restart them, and run this again to register the callback"
+    )

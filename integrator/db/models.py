@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -328,3 +329,33 @@ class DataExport(Base):
     request_id: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AdminConsoleState(Base):
+    """One row (id 1): what makes console sessions valid, kept by the server.
+
+    ``signing_key_encrypted`` signs session cookies: random, made once, encrypted with
+    ENCRYPTION_KEY, never derived from ADMIN_TOKEN (a cookie must not be an offline oracle for
+    the token). A cookie is valid only for the current ``epoch``, which sign-out and a new
+    ADMIN_TOKEN (a new ``token_fingerprint``) move on, so every earlier cookie is revoked.
+    """
+
+    __tablename__ = "admin_console_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    signing_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    token_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RateLimitCounter(Base):
+    """Fixed-window counters of the ``limits`` library, shared by every web process
+    (ADR 0007): failed sign-ins and admin API bearer failures per client address."""
+
+    __tablename__ = "rate_limit_counters"
+    __table_args__ = (Index("ix_rate_limit_expires", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from integrator.routing.catalog_config import build_catalog
-from integrator.routing.interpolation import interpolate
+from integrator.routing.credentials import CREDENTIAL_KEYS
+from integrator.routing.interpolation import interpolate, variables_by_path
 from integrator.routing.problems import ConfigError, ConfigProblem, KeyPath
 from integrator.routing.routing_config import RoutingParts, build_routing
 from integrator.routing.store import StoreConfig
@@ -43,9 +44,18 @@ def shops_with_own_config(config_dir: Path) -> list[str]:
 
 
 def load_store_config(
-    config_dir: Path, environ: Mapping[str, str], shop: str | None = None
+    config_dir: Path,
+    environ: Mapping[str, str],
+    shop: str | None = None,
+    *,
+    credentials: bool = True,
 ) -> StoreConfig:
     """Read, interpolate and check the configuration for ``shop`` (or the shared one).
+
+    ``credentials=False`` is for offline tools that never call a supplier (``route
+    explain``, ``suppliers setup`` making the missing secrets): supplier credentials (and
+    variables of the supplier sections, such as account ids) are then neither required nor
+    checked.
 
     :raises ConfigError: with every problem found, each with file, key path and line.
     """
@@ -57,7 +67,7 @@ def load_store_config(
     routing_path, catalog_path = config_files(config_dir, shop)
     routing = _read(routing_path, problems)
     catalog = _read(catalog_path, problems)
-    return _build(routing, catalog, environ, shop, problems)
+    return _build(routing, catalog, environ, shop, problems, credentials)
 
 
 def parse_store_config(
@@ -95,10 +105,12 @@ def _build(
     environ: Mapping[str, str],
     shop: str | None,
     problems: list[ConfigProblem],
+    credentials: bool = True,
 ) -> StoreConfig:
     for document in (routing, catalog):
-        document.data = _interpolated(document, environ, problems)
-    parts: RoutingParts = build_routing(routing, problems)
+        document.variables = variables_by_path(document.data)
+        document.data = _interpolated(document, environ, problems, credentials)
+    parts: RoutingParts = build_routing(routing, problems, check_credentials=credentials)
     entries = build_catalog(catalog, parts.suppliers, parts.declared_suppliers, problems)
     if problems:
         raise ConfigError(problems)
@@ -117,10 +129,29 @@ def _build(
     )
 
 
+def is_credential_path(path: KeyPath) -> bool:
+    """``suppliers.<name>.<credential>``: an API key or a secret."""
+    return len(path) == 3 and path[0] == "suppliers" and path[2] in CREDENTIAL_KEYS
+
+
 def _interpolated(
-    document: YamlDocument, environ: Mapping[str, str], problems: list[ConfigProblem]
+    document: YamlDocument,
+    environ: Mapping[str, str],
+    problems: list[ConfigProblem],
+    credentials: bool = True,
 ) -> Any:
     def missing(path: KeyPath, name: str) -> None:
+        if not credentials and path[:1] == ("suppliers",):
+            return  # offline: how to reach a supplier does not matter
+        if is_credential_path(path):
+            problems.append(
+                document.problem(
+                    path,
+                    f"environment variable {name} is not set: a secret has no default; "
+                    "set it in the environment of every process",
+                )
+            )
+            return
         problems.append(
             document.problem(
                 path,

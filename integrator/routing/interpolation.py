@@ -53,3 +53,19 @@ def _substitute(
         return value
 
     return _REFERENCE.sub(replace, text)
+
+
+def variables_by_path(data: Any, path: KeyPath = ()) -> dict[KeyPath, tuple[str, ...]]:
+    """The environment variables each string of ``data`` refers to, by key path (for
+    messages that tell the operator which variable to set)."""
+    if isinstance(data, str):
+        names = tuple(match.group(1) for match in _REFERENCE.finditer(data) if match.group(1))
+        return {path: names} if names else {}
+    found: dict[KeyPath, tuple[str, ...]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.update(variables_by_path(value, path + (str(key),)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.update(variables_by_path(item, path + (index,)))
+    return found

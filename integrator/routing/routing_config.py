@@ -9,6 +9,7 @@ from typing import Any
 
 from integrator.routing import schema
 from integrator.routing.checking import SectionChecker, check_section, is_web_url
+from integrator.routing.credentials import supplier_credential_problems
 from integrator.routing.decoration import (
     DecorationConfig,
     DecorationSource,
@@ -23,7 +24,7 @@ from integrator.routing.operations import (
     ShopifySettings,
 )
 from integrator.routing.operations_config import build_operations
-from integrator.routing.problems import ConfigProblem, KeyPath
+from integrator.routing.problems import ConfigProblem, KeyPath, format_key_path
 from integrator.routing.rules import (
     Rule,
     RuleMatch,
@@ -64,8 +65,13 @@ class RoutingParts:
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
-def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> RoutingParts:
-    """Check every section of routing.yaml, recording problems, and build what is sound."""
+def build_routing(
+    document: YamlDocument, problems: list[ConfigProblem], *, check_credentials: bool = True
+) -> RoutingParts:
+    """Check every section of routing.yaml, recording problems, and build what is sound.
+
+    ``check_credentials=False`` leaves supplier API keys and secrets unchecked (offline tools).
+    """
     check = SectionChecker(document, problems)
     data = document.data if document.data is not None else {}
     parts = RoutingParts()
@@ -77,7 +83,7 @@ def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> Rout
     for key in data:
         if key not in _TOP_LEVEL:
             check.report((key,), f"unknown key (sections are: {', '.join(_TOP_LEVEL)})")
-    _build_suppliers(check, data.get("suppliers"), parts)
+    _build_suppliers(check, data.get("suppliers"), parts, check_credentials)
     parts.decoration = _build_decoration(
         check, data.get("decoration"), data.get("decoration_aliases")
     )
@@ -90,7 +96,9 @@ def build_routing(document: YamlDocument, problems: list[ConfigProblem]) -> Rout
 # --- suppliers ---------------------------------------------------------------------------------
 
 
-def _build_suppliers(check: SectionChecker, data: Any, parts: RoutingParts) -> None:
+def _build_suppliers(
+    check: SectionChecker, data: Any, parts: RoutingParts, check_credentials: bool
+) -> None:
     if data is None:
         check.report(("suppliers",), "no suppliers configured")
         return
@@ -99,12 +107,14 @@ def _build_suppliers(check: SectionChecker, data: Any, parts: RoutingParts) -> N
         return
     for name, section in data.items():
         parts.declared_suppliers.add(str(name))
-        supplier = _build_supplier(check, str(name), section)
+        supplier = _build_supplier(check, str(name), section, check_credentials)
         if supplier is not None:
             parts.suppliers[supplier.name] = supplier
 
 
-def _build_supplier(check: SectionChecker, name: str, data: Any) -> SupplierConfig | None:
+def _build_supplier(
+    check: SectionChecker, name: str, data: Any, check_credentials: bool = True
+) -> SupplierConfig | None:
     path: KeyPath = ("suppliers", name)
     if not _SUPPLIER_NAME.match(name) or name in _RESERVED_NAMES:
         check.report(
@@ -137,7 +147,21 @@ def _build_supplier(check: SectionChecker, name: str, data: Any) -> SupplierConf
     settings = options.model_dump(exclude_none=True)
     if not settings.get("callback_url"):
         settings.pop("callback_url", None)
+    if check_credentials:
+        _check_credentials(check, path, settings)
     return SupplierConfig(name, adapter, base_url, settings)
+
+
+def _check_credentials(check: SectionChecker, path: KeyPath, options: dict[str, Any]) -> None:
+    """Report every missing, empty, sandbox or short credential, naming its variable."""
+    for key, problem in supplier_credential_problems(options):
+        where = path + (key,)
+        shown = format_key_path(where)
+        if any(p.file == check.document.file and p.key_path == shown for p in check.problems):
+            continue  # already said, e.g. its environment variable is not set
+        names = check.document.variables.get(where)
+        subject = " + ".join(names) if names else "the value"
+        check.report(where, problem if problem.startswith("missing") else f"{subject} {problem}")
 
 
 # --- decoration --------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ class YamlDocument:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     # True when the file could not be read or parsed: its contents are not checked further
     unreadable: bool = False
+    # the environment variables each value referred to before interpolation
+    variables: dict[KeyPath, tuple[str, ...]] = field(default_factory=dict)
 
     def line_of(self, path: KeyPath) -> int | None:
         """Return the line of ``path``, or of its nearest ancestor the file mentions."""

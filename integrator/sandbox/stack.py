@@ -8,6 +8,7 @@ serves each part on 127.0.0.1 with real HTTP between them.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,17 +52,36 @@ CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own fake app
 INTEGRATOR_HOST = "http://integrator.sandbox"
 SHOPIFY_HOST = "http://shopify.sandbox"
-# the account ids config/routing.yaml defaults to, so the sandboxes accept our requests
+# the demo's routing.yaml and catalog.yaml, inside the package: the demo runs from any folder
+DEMO_CONFIG_DIR = Path(__file__).resolve().parent / "config"
+# the sandboxes' account ids, given to the configuration through the environment
 SANDBOX_ACCOUNTS: dict[str, dict[str, Any]] = {
     "printful": {"store_id": 1001},
     "printify": {"shop_id": 2002},
 }
+ACCOUNT_VARIABLES = {
+    ("printful", "store_id"): "PRINTFUL_STORE_ID",
+    ("printify", "shop_id"): "PRINTIFY_SHOP_ID",
+}
+
+
+@dataclass(frozen=True)
+class SupplierCredentials:
+    """One sandbox supplier's API key and our callback secret for it: new for every stack,
+    so that no value in any file ever works (issue 11)."""
+
+    api_key: str
+    callback_secret: str
+
+    @classmethod
+    def new(cls) -> SupplierCredentials:
+        return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(32))
 
 
 @dataclass
 class StackOptions:
     database_url: str
-    config_dir: Path = Path("config")
+    config_dir: Path = DEMO_CONFIG_DIR
     shop: str = SHOP
     loopback: bool = False
     bucket_size: float = 1000.0
@@ -81,6 +101,9 @@ class Stack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self._stops: list[Callable[[], None]] = []
+        self.credentials = {name: SupplierCredentials.new() for name in SANDBOXES}
+        self.admin_token = options.extra_env.get("ADMIN_TOKEN") or secrets.token_urlsafe(32)
+        self.encryption_key = options.extra_env.get("ENCRYPTION_KEY") or _new_fernet_key()
         if options.migrate:
             upgrade(options.database_url)
         self.shopify = SandboxShopify(
@@ -93,8 +116,10 @@ class Stack:
         self._shopify_url = self._start_shopify()
         supplier_urls = self._start_suppliers()
         self.settings = self._settings()
-        environ = {**self._environ(supplier_urls), **options.extra_env}
-        configs = StoreConfigs.load(self.settings, environ)
+        # what a process of this deployment would have in its environment (chaos runs start
+        # real worker processes with it)
+        self.environ = {**self._environ(supplier_urls), **options.extra_env}
+        configs = StoreConfigs.load(self.settings, self.environ)
         if options.mirror_stage is not None:
             configs = _with_mirror(configs, options.mirror_stage)
         self.db = Database.from_url(options.database_url)
@@ -128,19 +153,28 @@ class Stack:
                 "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
                 "SHOPIFY_SHOP": self.options.shop,
                 "SHOPIFY_ADMIN_URL": self._shopify_url,
-                "ADMIN_TOKEN": self.options.extra_env.get("ADMIN_TOKEN", "sandbox-admin-token"),
                 "LOG_JSON": "true",
+                **self.options.extra_env,
+                "ADMIN_TOKEN": self.admin_token,
+                "ENCRYPTION_KEY": self.encryption_key,
             }
         )
 
     def _environ(self, supplier_urls: dict[str, str]) -> dict[str, str]:
         env = {f"{name.upper()}_BASE_URL": url for name, url in supplier_urls.items()}
-        env.update({f"{name.upper()}_CALLBACK_SECRET": self._secret(name) for name in SANDBOXES})
+        for name, credentials in self.credentials.items():
+            env[f"{name.upper()}_API_KEY"] = credentials.api_key
+            env[f"{name.upper()}_CALLBACK_SECRET"] = credentials.callback_secret
+        for (name, option), variable in ACCOUNT_VARIABLES.items():
+            env[variable] = str(SANDBOX_ACCOUNTS[name][option])
         return env
 
-    @staticmethod
-    def _secret(name: str) -> str:
-        return f"sandbox-{name}-callback-secret"
+    def callback_secret(self, name: str) -> str:
+        """Our callback secret for the sandbox supplier ``name`` in this stack."""
+        return self.credentials[name].callback_secret
+
+    def _secret(self, name: str) -> str:
+        return self.callback_secret(name)
 
     def _start_shopify(self) -> str:
         app = SandboxApp(self.shopify)
@@ -155,7 +189,7 @@ class Stack:
         urls = {}
         for name, sandbox_class in SANDBOXES.items():
             sandbox = sandbox_class(
-                api_key=f"sandbox-{name}-key",
+                api_key=self.credentials[name].api_key,
                 callback_secret=self._secret(name),
                 **SANDBOX_ACCOUNTS.get(name, {}),
             )
@@ -188,14 +222,11 @@ class Stack:
         return build
 
     def _shopify_client(self) -> Any:
-        from cryptography.fernet import Fernet
-
         from integrator.db.shop_tokens import SqlShopTokenStore
         from integrator.shopify.connection import build_admin_client
         from integrator.shopify.tokens import TokenCipher
 
-        keys = self.settings.encryption_keys or (Fernet.generate_key().decode(),)
-        store = SqlShopTokenStore(self.db, TokenCipher(list(keys)))
+        store = SqlShopTokenStore(self.db, TokenCipher(list(self.settings.encryption_keys)))
         transport = None if self.options.loopback else httpx.WSGITransport(app=self._shopify_app)
         return build_admin_client(self.settings, store, transport=transport)
 
@@ -312,6 +343,26 @@ class Stack:
             stop()
         self.sender.close()
         self.container.close()
+
+
+def sandbox_process_environment() -> dict[str, str]:
+    """The variables a process of a sandbox deployment needs besides its database and Shopify
+    app (bench/ingest.py's gunicorn): the demo configuration, fresh credentials for every
+    supplier, the sandbox account ids and an ENCRYPTION_KEY. Nothing here works anywhere else."""
+    env = {"INTEGRATOR_CONFIG_DIR": str(DEMO_CONFIG_DIR), "ENCRYPTION_KEY": _new_fernet_key()}
+    for name in SANDBOXES:
+        credentials = SupplierCredentials.new()
+        env[f"{name.upper()}_API_KEY"] = credentials.api_key
+        env[f"{name.upper()}_CALLBACK_SECRET"] = credentials.callback_secret
+    for (name, option), variable in ACCOUNT_VARIABLES.items():
+        env[variable] = str(SANDBOX_ACCOUNTS[name][option])
+    return env
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
 
 
 def _with_mirror(configs: StoreConfigs, mirror: bool) -> StoreConfigs:

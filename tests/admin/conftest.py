@@ -26,9 +26,10 @@ from integrator.db.models import (
     WebhookDelivery,
 )
 from integrator.settings import load_settings
+from tests.credentials import ENCRYPTION_KEY
 from webhooks.app import create_app
 
-TOKEN = "test-admin-token-0123456789"
+TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32 characters or more
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SHOP = "acme.myshopify.com"
@@ -53,6 +54,7 @@ def make_container(db: Database, database_url: str, admin_token: str = TOKEN) ->
             "DATABASE_URL": database_url,
             "ADMIN_TOKEN": admin_token,
             "INTEGRATOR_CONFIG_DIR": str(CONFIG_DIR),
+            "ENCRYPTION_KEY": ENCRYPTION_KEY,
         }
     )
     return bootstrap(settings, db=db, load_config=True)

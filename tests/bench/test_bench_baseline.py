@@ -14,6 +14,7 @@ from integrator.db.database import Database
 from integrator.db.models import Job, WebhookDelivery
 from integrator.settings import load_settings
 from integrator.shopify.webhook_verification import sign_webhook
+from tests.credentials import ENCRYPTION_KEY
 from webhooks.app import create_app
 from webhooks.bench_baseline import BASELINE_PATH
 
@@ -30,6 +31,7 @@ def build_app(db: Database, database_url: str) -> Flask:
             "SHOPIFY_CLIENT_SECRET": SECRET,
             "SHOPIFY_SHOP": "bench.myshopify.com",
             "INTEGRATOR_CONFIG_DIR": str(CONFIG_DIR),
+            "ENCRYPTION_KEY": ENCRYPTION_KEY,
         }
     )
     return create_app(container=bootstrap(settings, db=db))

@@ -7,11 +7,18 @@ from typing import Any
 from integrator.domain.model import Address, EnrichedOrder, OrderLine
 from integrator.routing import StoreConfig, parse_store_config
 
+# a callback secret long enough for the credential checks (a test value, used nowhere else)
+CALLBACK_SECRET = "routing-test-callback-secret-0123456789"
 SUPPLIERS: dict[str, Any] = {
-    "printful": {"adapter": "printful", "api_key": "k1"},
-    "printify": {"adapter": "printify", "api_key": "k2", "shop_id": "9"},
-    "gelato": {"adapter": "gelato", "api_key": "k3"},
-    "prodigi": {"adapter": "prodigi", "api_key": "k4"},
+    "printful": {"adapter": "printful", "api_key": "k1", "callback_secret": CALLBACK_SECRET},
+    "printify": {
+        "adapter": "printify",
+        "api_key": "k2",
+        "shop_id": "9",
+        "callback_secret": CALLBACK_SECRET,
+    },
+    "gelato": {"adapter": "gelato", "api_key": "k3", "callback_secret": CALLBACK_SECRET},
+    "prodigi": {"adapter": "prodigi", "api_key": "k4", "callback_secret": CALLBACK_SECRET},
 }
 
 LISTINGS: dict[str, Any] = {

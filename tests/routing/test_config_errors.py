@@ -11,17 +11,20 @@ import pytest
 from integrator.domain.stages import Stage
 from integrator.routing import ConfigError, ConfigProblem, load_store_config
 from integrator.routing.operations import TriggerTopic
+from tests.credentials import SUPPLIER_ENV
 
+# a callback secret long enough for the credential checks (a test value, used nowhere else)
+CALLBACK_SECRET = "test-callback-secret-0123456789abcdef"
 GOOD_ROUTING = """\
 suppliers:
-  printful: {adapter: printful, api_key: k}
-  gelato: {adapter: gelato, api_key: k}
+  printful: {adapter: printful, api_key: k, callback_secret: CALLBACK_SECRET}
+  gelato: {adapter: gelato, api_key: k, callback_secret: CALLBACK_SECRET}
 rules:
   - name: hats
     match: {product_type: Hat}
     supplier: printful
     fallback: [gelato]
-"""
+""".replace("CALLBACK_SECRET", CALLBACK_SECRET)
 GOOD_CATALOG = """\
 - sku: HAT-1
   printful: {variant_id: 1}
@@ -84,7 +87,7 @@ CASES = [
     ),
     (
         "missing adapter option",
-        GOOD_ROUTING.replace("{adapter: gelato, api_key: k}", "{adapter: gelato}"),
+        GOOD_ROUTING.replace("{adapter: gelato, api_key: k,", "{adapter: gelato,"),
         GOOD_CATALOG,
         "routing.yaml",
         "suppliers.gelato.api_key",
@@ -93,7 +96,7 @@ CASES = [
     ),
     (
         "unknown supplier option",
-        GOOD_ROUTING.replace("api_key: k}", "api_key: k, api_secret: s}", 1),
+        GOOD_ROUTING.replace("api_key: k,", "api_key: k, api_secret: s,", 1),
         GOOD_CATALOG,
         "routing.yaml",
         "suppliers.printful.api_secret",
@@ -102,7 +105,7 @@ CASES = [
     ),
     (
         "bad option type",
-        GOOD_ROUTING.replace("api_key: k}", "api_key: k, confirm: maybe}", 1),
+        GOOD_ROUTING.replace("api_key: k,", "api_key: k, confirm: maybe,", 1),
         GOOD_CATALOG,
         "routing.yaml",
         "suppliers.printful.confirm",
@@ -377,7 +380,7 @@ CASES = [
     ),
     (
         "bad supplier url",
-        GOOD_ROUTING.replace("api_key: k}", "api_key: k, base_url: ftp://x}", 1),
+        GOOD_ROUTING.replace("api_key: k,", "api_key: k, base_url: ftp://x,", 1),
         GOOD_CATALOG,
         "routing.yaml",
         "suppliers.printful.base_url",
@@ -457,7 +460,7 @@ def test_problem_is_located(
 
 
 def test_missing_environment_variable(tmp_path: Path) -> None:
-    routing = GOOD_ROUTING.replace("api_key: k}", "api_key: '${PRINTFUL_API_KEY}'}", 1)
+    routing = GOOD_ROUTING.replace("api_key: k,", "api_key: '${PRINTFUL_API_KEY}',", 1)
     (problem,) = problems_of(write(tmp_path, routing))
     assert (problem.key_path, problem.line) == ("suppliers.printful.api_key", 2)
     assert "environment variable PRINTFUL_API_KEY is not set" in problem.message
@@ -468,15 +471,15 @@ def test_missing_environment_variable(tmp_path: Path) -> None:
 
 def test_environment_and_defaults_are_interpolated(tmp_path: Path) -> None:
     routing = GOOD_ROUTING.replace(
-        "{adapter: printful, api_key: k}",
+        f"{{adapter: printful, api_key: k, callback_secret: {CALLBACK_SECRET}}}",
         "{adapter: printful, api_key: '${PF_KEY}', store_id: '${PF_STORE:-42}', "
-        "base_url: '${PF_URL:-}', callback_secret: 'a$$b'}",
+        f"base_url: '${{PF_URL:-}}', callback_secret: 'a$$b{CALLBACK_SECRET}'}}",
     )
-    config = load_store_config(write(tmp_path, routing), {"PF_KEY": "secret", "PF_URL": ""})
+    config = load_store_config(write(tmp_path, routing), {"PF_KEY": "pf-key-1", "PF_URL": ""})
     printful = config.suppliers["printful"]
-    assert printful.options["api_key"] == "secret"
+    assert printful.options["api_key"] == "pf-key-1"
     assert printful.options["store_id"] == "42"
-    assert printful.options["callback_secret"] == "a$b"
+    assert printful.options["callback_secret"] == f"a$b{CALLBACK_SECRET}"
     assert printful.base_url is None
 
 
@@ -497,6 +500,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     problems = problems_of(write(tmp_path, routing, catalog))
     assert located(problems, tmp_path) == {
         ("routing.yaml", "suppliers.printful.api_key", 2),
+        ("routing.yaml", "suppliers.printful.callback_secret", 2),
         ("routing.yaml", "suppliers.spod.adapter", 3),
         ("routing.yaml", "rules[1]", 6),
         ("routing.yaml", "rules[1].fallback[0]", 6),
@@ -577,10 +581,10 @@ def test_expected_duration_most_specific_override_wins(tmp_path: Path) -> None:
     assert config.alerts.webhook_url == "https://hooks.example.com/x"
 
 
-def test_default_config_folder_loads_without_environment() -> None:
-    config = load_store_config(Path(__file__).parents[2] / "config", {})
+def test_default_config_folder_loads_with_the_credentials_in_the_environment() -> None:
+    config = load_store_config(Path(__file__).parents[2] / "config", SUPPLIER_ENV)
     assert set(config.suppliers) == {"printful", "printify", "gelato", "prodigi"}
-    assert config.suppliers["printful"].options["api_key"] == "sandbox-printful-key"
+    assert config.suppliers["printful"].options["api_key"] == SUPPLIER_ENV["PRINTFUL_API_KEY"]
 
 
 def test_examples_load() -> None:
@@ -588,9 +592,9 @@ def test_examples_load() -> None:
     for folder in sorted(
         path.parent for path in examples.rglob("routing.yaml") if path.parent.parent.name != "shops"
     ):
-        load_store_config(folder, {})
+        load_store_config(folder, SUPPLIER_ENV)
         for shop_folder in sorted((folder / "shops").glob("*")):
-            load_store_config(folder, {}, shop=shop_folder.name)
+            load_store_config(folder, SUPPLIER_ENV, shop=shop_folder.name)
 
 
 def test_unreadable_file_is_one_problem(tmp_path: Path) -> None:

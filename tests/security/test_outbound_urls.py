@@ -27,6 +27,7 @@ from integrator.shopify.errors import InvalidShopDomain
 from integrator.shopify.shop_domain import validate_shop_domain
 from integrator.suppliers.http import CircuitBreaker
 from integrator.suppliers.registry import build_adapter
+from tests.credentials import SUPPLIER_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTBOUND = re.compile(
@@ -104,7 +105,7 @@ class RecordingSession(requests.Session):
 def test_ids_from_callbacks_cannot_move_supplier_calls_to_another_host(
     base_url: str | None,
 ) -> None:
-    config = load_store_config(ROOT / "config", {})
+    config = load_store_config(ROOT / "config", SUPPLIER_ENV)
     for name, supplier in config.suppliers.items():
         session = RecordingSession()
         adapter = build_adapter(
@@ -160,7 +161,7 @@ def real_documents() -> tuple[Any, Any]:
 
 def test_a_customer_text_cannot_change_the_host_of_a_templated_print_file() -> None:
     routing, catalog = real_documents()
-    config = parse_store_config(routing, catalog, {})
+    config = parse_store_config(routing, catalog, SUPPLIER_ENV)
     entry = next(e for e in config.catalog.entries if e.sku == "TEE-BLK-M-MONO")
     for hostile in HOSTILE_IDS:
         spec = build_spec(entry, "printful", {"Monogram": hostile}, frozenset())
@@ -193,7 +194,7 @@ def private_or_local(url: str) -> bool:
 # regression: customer print-file URLs to private/metadata hosts were passed on
 def test_a_customer_print_file_url_to_a_private_address_is_refused() -> None:
     routing, catalog = real_documents()
-    config = parse_store_config(routing, with_artwork_upload(catalog), {})
+    config = parse_store_config(routing, with_artwork_upload(catalog), SUPPLIER_ENV)
     entry = next(e for e in config.catalog.entries if e.sku == "TEE-OWN-ART")
     forwarded = []
     for url in METADATA_AND_PRIVATE:

@@ -29,6 +29,7 @@ from integrator.routing.config import parse_store_config
 from integrator.routing.problems import ConfigError
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
+from tests.credentials import SUPPLIER_ENV
 from tests.security.test_outbound_urls import real_documents, with_artwork_upload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,7 +181,7 @@ TEXT_REFUSED = sorted(
 @pytest.mark.parametrize("url", TEXT_REFUSED)
 def test_routing_holds_a_checkout_print_file_that_is_not_public(url: str) -> None:
     routing, catalog = real_documents()
-    config = parse_store_config(routing, with_artwork_upload(catalog), {})
+    config = parse_store_config(routing, with_artwork_upload(catalog), SUPPLIER_ENV)
     entry = next(e for e in config.catalog.entries if e.sku == "TEE-OWN-ART")
     with pytest.raises(PersonalisationError, match="Artwork"):
         build_spec(entry, "printful", {"Artwork": url}, frozenset())
@@ -188,7 +189,7 @@ def test_routing_holds_a_checkout_print_file_that_is_not_public(url: str) -> Non
 
 def test_routing_passes_a_public_checkout_file_on_in_canonical_form() -> None:
     routing, catalog = real_documents()
-    config = parse_store_config(routing, with_artwork_upload(catalog), {})
+    config = parse_store_config(routing, with_artwork_upload(catalog), SUPPLIER_ENV)
     entry = next(e for e in config.catalog.entries if e.sku == "TEE-OWN-ART")
     spec = build_spec(entry, "printful", {"Artwork": "https://ART.example.com/a.png"}, frozenset())
     assert [f.url for f in spec.files if f.placement == "back"] == ["https://art.example.com/a.png"]
@@ -202,7 +203,7 @@ def test_config_check_names_a_catalog_print_file_that_is_not_public(url: str) ->
     entry = next(e for e in catalog if e["sku"] == "TEE-BLK-M-DTG")
     entry["printful"]["files"][0]["url"] = url
     with pytest.raises(ConfigError) as failed:
-        parse_store_config(routing, catalog, {})
+        parse_store_config(routing, catalog, SUPPLIER_ENV)
     [problem] = [p for p in failed.value.problems if "files" in str(p)]
     assert "should be a public http(s) URL" in str(problem)
     assert "TEE-BLK-M-DTG" in str(problem) or "printful.files[0].url" in str(problem)

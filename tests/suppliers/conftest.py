@@ -29,7 +29,7 @@ from integrator.suppliers.registry import build_adapter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "suppliers"
 API_KEY = "sandbox-key"
-SECRET = "s3cret-callback-token"
+SECRET = "s3cret-callback-token-0123456789abcdef"  # 32+ characters, as setup requires
 RECEIVER = "http://integrator.test"
 # adapter read timeout and how long a "timeout" fault makes the sandbox sleep
 READ_TIMEOUT = 0.25

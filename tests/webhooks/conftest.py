@@ -13,6 +13,7 @@ from integrator.bootstrap import Container, bootstrap
 from integrator.db.database import Database
 from integrator.db.models import Job, WebhookDelivery
 from integrator.settings import load_settings
+from tests.credentials import ENCRYPTION_KEY
 from webhooks.app import create_app
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -28,7 +29,8 @@ def settings_env(database_url: str, **extra: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "INTEGRATOR_CONFIG_DIR": str(CONFIG_DIR),
-        "ADMIN_TOKEN": "test-admin-token-0123456789",
+        "ADMIN_TOKEN": "test-admin-token-0123456789-abcdefghij",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
         "SHOPIFY_SHOP": SHOP,
         "SHOPIFY_CLIENT_ID": "test-client-id",
         "SHOPIFY_CLIENT_SECRET": SECRET,

@@ -17,6 +17,7 @@ from integrator.db.database import Database
 from integrator.db.models import Job, WebhookDelivery
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
+from tests.credentials import callback_secret
 from webhooks.app import create_app
 
 from .conftest import MAX_BYTES, count_deliveries, count_jobs
@@ -39,7 +40,7 @@ SKU_FOR = {
 
 
 def secret_of(name: str) -> str:
-    return f"sandbox-{name}-callback-secret"
+    return callback_secret(name)
 
 
 def url_of(name: str, token: str | None = None) -> str:
@@ -192,7 +193,7 @@ def test_sandbox_callback_with_a_wrong_token_is_401_and_stores_nothing(
     remote_id = submitted_order(stack, name)
     before = stored_callbacks(stack.db)
     assert sandbox.callback_url
-    sandbox.callback_url = sandbox.callback_url.replace(secret_of(name), "guessed")
+    sandbox.callback_url = sandbox.callback_url.replace(stack.callback_secret(name), "guessed")
     sandbox.callback_secret = "guessed"  # a signing supplier signs with the wrong key too
     sandbox.advance(remote_id, "shipped")
     assert {status for _url, status in sandbox.delivered_callbacks} == {401}

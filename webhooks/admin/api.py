@@ -17,9 +17,11 @@ from integrator.bootstrap import Container
 from integrator.pipeline.operator import OperatorError
 from integrator.queue.jobs import queue_stats
 from webhooks.admin import queries
+from webhooks.admin.access import UNAVAILABLE, access_of
 from webhooks.admin.actions import NotFound, act_on_item, retry_job, to_json
 from webhooks.admin.auth import bearer_token, tokens_match
 from webhooks.admin.production import production_stats
+from webhooks.admin.throttle import client_key
 
 admin_api = Blueprint("api", __name__)
 API_PREFIX = "/admin/api/"
@@ -37,11 +39,21 @@ def _error(status: int, message: str, **headers: str) -> ResponseReturnValue:
 
 @admin_api.before_request
 def _require_token() -> ResponseReturnValue | None:
-    expected = _container().settings.admin_token
-    if not expected:
-        return _error(403, "the admin API is disabled: ADMIN_TOKEN is not set")
-    if not tokens_match(bearer_token(request.headers.get("Authorization")), expected):
-        return _error(401, "a valid bearer token is required", **{"WWW-Authenticate": "Bearer"})
+    """The bearer token, with failures throttled per client like sign-in (one budget)."""
+    access = access_of(current_app)
+    if access.closed_reason:
+        return _error(403, f"the admin API is closed: {access.closed_reason}")
+    client = client_key(request.remote_addr)
+    try:
+        if access.throttle.blocked(client):
+            retry = str(access.throttle.retry_after(client))
+            return _error(429, "too many failed tokens; wait", **{"Retry-After": retry})
+        given = bearer_token(request.headers.get("Authorization"))
+        if not tokens_match(given, _container().settings.admin_token):
+            access.throttle.failed(client)  # only failures count
+            return _error(401, "a valid bearer token is required", **{"WWW-Authenticate": "Bearer"})
+    except UNAVAILABLE:
+        return _error(503, "the database cannot be reached", **{"Retry-After": "5"})
     return None
 
 

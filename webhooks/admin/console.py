@@ -1,7 +1,8 @@
 """The operator console: server-rendered pages under ``/admin``, signed in with ADMIN_TOKEN.
 
 Every view needs a signed-in session except the sign-in form and the stylesheet; every POST
-needs this session's CSRF token. With no ADMIN_TOKEN set the console refuses everything.
+needs this session's CSRF token. With no ADMIN_TOKEN, or one under 32 characters, the console
+refuses everything (the start log says why).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -30,6 +32,14 @@ from integrator.domain.stages import Stage
 from integrator.pipeline.operator import OperatorError
 from integrator.queue.jobs import queue_stats
 from webhooks.admin import queries
+from webhooks.admin.access import (
+    EXTENSION,
+    UNAVAILABLE,
+    AdminAccess,
+    ServerKeySessionInterface,
+    access_of,
+    database_unavailable,
+)
 from webhooks.admin.actions import (
     ITEM_ACTIONS,
     NotFound,
@@ -39,16 +49,15 @@ from webhooks.admin.actions import (
 )
 from webhooks.admin.auth import (
     CSRF_FIELD,
-    SignInLimiter,
     csrf_matches,
     csrf_token,
     is_signed_in,
-    session_secret,
     sign_in,
     tokens_match,
 )
 from webhooks.admin.formatting import FILTERS
 from webhooks.admin.production import production_page
+from webhooks.admin.throttle import client_key
 
 console = Blueprint(
     "console",
@@ -57,7 +66,6 @@ console = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-LIMITER_KEY = "admin_sign_in_limiter"
 PUBLIC_ENDPOINTS = frozenset({"admin.console.sign_in", "admin.console.static"})
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -68,18 +76,18 @@ def _configure(state: BlueprintSetupState) -> None:
     from webhooks.app import container_of
 
     app = cast(Flask, state.app)
-    settings = container_of(app).settings
-    if settings.admin_token:
-        app.secret_key = session_secret(settings.admin_token)
+    container = container_of(app)
+    settings = container.settings
+    app.extensions[EXTENSION] = AdminAccess.build(settings, container.db)
+    app.session_interface = ServerKeySessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME="integrator_admin",
         SESSION_COOKIE_PATH="/admin",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=settings.is_https,
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
-    app.extensions[LIMITER_KEY] = SignInLimiter()
     app.jinja_env.filters.update(FILTERS)
 
 
@@ -99,7 +107,7 @@ def _refuse(status: int, message: str) -> ResponseReturnValue:
 
 @console.context_processor
 def _shared() -> dict[str, Any]:
-    signed_in = is_signed_in(session)
+    signed_in = is_signed_in(session, g.get("admin_epoch"))
     return {
         "csrf_field": CSRF_FIELD,
         "csrf_token": (lambda: csrf_token(session)),
@@ -109,11 +117,18 @@ def _shared() -> dict[str, Any]:
 
 @console.before_request
 def _guard() -> ResponseReturnValue | None:
-    if not _container().settings.admin_token:
-        return _refuse(403, "The console is disabled: set ADMIN_TOKEN to use it.")
+    access = access_of(current_app)
+    if access.closed_reason:
+        return _refuse(403, f"The console is closed: {access.closed_reason}.")
     if request.endpoint == "admin.console.static":
         return None
-    if request.endpoint not in PUBLIC_ENDPOINTS and not is_signed_in(session):
+    if database_unavailable(request):
+        return _refuse(503, "The database cannot be reached; try again in a moment.")
+    try:
+        g.admin_epoch = access.current_epoch()
+    except UNAVAILABLE:
+        return _refuse(503, "The database cannot be reached; try again in a moment.")
+    if request.endpoint not in PUBLIC_ENDPOINTS and not is_signed_in(session, g.admin_epoch):
         if request.method in ("GET", "HEAD"):
             return redirect(url_for(".sign_in", next=request.full_path.rstrip("?")))
         return _refuse(403, "Sign in first.")
@@ -140,10 +155,16 @@ def _protect(response: Response) -> Response:
     return response
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(character) < 0x20 or ord(character) == 0x7F for character in text)
+
+
 def _safe_next(target: str | None) -> str | None:
     """Only a path inside the console: never another site (no open redirect)."""
     if not target or "\\" in target or target.startswith("//"):
         return None
+    if _has_control_characters(target):
+        return None  # a header cannot carry it (CR/LF would split the response)
     if target == "/admin" or target.startswith("/admin/"):
         return target
     return None
@@ -151,24 +172,45 @@ def _safe_next(target: str | None) -> str | None:
 
 @console.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
 def sign_in_page() -> ResponseReturnValue:
-    next_page = _safe_next(request.values.get("next"))
+    wanted = request.values.get("next")
+    if wanted is not None and _has_control_characters(wanted):
+        return _refuse(400, "next: control characters (CR, LF, …) are not allowed in a path.")
+    next_page = _safe_next(wanted)
     if request.method == "GET":
         return _page("sign_in.html", next_page=next_page)
-    limiter: SignInLimiter = current_app.extensions[LIMITER_KEY]
-    if not limiter.allow(request.remote_addr or "unknown"):
-        body, status = _page(
-            "sign_in.html", 429, next_page=next_page, error="Too many tries; wait a minute."
+    access = access_of(current_app)
+    client = client_key(request.remote_addr)
+    try:
+        if access.throttle.blocked(client):
+            body, status = _page(
+                "sign_in.html", 429, next_page=next_page, error="Too many tries; wait a minute."
+            )
+            return body, status, {"Retry-After": str(access.throttle.retry_after(client))}
+        if not tokens_match(request.form.get("token"), _container().settings.admin_token):
+            access.throttle.failed(client)  # only failures count
+            return _page(
+                "sign_in.html", 401, next_page=next_page, error="That is not the admin token."
+            )
+    except UNAVAILABLE:
+        return _refuse(503, "The database cannot be reached; try again in a moment.")
+    if g.admin_epoch is None:
+        return _refuse(
+            503,
+            "Another process of this service runs with a different ADMIN_TOKEN; "
+            "restart every web process with the same one.",
         )
-        return body, status, {"Retry-After": str(int(limiter.window_seconds))}
-    if not tokens_match(request.form.get("token"), _container().settings.admin_token):
-        return _page("sign_in.html", 401, next_page=next_page, error="That is not the admin token.")
-    sign_in(session)
+    sign_in(session, g.admin_epoch)
     session.permanent = True
     return redirect(next_page or url_for(".orders"))
 
 
 @console.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
+    """Signs out every session of the console, in every browser and every process."""
+    try:
+        access_of(current_app).sign_out_everyone()
+    except UNAVAILABLE:
+        return _refuse(503, "The database cannot be reached; try again in a moment.")
     session.clear()
     return redirect(url_for(".sign_in"))
 
