@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# Runs every check: lint, types, the suite on SQLite, then on a scratch PostgreSQL database.
+# Runs every check: lint, types, then the suite once, each database test on SQLite and on a
+# scratch PostgreSQL database, spread over pytest-xdist workers (README: "Tests").
+# Extra arguments go to pytest (e.g. ./scripts/test.sh tests/queue -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+WORKERS=${TEST_WORKERS:-4}
+SECONDS=0
+phase() { echo "== $1 (at ${SECONDS}s)"; }
 
-$BIN/ruff check integrator webhooks tests bench
-$BIN/ruff format --check integrator webhooks
-$BIN/mypy
-
-# the browser test drives Debian's chromium; install it (idempotent). Without it the run
-# stops here: the browser test is part of the suite, never skipped.
-if ! ./scripts/install-browser.sh; then
-  echo "could not install chromium and chromium-driver (scripts/install-browser.sh): stopping" >&2
-  exit 1
-fi
-
-echo "== test suite on SQLite"
-$BIN/pytest -q -p no:cacheprovider "$@"
+# the browser test drives Debian's chromium; install it (idempotent) while lint runs. Without it
+# the run stops: the browser test is part of the suite, never skipped.
+BROWSER_LOG=$(mktemp)
+./scripts/install-browser.sh >"$BROWSER_LOG" 2>&1 &
+BROWSER=$!
 
 PG_HOST=${PGHOST:-127.0.0.1}
 PG_PORT=${PGPORT:-5432}
@@ -24,12 +21,33 @@ PG_USER=${PGUSER:-postgres}
 if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
   echo "PostgreSQL is not running on $PG_HOST:$PG_PORT; starting it"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
-  for _ in $(seq 1 30); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 1; done
 fi
-SCRATCH="integrator_test_$$_$(date +%s)"
-psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d test -c "CREATE DATABASE $SCRATCH" >/dev/null
-trap 'psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d test -c "DROP DATABASE IF EXISTS $SCRATCH WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 
-echo "== test suite on PostgreSQL ($SCRATCH)"
+phase "lint and types"
+$BIN/ruff check integrator webhooks tests bench
+$BIN/ruff format --check integrator webhooks
+$BIN/mypy
+
+if ! wait "$BROWSER"; then
+  cat "$BROWSER_LOG" >&2
+  echo "could not install chromium and chromium-driver (scripts/install-browser.sh): stopping" >&2
+  exit 1
+fi
+rm -f "$BROWSER_LOG"
+
+for _ in $(seq 1 30); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 1; done
+# the scratch database; each xdist worker makes (and drops) its own <scratch>_gwN beside it
+SCRATCH="integrator_test_$$_$(date +%s)"
+pg() { psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@"; }
+drop_scratch() {
+  pg -At -c "SELECT datname FROM pg_database WHERE datname LIKE '${SCRATCH}%'" 2>/dev/null |
+    while read -r name; do pg -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1; done || true
+}
+pg -c "CREATE DATABASE $SCRATCH" >/dev/null
+trap drop_scratch EXIT
+
+phase "test suite on SQLite and PostgreSQL ($SCRATCH), $WORKERS workers"
 INTEGRATOR_TEST_DATABASE_URL="postgresql://$PG_USER@$PG_HOST:$PG_PORT/$SCRATCH" \
-  $BIN/pytest -q -p no:cacheprovider "$@"
+  $BIN/pytest -q -p no:cacheprovider -n "$WORKERS" --dist worksteal \
+  --databases=sqlite,postgresql "$@"
+phase "done"
