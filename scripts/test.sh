@@ -6,8 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 WORKERS=${TEST_WORKERS:-4}
-SECONDS=0
 phase() { echo "== $1 (at ${SECONDS}s)"; }
+
+# One full run at a time on a machine: the suite starts real worker, web and sandbox processes,
+# and several runs at once on a small machine turn waits into timeouts. A second run waits here.
+exec 9>"${TMPDIR:-/tmp}/integrator-test-suite.lock"
+if ! flock -n 9; then
+  echo "another full test run is going on this machine; waiting for it to finish"
+  flock 9
+fi
+SECONDS=0
 
 # the browser test drives Debian's chromium; install it (idempotent) while lint runs. Without it
 # the run stops: the browser test is part of the suite, never skipped.
