@@ -17,15 +17,34 @@ if ! flock -n 9; then
 fi
 SECONDS=0
 
+PG_HOST=${PGHOST:-127.0.0.1}
+PG_PORT=${PGPORT:-5432}
+PG_USER=${PGUSER:-postgres}
+# the scratch database; each xdist worker makes (and drops) its own <scratch>_gwN beside it
+SCRATCH="integrator_test_$$_$(date +%s)"
+pg() { psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@"; }
+drop_scratch() {
+  pg -At -c "SELECT datname FROM pg_database WHERE datname LIKE '${SCRATCH}%'" 2>/dev/null |
+    while read -r name; do pg -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1; done || true
+}
+
+# every temporary file of the run (pytest's tmp_path with its SQLite files, the sandboxes' and
+# benches' scratch files, the processes tests start) in memory when the machine has /dev/shm:
+# SQLite commits with synchronous=FULL, and an fsync on a shared disk costs ~6 ms (/dev/shm:
+# ~0), for thousands of commits. Removed at the end of the run.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  export TMPDIR
+  TMPDIR=$(mktemp -d /dev/shm/integrator-tests.XXXXXX)
+fi
+cleanup() { drop_scratch; if [[ ${TMPDIR:-} == /dev/shm/integrator-tests.* ]]; then rm -rf "$TMPDIR"; fi; }
+trap cleanup EXIT
+
 # the browser test drives Debian's chromium; install it (idempotent) while lint runs. Without it
 # the run stops: the browser test is part of the suite, never skipped.
 BROWSER_LOG=$(mktemp)
 ./scripts/install-browser.sh >"$BROWSER_LOG" 2>&1 &
 BROWSER=$!
 
-PG_HOST=${PGHOST:-127.0.0.1}
-PG_PORT=${PGPORT:-5432}
-PG_USER=${PGUSER:-postgres}
 if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
   echo "PostgreSQL is not running on $PG_HOST:$PG_PORT; starting it"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
@@ -44,15 +63,7 @@ fi
 rm -f "$BROWSER_LOG"
 
 for _ in $(seq 1 30); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 1; done
-# the scratch database; each xdist worker makes (and drops) its own <scratch>_gwN beside it
-SCRATCH="integrator_test_$$_$(date +%s)"
-pg() { psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres "$@"; }
-drop_scratch() {
-  pg -At -c "SELECT datname FROM pg_database WHERE datname LIKE '${SCRATCH}%'" 2>/dev/null |
-    while read -r name; do pg -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1; done || true
-}
 pg -c "CREATE DATABASE $SCRATCH" >/dev/null
-trap drop_scratch EXIT
 
 phase "test suite on SQLite and PostgreSQL ($SCRATCH), $WORKERS workers"
 INTEGRATOR_TEST_DATABASE_URL="postgresql://$PG_USER@$PG_HOST:$PG_PORT/$SCRATCH" \
