@@ -12,7 +12,7 @@ import sys
 import time
 
 from integrator.db.database import Database
-from integrator.queue.worker import JobContext, Worker
+from integrator.jobqueue.worker import JobContext, Worker
 
 
 def main() -> None:
