@@ -5,7 +5,9 @@
 * ``claim`` is one statement: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and on SQLite the
   ``BEGIN IMMEDIATE`` of every write transaction serialises claimers. It takes the most urgent
   jobs first: a job kind's priority (:data:`KIND_PRIORITY`) puts the later steps of work already
-  started (submission, callbacks, the Shopify sync) before new deliveries (docs/adr/0008).
+  started (submission, callbacks, the Shopify sync) before new deliveries (docs/adr/0008);
+  among jobs of equal priority, the one with the fewest jobs of its shop queued ahead of it
+  (``fair_rank``), so shops take turns when one of them bursts.
 * An enqueue announces itself: on PostgreSQL a ``NOTIFY`` in the enqueuing transaction (sent
   by PostgreSQL on commit), and in this process through :class:`~integrator.db.database.Database`
   after the commit, so that an idle worker wakes at once instead of polling.
@@ -152,7 +154,10 @@ def _claim_statement(skip_locked: bool, by_kind: bool) -> Update:
     if by_kind:
         due = and_(due, C.kind.in_(bindparam("b_kinds", expanding=True)))
     candidates = (
-        select(C.id).where(due).order_by(C.priority, C.run_at, C.id).limit(bindparam("b_limit"))
+        select(C.id)
+        .where(due)
+        .order_by(C.priority, C.fair_rank, C.run_at, C.id)
+        .limit(bindparam("b_limit"))
     )
     if skip_locked:
         candidates = candidates.with_for_update(skip_locked=True)
@@ -166,7 +171,9 @@ def _claim_statement(skip_locked: bool, by_kind: bool) -> Update:
             attempts=C.attempts + 1,
             started_at=bindparam("b_now"),
         )
-        .returning(C.id, C.kind, C.payload, C.attempts, C.max_attempts, C.priority)
+        .returning(
+            C.id, C.kind, C.payload, C.attempts, C.max_attempts, C.priority, C.fair_rank, C.run_at
+        )
     )
 
 
@@ -184,10 +191,13 @@ def enqueue(
     run_at: datetime | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     priority: int | None = None,
+    fair_key: str | None = None,
 ) -> int | None:
     """Add a job in the caller's transaction; return its id, or None if the unique key exists.
-    ``priority`` defaults to the kind's (:data:`KIND_PRIORITY`)."""
+    ``priority`` defaults to the kind's (:data:`KIND_PRIORITY`); ``fair_key`` (the shop) puts
+    the job behind its own shop's queued jobs rather than behind every shop's."""
     now = utcnow()
+    bind = session.get_bind() if isinstance(session, Session) else session
     values = {
         "kind": kind,
         "payload": payload or {},
@@ -198,8 +208,9 @@ def enqueue(
         "max_attempts": max_attempts,
         "run_at": run_at or now,
         "created_at": now,
+        "fair_key": fair_key,
+        "fair_rank": _next_ranks(session, [fair_key])[0],
     }
-    bind = session.get_bind() if isinstance(session, Session) else session
     statement = _INSERTS["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
     job_id: int | None = session.execute(statement, values).scalar_one_or_none()
     if job_id is not None:
@@ -208,12 +219,17 @@ def enqueue(
 
 
 def enqueue_many(
-    session: Session | Connection, jobs: Sequence[tuple[str, dict[str, Any], str]]
+    session: Session | Connection,
+    jobs: Sequence[tuple[str, dict[str, Any], str]],
+    fair_keys: Sequence[str | None] | None = None,
 ) -> dict[str, int]:
     """Add ``(kind, payload, unique_key)`` jobs in one statement of the caller's transaction;
-    return the new ids by unique key (a key that exists already is left out)."""
+    return the new ids by unique key (a key that exists already is left out). ``fair_keys``,
+    one per job, as :func:`enqueue`'s ``fair_key``."""
     if not jobs:
         return {}
+    keys = list(fair_keys) if fair_keys is not None else [None] * len(jobs)
+    ranks = _next_ranks(session, keys)
     now = utcnow()
     values = [
         {
@@ -226,8 +242,10 @@ def enqueue_many(
             "max_attempts": DEFAULT_MAX_ATTEMPTS,
             "run_at": now,
             "created_at": now,
+            "fair_key": fair_key,
+            "fair_rank": rank,
         }
-        for kind, payload, unique_key in jobs
+        for (kind, payload, unique_key), fair_key, rank in zip(jobs, keys, ranks, strict=True)
     ]
     bind = session.get_bind() if isinstance(session, Session) else session
     statement = _KEYED_INSERTS["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
@@ -235,6 +253,34 @@ def enqueue_many(
     if ids:
         _announce(session, bind.dialect.name == "postgresql")
     return ids
+
+
+_QUEUED_RANKS = (
+    select(C.fair_key, func.max(C.fair_rank))
+    .where(C.fair_key.in_(bindparam("b_keys", expanding=True)), C.status == "queued")
+    .group_by(C.fair_key)
+)
+
+
+def _next_ranks(session: Session | Connection, keys: Sequence[str | None]) -> list[int]:
+    """Each new job's rank: one past the last queued job of its key (0 without a key), so the
+    claim order interleaves keys: every shop's first queued job before any shop's second.
+    Two transactions enqueuing at once may give equal ranks: fairness is approximate, never
+    a lock."""
+    wanted = sorted({key for key in keys if key})
+    if not wanted:
+        return [0] * len(keys)
+    last: dict[str, int] = {
+        str(key): int(rank) for key, rank in session.execute(_QUEUED_RANKS, {"b_keys": wanted})
+    }
+    ranks: list[int] = []
+    for key in keys:
+        if not key:
+            ranks.append(0)
+            continue
+        last[key] = last[key] + 1 if key in last else 0
+        ranks.append(last[key])
+    return ranks
 
 
 def _announce(session: Session | Connection, postgresql: bool) -> None:
@@ -284,7 +330,9 @@ def _claim(
         params["b_kinds"] = list(kinds)
     statement = _CLAIMS[(not db.is_sqlite, bool(kinds))]
     rows: Sequence[Row[Any]] = connection.execute(statement, params).all()
-    claimed = [
+    # RETURNING comes in no particular order: put the batch back in the claim's order
+    rows = sorted(rows, key=lambda row: (row.priority, row.fair_rank, row.run_at, row.id))
+    return [
         ClaimedJob(
             row.id,
             row.kind,
@@ -296,8 +344,6 @@ def _claim(
         )
         for row in rows
     ]
-    claimed.sort(key=lambda job: (job.priority, job.id))
-    return claimed
 
 
 def ack_and_claim(

@@ -201,3 +201,36 @@ def lease_until(db: Database, job_id: int) -> datetime:
     with db.read() as session:
         value = session.scalar(select(Job.lease_until).where(Job.id == job_id))
     return value or utcnow() - timedelta(days=1)
+
+
+def test_a_shop_that_bursts_takes_turns_with_a_shop_that_does_not(db: Database) -> None:
+    with db.write() as session:
+        burst = [
+            jobs.enqueue(session, "shopify.delivery", fair_key="a.myshopify.com") for _ in range(5)
+        ]
+        single = jobs.enqueue(session, "shopify.delivery", fair_key="b.myshopify.com")
+    with db.write() as session:  # a batch, as the web role's group commit writes deliveries
+        batch = jobs.enqueue_many(
+            session,
+            [("shopify.delivery", {}, "a-late"), ("shopify.delivery", {}, "c-first")],
+            fair_keys=["a.myshopify.com", "c.myshopify.com"],
+        )
+
+    order = [job.id for job in jobs.claim(db, "w", limit=10)]
+
+    assert order[:3] == [burst[0], single, batch["c-first"]]
+    assert order[3:] == [*burst[1:], batch["a-late"]]
+
+
+def test_a_shop_whose_queue_emptied_starts_again_at_the_front(db: Database) -> None:
+    with db.write() as session:
+        first = jobs.enqueue(session, "shopify.delivery", fair_key="a.myshopify.com")
+    (claimed,) = jobs.claim(db, "w", limit=5)
+    assert claimed.id == first and jobs.ack(db, claimed)
+    with db.write() as session:
+        other = [
+            jobs.enqueue(session, "shopify.delivery", fair_key="b.myshopify.com") for _ in range(2)
+        ]
+        again = jobs.enqueue(session, "shopify.delivery", fair_key="a.myshopify.com")
+
+    assert [job.id for job in jobs.claim(db, "w", limit=5)] == [other[0], again, other[1]]
