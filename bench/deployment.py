@@ -49,7 +49,7 @@ from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.chaos.killed_workers import worker_environment  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -146,6 +146,7 @@ class Run:
     fulfil_latencies: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     cpu_by_kind: dict[str, float] = field(default_factory=dict)
+    tables: str = ""
     jobs_by_kind: dict[str, float] = field(default_factory=dict)
     check: str = ""
 
@@ -407,6 +408,25 @@ def latencies(
     return submit, fulfil, by_shop
 
 
+SIZED_TABLES = ("jobs", "webhook_deliveries", "orders", "line_items", "item_events")
+
+
+def table_sizes(deployment: Deployment) -> str:
+    """Rows (and on PostgreSQL total size with indexes) of the tables that grow per order."""
+    parts = []
+    with deployment.stack.db.read() as session:
+        for table in SIZED_TABLES:
+            rows = session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            size = ""
+            if deployment.config.database == "postgresql":
+                found = session.execute(
+                    text(f"SELECT pg_total_relation_size('{table}')")
+                ).scalar_one()
+                size = f" {found / 1e6:.1f} MB"
+            parts.append(f"{table} {rows}{size}")
+    return ", ".join(parts)
+
+
 def end_state(deployment: Deployment, orders: int, expected: int) -> str:
     with deployment.stack.db.read() as session:
         supplier_orders = session.scalar(select(func.count()).select_from(SupplierOrder)) or 0
@@ -448,6 +468,7 @@ def burst(deployment: Deployment, config: Config, count: int, timeout: float) ->
     run.submit_latencies, run.fulfil_latencies = submit, fulfil
     run.second_shop_seconds = min(by_shop.get(SECOND_SHOP, [float("nan")]))
     run.check = end_state(deployment, count, sum(wanted) + 1)
+    run.tables = table_sizes(deployment)
     return run
 
 
@@ -594,6 +615,8 @@ def main() -> None:
                     f" ({r.per_minute:.0f}/min) check {r.check or '-'}",
                     flush=True,
                 )
+                if r.tables:
+                    print(f"    tables after the burst: {r.tables}", flush=True)
             runs += found
     report(runs)
 
