@@ -201,7 +201,12 @@ class Worker:
             with self._lock:
                 self._running += 1
             started, cpu = time.monotonic(), time.thread_time()
-            outcome = self._run_handler(job)
+            try:
+                outcome = self._run_handler(job)
+            except Exception:  # noqa: BLE001 - recording the outcome failed (database down)
+                # the job keeps its lease until it expires; the rescuer then runs it again
+                log.exception("worker.outcome_failed", extra={"job_id": job.id, "kind": job.kind})
+                outcome = "unrecorded"
             seconds, cpu = time.monotonic() - started, time.thread_time() - cpu
             with self._lock:
                 self._running -= 1
@@ -383,10 +388,11 @@ class Worker:
             for n in range(self.threads)
         ]
         watcher = self._watch_sqlite if self.db.is_sqlite else self._listen_postgres
+        waker = threading.Thread(target=watcher, name="wake-up", daemon=True)
         helpers = [
             threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True),
             threading.Thread(target=self._rescuer, name="rescuer", daemon=True),
-            threading.Thread(target=watcher, name="wake-up", daemon=True),
+            waker,
         ]
         for thread in pool + helpers:
             thread.start()
@@ -395,6 +401,7 @@ class Worker:
         finally:
             unsubscribe()
             self._shut_down(pool)
+            waker.join(LISTEN_TIMEOUT_SECONDS + 1)  # its connection closed before we return
         log.info(
             "worker.stop", extra={"worker_id": self.worker_id, "unfinished": len(self._in_flight)}
         )
