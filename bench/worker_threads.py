@@ -37,8 +37,8 @@ from bench.common import (  # noqa: E402
 )
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.migrate import upgrade  # noqa: E402
-from integrator.queue import jobs  # noqa: E402
-from integrator.queue.worker import JobContext, Worker  # noqa: E402
+from integrator.jobqueue import jobs  # noqa: E402
+from integrator.jobqueue.worker import JobContext, Worker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +50,9 @@ def old_worker_module(rev: str, folder: str) -> ModuleType:
         capture_output=True,
         text=True,
     ).stdout
+    # run it against today's module names (issue 16 renamed the package and the clock)
+    source = source.replace("integrator.queue", "integrator.jobqueue")
+    source = source.replace("integrator.db.clock", "integrator.db.timestamps")
     path = Path(folder) / "old_worker.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_worker", path)

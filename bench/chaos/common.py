@@ -27,8 +27,8 @@ from bench.common import machine_note
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base, Job, LineItem, Order, Shipment, SupplierOrder
-from integrator.queue.jobs import queue_stats
-from integrator.queue.worker import Worker
+from integrator.jobqueue.jobs import queue_stats
+from integrator.jobqueue.worker import Worker
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
 

@@ -45,11 +45,11 @@ def run(
     *,
     bucket: float = 200.0,
     threads: int = 4,
-    restore: float = RESTORE_RATE,
+    restore_rate: float = RESTORE_RATE,
 ) -> Figures:
     quiet_servers()
     with scratch_url(database_url) as url:
-        stack = start_stack(url, bucket_size=bucket, restore_rate=restore)
+        stack = start_stack(url, bucket_size=bucket, restore_rate=restore_rate)
         try:
             started = time.monotonic()
             placed: list[dict[str, Any]] = [
@@ -82,7 +82,7 @@ def run(
                 found,
                 started,
                 bucket_points=bucket,
-                restore_points_per_second=restore,
+                restore_points_per_second=restore_rate,
                 failed_syncs=int(failed_syncs or 0) + found.unsynced_shipments,
                 sync_phase_seconds=round(sync_seconds, 1),
                 throttle_waits_total=client.throttle_waits,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# set in a session's or connection's ``info`` by an enqueue (integrator/queue/jobs.py)
+# set in a session's or connection's ``info`` by an enqueue (integrator/jobqueue/jobs.py)
 ENQUEUED_IN = "integrator.jobs_enqueued_in"
 
 

@@ -1,6 +1,6 @@
 """Tables. Idempotency lives in the unique constraints, never in check-then-insert.
 
-Times are naive UTC (``integrator.db.clock.utcnow``) so SQLite and PostgreSQL compare alike.
+Times are naive UTC (``integrator.db.timestamps.utcnow``) so SQLite and PostgreSQL compare alike.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from integrator.db.clock import utcnow
+from integrator.db.timestamps import utcnow
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrement works) on SQLite
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -279,7 +279,7 @@ class Job(Base):
         UniqueConstraint("unique_key", name="uq_job_unique_key"),
         Index("ix_job_claim", "status", "run_at", "priority"),
         Index("ix_job_kind_status", "kind", "status"),
-        # the claim's order (integrator/queue/jobs.py), so a claim reads the index in order
+        # the claim's order (integrator/jobqueue/jobs.py), so a claim reads the index in order
         Index("ix_job_claim_order", "status", "priority", "fair_rank", "run_at", "id"),
         Index("ix_job_fair_key", "fair_key", "status", "fair_rank"),
     )

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
-from integrator.queue import jobs
-from integrator.queue.errors import RetryableJobError
-from integrator.queue.worker import JobContext, Worker
+from integrator.db.timestamps import utcnow
+from integrator.jobqueue import jobs
+from integrator.jobqueue.errors import RetryableJobError
+from integrator.jobqueue.worker import JobContext, Worker
 
 PATIENCE = 20.0  # seconds a test waits for what should take milliseconds
 NEVER_POLL = 600.0  # an idle worker's safety-net timer, longer than any test

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
-from integrator.queue import jobs
-from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.db.timestamps import utcnow
+from integrator.jobqueue import jobs
+from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 
 log = logging.getLogger(__name__)
 

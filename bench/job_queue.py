@@ -1,6 +1,6 @@
 """Queue throughput: enqueue + claim + ack of no-op jobs, beside plain SQL in the same run.
 
-    python bench/queue.py [--jobs 2000] [--pg-server postgresql://postgres@127.0.0.1:5432/postgres]
+    python bench/job_queue.py [--jobs 2000] [--pg-server postgresql://postgres@127.0.0.1:5432/postgres]
 
 For each database and thread count it prints jobs/s of the integrator queue (SQLAlchemy,
 leases, fencing; the worker's dispatcher claiming in batches for its pool of threads) and of a
@@ -37,11 +37,11 @@ from bench.common import (  # noqa: E402
     print_table,
     scratch_postgres,
 )
-from integrator.db.clock import utcnow  # noqa: E402
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.migrate import upgrade  # noqa: E402
-from integrator.queue import jobs  # noqa: E402
-from integrator.queue.worker import Worker  # noqa: E402
+from integrator.db.timestamps import utcnow  # noqa: E402
+from integrator.jobqueue import jobs  # noqa: E402
+from integrator.jobqueue.worker import Worker  # noqa: E402
 
 
 def run_threads(threads: int, target: Callable[[], None]) -> None:
