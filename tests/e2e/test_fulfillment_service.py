@@ -264,3 +264,56 @@ def test_a_hold_on_an_accepted_fo_cancels_at_the_supplier(stack: Stack) -> None:
         (item,) = session.scalars(select(LineItem)).all()
         assert (item.stage, item.disposition) == ("received", "wait")
         assert "on hold in Shopify" in (item.reason or "")
+
+
+def test_the_notification_endpoint_refuses_what_shopify_would_not_send(stack: Stack) -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    url = f"{stack.integrator_url}/shopify/fulfillment_service/fulfillment_order_notification"
+
+    def post(body: bytes, **headers: str) -> int:
+        digest = hmac.new(b"sandbox-client-secret", body, hashlib.sha256).digest()
+        signed = {
+            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+            "X-Shopify-Shop-Domain": stack.options.shop,
+            "Content-Type": "application/json",
+            **headers,
+        }
+        return stack.sender.http.post(url, content=body, headers=signed).status_code
+
+    assert post(b'{"kind":"FULFILLMENT_REQUEST"}') == 200
+    assert post(b'{"kind":"SOMETHING_ELSE"}') == 400
+    assert post(b"[1, 2]") == 400
+    assert post(b'{"kind":"FULFILLMENT_REQUEST"}', **{"X-Shopify-Shop-Domain": ""}) == 400
+    assert post(b'{"kind":"FULFILLMENT_REQUEST"}', **{"X-Shopify-Hmac-Sha256": "bm9wZQ=="}) == 401
+
+
+def test_a_public_app_shop_is_connected_as_a_fulfillment_service_on_first_exchange(
+    database_url: str,
+) -> None:
+    from integrator.db.models import Job
+    from integrator.pipeline.fulfillment_requests import connect_new_shop
+    from integrator.pipeline.shop_settings import connection_of, remember_setup
+
+    running = Stack(StackOptions(database_url=database_url, migrate=False))
+    try:
+        shop = running.options.shop
+        remember_setup(running.db, shop, webhook_callback_url=None)  # the token's shop row
+
+        first = connect_new_shop(running.container, shop)
+        second = connect_new_shop(running.container, shop)
+        running.drain()
+
+        assert (first, second) == (True, False)
+        connection = connection_of(running.db, shop)
+        (service,) = running.shop.all_of("FulfillmentService")
+        assert connection.fulfillment_mode == "fulfillment-service"
+        assert connection.fulfillment_location_id == service["location"]["id"]
+        assert service["serviceName"] == SERVICE and service["trackingSupport"] is True
+        with running.db.read() as session:
+            kinds = session.scalars(select(Job.kind).where(Job.status == "done")).all()
+            assert list(kinds).count("shopify.fulfillment_service_setup") == 1
+    finally:
+        running.close()
