@@ -13,6 +13,8 @@ so a retried job (answer lost, worker killed) reads the answered state and sends
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from integrator.db.models import FulfillmentRequestAnswer, LineItem, Order, Supp
 from integrator.domain.model import EnrichedOrder, FulfillmentOrder
 from integrator.domain.stages import Stage
 from integrator.pipeline.shopify_errors import as_job_error
+from integrator.queue.errors import RetryableJobError
 from integrator.queue.jobs import enqueue
 from integrator.queue.worker import JobContext
 from integrator.routing.assignment import FulfillmentMode, Ownership
@@ -36,6 +39,7 @@ from integrator.routing.fulfillment_requests import (
 from integrator.routing.router import route_order
 from integrator.routing.store import StoreConfig
 from integrator.shopify import fulfillment_service as service_api
+from integrator.shopify.errors import ShopifyUserErrors
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ def answer_fulfillment_requests(
     answered: dict[str, FulfillmentOrder] = {}
     for fo in waiting:
         answer = answer_fulfillment_request(fo, enriched, decisions, config)
-        with as_job_error():
+        with as_job_error(), _answered_meanwhile(fo):
             if answer.accept:
                 service_api.accept_fulfillment_request(
                     container.shopify, enriched.shop, fo.id, answer.message
@@ -83,7 +87,7 @@ def answer_cancellation_requests(
     answers = []
     for fo in waiting:
         answer = answer_cancellation_request(fo.id, _items_of(container, enriched, fo))
-        with as_job_error():
+        with as_job_error(), _answered_meanwhile(fo):
             if answer.accept:
                 service_api.accept_cancellation_request(
                     container.shopify, enriched.shop, fo.id, answer.message
@@ -161,6 +165,23 @@ def poll_requests_job(container: Container, context: JobContext) -> str:
     """``shopify.fulfillment_requests``: a callback notification said requests wait."""
     poll = poll_assigned_requests(container, str(context.payload["shop"]))
     return f"found={poll.found} enqueued={poll.enqueued}"
+
+
+@contextmanager
+def _answered_meanwhile(fo: FulfillmentOrder) -> Iterator[None]:
+    """Shopify refused the answer: the request changed since we read it (another job answered
+    it, the merchant withdrew it). Read the order again rather than fail at once: its state
+    decides; a refusal that never goes away ends the job with Shopify's message."""
+    try:
+        yield
+    except ShopifyUserErrors as error:
+        log.info(
+            "fulfillment_request.changed_meanwhile",
+            extra={"fulfillment_order_id": fo.id, "request_status": fo.request_status},
+        )
+        raise RetryableJobError(
+            f"Shopify refused our answer on {fo.id}: {error}", retry_after=2
+        ) from error
 
 
 def _ours(enriched: EnrichedOrder, ownership: Ownership) -> list[FulfillmentOrder]:

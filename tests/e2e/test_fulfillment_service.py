@@ -317,3 +317,36 @@ def test_a_public_app_shop_is_connected_as_a_fulfillment_service_on_first_exchan
             assert list(kinds).count("shopify.fulfillment_service_setup") == 1
     finally:
         running.close()
+
+
+def test_an_answer_shopify_refuses_because_another_job_answered_is_read_again(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from integrator.db.clock import utcnow
+    from integrator.db.models import Job
+    from integrator.shopify import fulfillment_service as service_api
+
+    order = placed(stack, LineSpec(TEE))
+    fo_id = ours(stack, order)["id"]
+    stack.shop.request_fulfillment(fo_id)
+    real_accept = service_api.accept_fulfillment_request
+
+    def another_job_first(client, shop, fulfillment_order_id, message):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(service_api, "accept_fulfillment_request", real_accept)
+        real_accept(client, shop, fulfillment_order_id, "accepted by another job")
+        real_accept(client, shop, fulfillment_order_id, message)  # refused: already accepted
+
+    monkeypatch.setattr(service_api, "accept_fulfillment_request", another_job_first)
+    stack.notify(ours(stack, order), "FULFILLMENT_REQUEST")
+    stack.drain()
+    with stack.db.write() as session:  # the retry is due now, not in 2 s
+        session.execute(update(Job).where(Job.status == "queued").values(run_at=utcnow()))
+    stack.drain()
+
+    with stack.db.read() as session:
+        assert session.scalars(select(Job.status).where(Job.status == "dead")).all() == []
+    assert items(stack) == [(TEE, "submitted", "printful")]
+    assert answers(stack) == []  # ours was refused; the one that counted was not this job's
+    assert ours(stack, order)["requestStatus"] == "ACCEPTED"
