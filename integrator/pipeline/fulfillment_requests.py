@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
 from integrator.db.models import FulfillmentRequestAnswer, LineItem, Order, SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.domain.model import EnrichedOrder, FulfillmentOrder
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.shopify_errors import as_job_error
-from integrator.queue.errors import RetryableJobError
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
 from integrator.routing.assignment import FulfillmentMode, Ownership
 from integrator.routing.fulfillment_requests import (
     ItemAtSupplier,
@@ -37,9 +37,9 @@ from integrator.routing.fulfillment_requests import (
     answer_fulfillment_request,
 )
 from integrator.routing.router import route_order
-from integrator.routing.store import StoreConfig
 from integrator.shopify import fulfillment_service as service_api
 from integrator.shopify.errors import ShopifyUserErrors
+from integrator.store_config.store import StoreConfig
 
 log = logging.getLogger(__name__)
 

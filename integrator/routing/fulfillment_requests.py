@@ -23,7 +23,7 @@ from integrator.domain.model import (
     OrderLine,
 )
 from integrator.routing.router import route_line
-from integrator.routing.store import StoreConfig
+from integrator.store_config.store import StoreConfig
 
 
 class RejectionReason(StrEnum):

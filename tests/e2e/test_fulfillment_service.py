@@ -324,8 +324,8 @@ def test_an_answer_shopify_refuses_because_another_job_answered_is_read_again(
 ) -> None:
     from sqlalchemy import update
 
-    from integrator.db.clock import utcnow
     from integrator.db.models import Job
+    from integrator.db.timestamps import utcnow
     from integrator.shopify import fulfillment_service as service_api
 
     order = placed(stack, LineSpec(TEE))

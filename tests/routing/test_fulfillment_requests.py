@@ -15,7 +15,7 @@ from integrator.routing.fulfillment_requests import (
     answer_fulfillment_request,
 )
 from integrator.routing.router import route_order
-from integrator.routing.store import StoreConfig
+from integrator.store_config.store import StoreConfig
 from tests.routing.routing_builders import catalog_entry, line, make_config, order
 
 RULES = [

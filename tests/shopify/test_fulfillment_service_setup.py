@@ -14,12 +14,12 @@ from click.testing import CliRunner, Result
 from integrator.cli import shopify_setup
 from integrator.db.database import Database
 from integrator.pipeline.shop_settings import connection_of
-from integrator.routing.store import StoreConfig
 from integrator.sandbox.shopify import SandboxApp, SandboxShopify, Shop, VariantSpec
 from integrator.sandbox.shopify.sandbox import DEFAULT_SCOPES
 from integrator.sandbox.stack import DEMO_CONFIG_DIR
 from integrator.shopify import connection
 from integrator.shopify.topics import FULFILLMENT_SERVICE_TOPICS
+from integrator.store_config.store import StoreConfig
 
 SHOP = "pod-store.myshopify.com"
 SERVICE = "Print on demand (integrator)"
