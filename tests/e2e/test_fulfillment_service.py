@@ -39,7 +39,10 @@ def stack(database_url: str) -> Iterator[Stack]:
 def placed(stack: Stack, *lines: LineSpec) -> dict[str, Any]:
     """A paid order the merchant has not requested fulfillment of yet; orders/paid delivered."""
     order = stack.shop.create_order(list(lines))
-    assert stack.send_webhook("orders/paid", order).statuses == [200]
+    outcome = stack.send_webhook("orders/paid", order)
+    # delivered, as Shopify delivers: a 503 first is the receiver's answer when the database
+    # is slower than its 3 s (a loaded machine), and the delivery is sent again
+    assert outcome.delivered and outcome.statuses[-1] == 200, outcome.statuses
     stack.drain()
     return order
 
