@@ -4,6 +4,12 @@ Sandbox Shopify and sandbox suppliers on loopback, a temporary SQLite database, 
 a worker and the clock. A handful of realistic orders go in as signed ``orders/paid``
 webhooks; the sandbox suppliers produce, ship (one order in two parcels) and deliver; the
 timeline of every item and the Shopify fulfillments come out.
+
+The shop is connected as a fulfillment service (the default for public-app installs, docs/adr/
+0002): our service and location are set up and the catalog stocked there, so Shopify splits
+an order between the merchant's own location and ours, and only our lines are produced; the
+merchant's automation requests fulfillment of our fulfillment orders, which the integrator
+accepts, naming the supplier.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from integrator.db.models import ItemEvent, LineItem, Order, Shipment, SupplierOrder
-from integrator.sandbox.shopify import AddressSpec, LineSpec
+from integrator.sandbox.shopify import AddressSpec, LineSpec, VariantSpec
 from integrator.sandbox.stack import Stack, StackOptions
 
 DEADLINE_SECONDS = 50.0
@@ -42,6 +48,11 @@ USA = AddressSpec(
     country="United States",
     country_code="US",
 )
+
+# the merchant's own product (not in the catalog: stocked only at the shop's location), and a
+# product the merchant stocked at our location though the catalog does not know it
+MERCHANT_OWN_SKU = "CANDLE-OWN"
+MISTAKEN_SKU = "SOCKS-RAINBOW"
 
 # (what the order shows, its lines, where it ships)
 DEMO_ORDERS: list[tuple[str, list[LineSpec], AddressSpec]] = [
@@ -78,11 +89,18 @@ DEMO_ORDERS: list[tuple[str, list[LineSpec], AddressSpec]] = [
         USA,
     ),
     (
-        "an item with no catalog entry (held)",
-        [LineSpec("SOCKS-RAINBOW", 1, title="Rainbow socks", price="12.00")],
+        "split: a tee made by us, the merchant's own candle shipped by the merchant",
+        [LineSpec("TEE-WHT-L-DTG", 1), LineSpec(MERCHANT_OWN_SKU, 1)],
+        USA,
+    ),
+    (
+        "an item with no catalog entry, stocked at our location by mistake (request rejected)",
+        [LineSpec("TEE-BLK-M-DTG", 1), LineSpec(MISTAKEN_SKU, 1)],
         USA,
     ),
 ]
+SPLIT_ORDER = 5  # index in DEMO_ORDERS of the order split between two locations
+REJECTED_ORDER = 6
 TWO_PARCELS = 1
 REPORTS_DELIVERY = (
     "gelato",
@@ -98,6 +116,8 @@ class DemoResult:
     fulfillments: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     console_url: str = ""
+    # per fulfillment order of the split and rejected orders: location, request status, lines
+    fulfillment_orders: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Demo:
@@ -106,9 +126,16 @@ class Demo:
         self.say = say
         self.stack = Stack(
             StackOptions(
-                database_url=f"sqlite:///{self.workdir}/demo.db", loopback=True, mirror_stage=True
+                database_url=f"sqlite:///{self.workdir}/demo.db",
+                loopback=True,
+                mirror_stage=True,
+                mode="fulfillment-service",
             )
         )
+        shop = self.stack.shop
+        shop.add_product("Scented candle", variants=[VariantSpec(MERCHANT_OWN_SKU)])
+        shop.add_product("Rainbow socks", variants=[VariantSpec(MISTAKEN_SKU, price="12.00")])
+        shop.stock(MISTAKEN_SKU, shop.fulfillment_service(self.stack.service_location)["location"])
         self.worker = self.stack.worker(threads=2, poll_interval=0.05, lease_seconds=30)
         self._threads: list[threading.Thread] = []
         self.orders: list[dict[str, Any]] = []
@@ -265,17 +292,35 @@ class Demo:
                         "status": shipment.sync_status,
                     }
                 )
+        result.fulfillment_orders = [
+            self._fulfillment_order(self.orders[index], fo)
+            for index in (SPLIT_ORDER, REJECTED_ORDER)
+            for fo in self.orders[index]["fulfillmentOrders"]
+        ]
         result.problems = self.check(result)
         result.ok = not result.problems
         return result
 
+    def _fulfillment_order(self, order: dict[str, Any], fo: dict[str, Any]) -> dict[str, Any]:
+        from integrator.sandbox.shopify.fulfillment_service import last_answer
+
+        answer = last_answer(fo, "FULFILLMENT_REQUEST") or {}
+        return {
+            "order": order["name"],
+            "location": fo["assignedLocation"]["location"]["name"],
+            "status": fo["status"],
+            "request": fo["requestStatus"],
+            "lines": ", ".join(line["sku"] for line in fo["lineItems"]),
+            "answer": answer.get("message") or "",
+        }
+
     def check(self, result: DemoResult) -> list[str]:
-        problems = []
+        problems = self._check_split(result)
         for line in result.timelines:
             if line["disposition"] == "route" and line["stage"] not in ("shipped", "delivered"):
                 problems.append(f"{line['order']} {line['item']}: stuck at {line['stage']}")
-            if line["sku"] == "SOCKS-RAINBOW" and line["stage"] != "on_hold":
-                problems.append("the item without a catalog entry was not held")
+            if line["sku"] in (MERCHANT_OWN_SKU, MISTAKEN_SKU) and line["supplier"]:
+                problems.append(f"{line['item']} was sent to {line['supplier']}")
             if line["sku"] == "GIFT-CARD-25" and line["disposition"] != "skip":
                 problems.append("the gift card was not left alone")
         unsynced = [f for f in result.fulfillments if not f["fulfillment"]]
@@ -287,6 +332,23 @@ class Demo:
                 f"Shopify has {shopify_count} fulfillments for {len(result.fulfillments)} shipments"
             )
         return problems
+
+    def _check_split(self, result: DemoResult) -> list[str]:
+        split = [fo for fo in result.fulfillment_orders if fo["order"] == self._name(SPLIT_ORDER)]
+        requests = sorted((fo["location"], fo["request"]) for fo in split)
+        wanted = sorted(
+            [("Shop location", "UNSUBMITTED"), (self.stack.service_location, "ACCEPTED")]
+        )
+        problems = [] if requests == wanted else [f"split order's fulfillment orders: {requests}"]
+        rejected = [
+            fo for fo in result.fulfillment_orders if fo["order"] == self._name(REJECTED_ORDER)
+        ]
+        if [fo["request"] for fo in rejected] != ["REJECTED"]:
+            problems.append("the request with an unknown item was not rejected")
+        return problems
+
+    def _name(self, index: int) -> str:
+        return str(self.orders[index]["name"])
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)

@@ -57,6 +57,7 @@ def _shopify_app() -> ShopifyApp:
 
 @app_home.get("/app")
 def home() -> ResponseReturnValue:
+    from integrator.pipeline.fulfillment_requests import connect_new_shop
     from webhooks.app import container_of
 
     container = container_of(current_app)
@@ -73,6 +74,7 @@ def home() -> ResponseReturnValue:
     try:
         shop, token = source.exchange(result.id_token)  # type: ignore[arg-type]
         container.shopify.tokens.install(shop, token)
+        connect_new_shop(container, shop)
     except ShopifyError as error:
         log.warning("app_home.exchange_failed", extra={"reason": type(error).__name__})
         return Response("could not connect the shop; reload the app", status=502)

@@ -10,6 +10,7 @@ is verified: an unsigned request costs the HMAC and nothing more.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -29,7 +30,13 @@ from integrator.pipeline.inbox import (
     kept_headers,
     store_deliveries,
 )
-from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
+from integrator.pipeline.topics import (
+    COMPLIANCE_TOPICS,
+    HANDLED_TOPICS,
+    NOTIFICATION_KINDS,
+    NOTIFICATION_TOPIC,
+)
+from integrator.shopify.fulfillment_service import CALLBACK_PATH, NOTIFICATION_PATH
 from integrator.shopify.webhook_verification import HMAC_HEADER, verify_signature
 from webhooks.guards import MalformedBody, TooLarge, parse_json_object, read_body, refuse
 
@@ -122,6 +129,11 @@ def receive() -> ResponseReturnValue:
         triggered_at=headers.get("X-Shopify-Triggered-At"),
         api_version=headers.get("X-Shopify-API-Version"),
     )
+    return _store_and_answer(delivery, label)
+
+
+def _store_and_answer(delivery: NewDelivery, label: str) -> ResponseReturnValue:
+    """Store the delivery and enqueue its job in one transaction, then answer 200."""
     try:
         check_storable(delivery)
         stored = inbox_of(current_app).submit(delivery)
@@ -150,6 +162,43 @@ def receive() -> ResponseReturnValue:
         },
     )
     return jsonify(status=outcome), 200
+
+
+@shopify_webhooks.post(f"{CALLBACK_PATH}/{NOTIFICATION_PATH}")
+def fulfillment_order_notification() -> ResponseReturnValue:
+    """Our fulfillment service's callback: Shopify says a fulfillment or cancellation request
+    waits (body ``{"kind": ...}``, signed like a webhook). Stored and answered like one; its
+    job reads the requests assigned to us (the body names none)."""
+    from webhooks.app import container_of
+
+    container = container_of(current_app)
+    headers = request.headers
+    label = NOTIFICATION_TOPIC
+    if not headers.get(HMAC_HEADER) or not headers.get("X-Shopify-Shop-Domain"):
+        return _rejected(400, "missing_headers", label)
+    try:
+        body = read_body(request, container.settings.webhook_max_bytes)
+    except TooLarge:
+        return _rejected(413, "too_large", label)
+    if not verify_signature(body, headers.get(HMAC_HEADER), container.settings.shopify_secrets):
+        return _rejected(401, "bad_signature", label)
+    try:
+        kind = parse_json_object(body).get("kind")
+    except MalformedBody as malformed:
+        return _rejected(400, malformed.reason, label)
+    if kind not in NOTIFICATION_KINDS:
+        return _rejected(400, "unknown_kind", label)
+    delivery = NewDelivery(
+        source="shopify",
+        topic=NOTIFICATION_TOPIC,
+        # no id of Shopify's to dedupe on: each ping is kept (its job only reads requests)
+        dedupe_key=headers.get("X-Shopify-Webhook-Id") or f"notification:{uuid.uuid4()}",
+        body=body,
+        headers=kept_headers(headers),
+        shop_domain=headers["X-Shopify-Shop-Domain"],
+        api_version=headers.get("X-Shopify-API-Version"),
+    )
+    return _store_and_answer(delivery, label)
 
 
 def _unavailable(label: str) -> ResponseReturnValue:

@@ -33,7 +33,7 @@ def print_result(console: Console, result: DemoResult) -> None:
         start = stages[0][1] if stages else None
         path = " → ".join(f"{stage} {_duration(start, at)}".strip() for stage, at in stages)
         who = f"{line['supplier'] or '—'} · {line['rule'] or ''}".strip(" ·")
-        if line["disposition"] in ("hold", "skip") or line["stage"] == "on_hold":
+        if line["disposition"] in ("hold", "skip", "wait") or line["stage"] == "on_hold":
             who = f"{who}\n[dim]{line['reason']}[/dim]"
         table.add_row(
             line["order"],
@@ -52,6 +52,14 @@ def print_result(console: Console, result: DemoResult) -> None:
             str(f["order_id"]), f["supplier"], f["tracking"], str(f["fulfillment"]), str(f["items"])
         )
     console.print(fulfillments)
+    split = Table(title="Fulfillment orders: Shopify's split, our answers")
+    for column in ("order", "location", "lines", "status", "request", "our answer"):
+        split.add_column(column)
+    for fo in result.fulfillment_orders:
+        split.add_row(
+            fo["order"], fo["location"], fo["lines"], fo["status"], fo["request"], fo["answer"]
+        )
+    console.print(split)
 
 
 @click.command()

@@ -366,3 +366,23 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+
+
+class FulfillmentRequestAnswer(Base):
+    """An answer we gave Shopify to a merchant's request in fulfillment-service mode: the
+    operator sees what the merchant saw (docs/adr/0002)."""
+
+    __tablename__ = "fulfillment_request_answers"
+    __table_args__ = (
+        Index("ix_request_answer_order", "shop_domain", "shopify_order_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    shopify_order_id: Mapped[str] = mapped_column(String(64))
+    fulfillment_order_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # fulfillment | cancellation
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(40))  # FulfillmentOrderRejectionReason
+    message: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -33,7 +33,14 @@ def _ingest(container: Container, context: JobContext) -> str:
 
 
 def build_handlers(container: Container) -> dict[str, Handler]:
-    from integrator.pipeline import callbacks, lifecycle, reconcile, submission, tracking
+    from integrator.pipeline import (
+        callbacks,
+        fulfillment_requests,
+        lifecycle,
+        reconcile,
+        submission,
+        tracking,
+    )
 
     table: dict[str, Callable[[Container, JobContext], object]] = {
         "shopify.delivery": lifecycle.handle_delivery,
@@ -46,6 +53,8 @@ def build_handlers(container: Container) -> dict[str, Handler]:
         "shopify.sync_shipment": tracking.sync_shipment,
         "shopify.update_tracking": tracking.sync_tracking_update,
         "shopify.mirror_stage": tracking.mirror_order_stage,
+        "shopify.fulfillment_requests": fulfillment_requests.poll_requests_job,
+        "shopify.fulfillment_service_setup": fulfillment_requests.setup_service_job,
         **reconcile.JOB_KINDS,
     }
     handlers = {kind: _bound(container, function) for kind, function in table.items()}

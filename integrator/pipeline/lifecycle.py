@@ -28,7 +28,7 @@ from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.timeline import move, refresh_order
-from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS
+from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS, NOTIFICATION_TOPIC
 from integrator.suppliers.base import CancelResult
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 
@@ -107,6 +107,19 @@ def on_fulfillment_order_event(
         unique_key=f"fulfillment-order:{delivery.id}",
     )
     return "fulfillment_order.changed_enqueued"
+
+
+def on_fulfillment_service_notification(
+    container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
+) -> str:
+    """Our fulfillment service was told that requests wait: read the ones assigned to us."""
+    enqueue(
+        session,
+        "shopify.fulfillment_requests",
+        {"shop": delivery.shop_domain or ""},
+        unique_key=f"fulfillment-requests:{delivery.id}",
+    )
+    return "fulfillment_requests_enqueued"
 
 
 def on_order_cancelled(
@@ -255,6 +268,7 @@ TOPIC_HANDLERS: dict[str, TopicHandler] = {
     "customers/redact": on_customer_redact,
     "shop/redact": on_shop_redact,
     **{topic: on_fulfillment_order_event for topic in FULFILLMENT_ORDER_TOPICS},
+    NOTIFICATION_TOPIC: on_fulfillment_service_notification,
 }
 
 

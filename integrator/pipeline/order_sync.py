@@ -31,6 +31,10 @@ from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, Or
 from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.fulfillment_requests import (
+    answer_cancellation_requests,
+    answer_fulfillment_requests,
+)
 from integrator.pipeline.ingest import (
     apply_decision,
     assign_to_supplier_orders,
@@ -42,7 +46,7 @@ from integrator.pipeline.ingest import (
 )
 from integrator.pipeline.records import decision_of
 from integrator.pipeline.timeline import move, refresh_order, reset
-from integrator.routing.assignment import Ownership
+from integrator.routing.assignment import FulfillmentMode, Ownership
 from integrator.routing.router import default_ownership, fulfilled_at_payment, route_order
 from integrator.store_config.operations import starts_production
 from integrator.store_config.store import StoreConfig
@@ -69,8 +73,19 @@ class SupplierCut:
 
 
 def ownership_for(container: Container, shop: str, config: StoreConfig) -> Ownership:
-    """Which fulfillment orders are ours for this shop."""
-    return default_ownership(config)
+    """Which fulfillment orders are ours for this shop: its mode as setup (or the first token
+    exchange) stored it; a shop without one is merchant-managed."""
+    from integrator.pipeline.shop_settings import connection_of
+
+    connection = connection_of(container.db, shop)
+    if connection.fulfillment_mode != FulfillmentMode.FULFILLMENT_SERVICE.value:
+        return default_ownership(config)
+    location = connection.fulfillment_location_id
+    return Ownership(
+        mode=FulfillmentMode.FULFILLMENT_SERVICE,
+        locations=(location.rsplit("/", 1)[-1],) if location else (),
+        service_name=config.shopify.fulfillment_service_name,
+    )
 
 
 def sync_order(container: Container, shop: str, order_id: str) -> str:
@@ -96,12 +111,15 @@ def sync_order(container: Container, shop: str, order_id: str) -> str:
     if known == "cancelled":
         return "cancelled"
     ownership = ownership_for(container, shop, config)
+    enriched = answer_fulfillment_requests(container, enriched, config, ownership)
     decisions = route_order(enriched, config, ownership)
     with container.db.write() as session:
         cuts = _write(session, container, enriched, decisions, ownership, first=known is None)
         if cuts is None:
             return "cancelled"
     outcomes = [cut_at_supplier(container, shop, cut) for cut in cuts]
+    answers = answer_cancellation_requests(container, enriched, ownership)
+    outcomes += [f"cancellation:{'accepted' if a.accept else 'rejected'}" for a in answers]
     log.info(
         "order.synced",
         extra={"shop": shop, "order_id": order_id, "items": len(decisions), "cuts": len(cuts)},

@@ -449,6 +449,23 @@ def webhook_subscriptions(
     return report
 
 
+def fulfillment_requests(
+    container: Container, *, dry_run: bool = False, since: datetime | None = None
+) -> PassReport:
+    """Fulfillment-service mode: requests waiting at our location whose webhook and callback
+    notification were both missed (assigned FOs with a submitted fulfillment or cancellation
+    request); their orders are followed, which answers them."""
+    from integrator.pipeline.fulfillment_requests import poll_assigned_requests
+
+    report = PassReport("fulfillment_requests")
+    for shop in served_shops(container):
+        poll = poll_assigned_requests(container, shop, dry_run=dry_run)
+        report.found += poll.found
+        report.enqueued += poll.enqueued
+        report.notes += poll.notes
+    return report
+
+
 PASS_FUNCTIONS: dict[str, Callable[..., PassReport]] = {
     "missed_orders": missed_orders,
     "silent_suppliers": silent_suppliers,
@@ -456,6 +473,7 @@ PASS_FUNCTIONS: dict[str, Callable[..., PassReport]] = {
     "stuck_items": alert_stuck_items,
     "retention": retention,
     "webhook_subscriptions": webhook_subscriptions,
+    "fulfillment_requests": fulfillment_requests,
 }
 
 

@@ -35,6 +35,29 @@ def remember_setup(db: Database, shop: str, *, webhook_callback_url: str | None)
             row.webhook_callback_url = webhook_callback_url
 
 
+def remember_mode(
+    db: Database,
+    shop: str,
+    mode: str,
+    *,
+    service_id: str | None = None,
+    location_id: str | None = None,
+) -> None:
+    """The shop is connected in ``mode``; in fulfillment-service mode, through our service and
+    its location (their Shopify ids). Merchant-managed forgets neither: switching back keeps
+    the service, so its FOs are named, not silently dropped."""
+    with db.write() as session:
+        row = session.scalar(select(Shop).where(Shop.domain == shop).with_for_update())
+        if row is None:
+            row = Shop(domain=shop, installed_at=utcnow())
+            session.add(row)
+        row.fulfillment_mode = mode
+        if service_id:
+            row.fulfillment_service_id = service_id
+        if location_id:
+            row.fulfillment_location_id = location_id
+
+
 def connection_of(db: Database, shop: str) -> ShopConnection:
     with db.read() as session:
         row = session.scalar(select(Shop).where(Shop.domain == shop))

@@ -9,9 +9,13 @@ ORDER_TOPICS = frozenset(
 )
 COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 FULFILLMENT_ORDER_TOPICS = frozenset(t for t in ALL_TOPICS if t.startswith("fulfillment_orders/"))
+# our fulfillment service's callback (``<callbackUrl>/fulfillment_order_notification``), kept
+# in the inbox under this name like a webhook topic
+NOTIFICATION_TOPIC = "fulfillment_service/notification"
+NOTIFICATION_KINDS = frozenset({"FULFILLMENT_REQUEST", "CANCELLATION_REQUEST"})
 HANDLED_TOPICS = (
     ORDER_TOPICS
     | COMPLIANCE_TOPICS
     | FULFILLMENT_ORDER_TOPICS
-    | {"app/uninstalled", "refunds/create"}
+    | {"app/uninstalled", "refunds/create", NOTIFICATION_TOPIC}
 )

@@ -22,8 +22,9 @@ from integrator.domain.model import (
 
 OPEN_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
 WAITING_STATUSES = frozenset({"ON_HOLD", "SCHEDULED"})
-# a fulfillment service works on an FO once the merchant asked for it (and we did not refuse)
-REQUESTED_STATUSES = frozenset({"SUBMITTED", "ACCEPTED"})
+# a fulfillment service works on an FO once it accepted the merchant's request (and keeps
+# working when it refused to cancel it)
+ACCEPTED_STATUSES = frozenset({"ACCEPTED", "CANCELLATION_REJECTED"})
 PICKUP_METHODS = frozenset({"PICK_UP", "RETAIL", "NONE"})
 HOLD_REASONS: Mapping[str, str] = {
     "AWAITING_PAYMENT": "awaiting payment",
@@ -56,6 +57,9 @@ class Ownership:
     mode: FulfillmentMode = FulfillmentMode.MERCHANT_MANAGED
     locations: tuple[str, ...] = ()
     service_name: str = ""
+    # fulfillment service: routing's what-if before answering, a submitted request counts as
+    # accepted (fulfillment_requests.answer_fulfillment_request)
+    accepting: bool = False
 
     def owns(self, fo: FulfillmentOrder) -> bool:
         if self.mode is FulfillmentMode.FULFILLMENT_SERVICE:
@@ -82,7 +86,8 @@ class Ownership:
         if fo.status not in OPEN_STATUSES:
             return False
         if self.mode is FulfillmentMode.FULFILLMENT_SERVICE:
-            return fo.request_status in REQUESTED_STATUSES
+            submitted = self.accepting and fo.request_status == "SUBMITTED"
+            return submitted or fo.request_status in ACCEPTED_STATUSES
         return True
 
 
@@ -183,8 +188,14 @@ def waiting_reason(fo: FulfillmentOrder) -> str:
     if fo.status == "SCHEDULED":
         when = fo.fulfill_at.strftime("%Y-%m-%d %H:%M UTC") if fo.fulfill_at else "a later date"
         return f"scheduled in Shopify{where}: due {when}"
-    if fo.request_status == "UNSUBMITTED":
-        return f"the merchant has not requested fulfillment{where} yet"
+    if fo.request_status in ("UNSUBMITTED", "REJECTED"):
+        return (
+            f"the merchant has not requested fulfillment{where} yet"
+            if fo.request_status == "UNSUBMITTED"
+            else f"fulfillment request{where} rejected: waiting for the merchant"
+        )
+    if fo.request_status == "SUBMITTED":
+        return f"fulfillment requested{where}: being answered"
     if fo.request_status == "CANCELLATION_REQUESTED":
         return f"the merchant asked to cancel the fulfillment request{where}"
     return f"fulfillment order{where} is {fo.status.lower()} ({fo.request_status.lower()})"

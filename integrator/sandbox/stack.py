@@ -89,6 +89,11 @@ class StackOptions:
     mirror_stage: bool | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     migrate: bool = True
+    # how the integrator is connected to the shop (docs/adr/0002): fulfillment-service sets up
+    # our service, stocks the catalog there, and has the merchant request fulfillment of every
+    # order's FOs at our location when it is placed (a Shopify Flow "Submit fulfillment
+    # request" automation)
+    mode: str = "merchant-managed"
 
 
 def supplier_base(name: str) -> str:
@@ -137,6 +142,8 @@ class Stack:
         self._wire_callbacks()
         self.sender = WebhookSender(CLIENT_SECRET, http=self._webhook_http())
         self.seed_products(self.config.catalog)
+        if options.mode == "fulfillment-service":
+            self.connect_fulfillment_service()
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -277,16 +284,99 @@ class Stack:
                 variants=[VariantSpec(entry.sku)],
             )
 
+    def connect_fulfillment_service(self) -> None:
+        """What `integrator shopify setup --mode fulfillment-service` and `stock-catalog` do,
+        through the same functions and the stack's Shopify client."""
+        from integrator.pipeline.shop_settings import remember_mode
+        from integrator.shopify.fulfillment_service import (
+            CALLBACK_PATH,
+            ensure_fulfillment_service,
+        )
+        from integrator.shopify.stock_catalog import plan_stocking, stock
+
+        shop, client = self.options.shop, self.container.shopify
+        name = self.config.shopify.fulfillment_service_name
+        service = ensure_fulfillment_service(
+            client, shop, name, f"{self.integrator_url}{CALLBACK_PATH}"
+        ).service
+        remember_mode(
+            self.db,
+            shop,
+            "fulfillment-service",
+            service_id=service.id,
+            location_id=service.location_id,
+        )
+        skus = [entry.sku for entry in self.config.catalog.entries if entry.sku]
+        report = plan_stocking(client, shop, skus, service.location_id, service.location_name)
+        stock(client, shop, report, service.location_id)
+        self.service_location = service.location_name
+
+    @property
+    def fulfillment_service_mode(self) -> bool:
+        return self.options.mode == "fulfillment-service"
+
     def place_order(
         self,
         lines: Sequence[LineSpec],
         *,
         address: AddressSpec | None = None,
         fulfillment_orders: Sequence[FulfillmentOrderSpec] | None = None,
+        email: str = "buyer@example.com",
     ) -> dict[str, Any]:
-        return self.shop.create_order(
-            lines, shipping_address=address, fulfillment_orders=fulfillment_orders
+        order = self.shop.create_order(
+            lines, shipping_address=address, fulfillment_orders=fulfillment_orders, email=email
         )
+        if self.fulfillment_service_mode:
+            self.request_fulfillment(order, notify=False)
+        return order
+
+    def our_fulfillment_orders(self, order: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The order's FOs at our fulfillment service's location."""
+        return [
+            fo
+            for fo in order["fulfillmentOrders"]
+            if fo["assignedLocation"]["location"].get("isFulfillmentService")
+            and fo["assignedLocation"]["location"]["fulfillmentService"].get("_app") == "integrator"
+        ]
+
+    def request_fulfillment(self, order: Mapping[str, Any], *, notify: bool = True) -> list[str]:
+        """The merchant requests fulfillment of every open, unsubmitted FO at our location;
+        with ``notify`` Shopify tells us both ways (webhook and callback notification)."""
+        requested = []
+        for fo in self.our_fulfillment_orders(order):
+            if fo["status"] == "OPEN" and fo["requestStatus"] in ("UNSUBMITTED", "REJECTED"):
+                self.shop.request_fulfillment(fo["id"], "please make these")
+                requested.append(fo["id"])
+                if notify:
+                    self.notify(fo, "FULFILLMENT_REQUEST")
+        return requested
+
+    def request_cancellation(self, order: Mapping[str, Any], message: str = "") -> list[str]:
+        """The merchant asks our service to cancel every FO of the order it accepted."""
+        asked = []
+        for fo in self.our_fulfillment_orders(order):
+            if fo["requestStatus"] in ("ACCEPTED", "CANCELLATION_REJECTED"):
+                self.shop.request_cancellation(fo["id"], message or "the buyer cancelled")
+                asked.append(fo["id"])
+                self.notify(fo, "CANCELLATION_REQUEST")
+        return asked
+
+    def notify(self, fo: Mapping[str, Any], kind: str) -> None:
+        """Shopify's two ways of telling a service: the webhook and the callback ping."""
+        from integrator.sandbox.shopify.topic_payloads import (
+            cancellation_request_payload,
+            fulfillment_request_payload,
+        )
+
+        if kind == "FULFILLMENT_REQUEST":
+            topic = "fulfillment_orders/fulfillment_request_submitted"
+            payload = fulfillment_request_payload(dict(fo), "please make these")
+        else:
+            topic = "fulfillment_orders/cancellation_request_submitted"
+            payload = cancellation_request_payload(dict(fo), "the buyer cancelled")
+        self.send_topic(topic, payload)
+        service = fo["assignedLocation"]["location"]["fulfillmentService"]
+        self.sender.notify_fulfillment_service(service["callbackUrl"], kind, self.options.shop)
 
     def send_webhook(self, topic: str, order: dict[str, Any]) -> Any:
         payload = self.shop.webhook_payload(order["id"])

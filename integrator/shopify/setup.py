@@ -19,12 +19,27 @@ from integrator.shopify.topics import MERCHANT_MANAGED_TOPICS
 # Topics the integrator handles that the Admin API can subscribe (compliance topics cannot).
 # products/update is not among them: nothing caches products, and it fires on every order.
 DEFAULT_TOPICS: tuple[str, ...] = MERCHANT_MANAGED_TOPICS
-# The least the integrator needs; every write_ scope implies its read_ scope.
-REQUIRED_SCOPES: tuple[str, ...] = (
+# The least the integrator needs, per mode (docs/adr/0002); every write_ scope implies its
+# read_ scope. Merchant-managed: fulfil the FOs at the merchant's own locations.
+MERCHANT_MANAGED_SCOPES: tuple[str, ...] = (
     "write_orders",
     "read_products",
     "write_merchant_managed_fulfillment_orders",
 )
+# Fulfillment service: register the service (write_fulfillments), answer and fulfil the FOs
+# assigned to it, stock the catalog's variants at its location (write_inventory).
+FULFILLMENT_SERVICE_SCOPES: tuple[str, ...] = (
+    "write_orders",
+    "read_products",
+    "write_fulfillments",
+    "write_assigned_fulfillment_orders",
+    "write_inventory",
+)
+SCOPES_BY_MODE: dict[str, tuple[str, ...]] = {
+    "merchant-managed": MERCHANT_MANAGED_SCOPES,
+    "fulfillment-service": FULFILLMENT_SERVICE_SCOPES,
+}
+REQUIRED_SCOPES: tuple[str, ...] = MERCHANT_MANAGED_SCOPES
 MAX_SUBSCRIPTION_PAGES = 20
 
 

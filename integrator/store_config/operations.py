@@ -132,6 +132,7 @@ RECONCILE_PASSES: tuple[str, ...] = (
     "stuck_items",
     "retention",
     "webhook_subscriptions",
+    "fulfillment_requests",
 )
 
 
@@ -146,6 +147,7 @@ class ReconcileSettings:
             "stuck_items": 3600,
             "retention": 86400,
             "webhook_subscriptions": 3600,
+            "fulfillment_requests": 600,
         }
     )
     silent_supplier_after: int = 172800  # seconds without news from a supplier on an open order

@@ -154,6 +154,7 @@ class ReconcileIntervals(Strict):
     stuck_items: PositiveInt = 3600
     retention: PositiveInt = 86400
     webhook_subscriptions: PositiveInt = 3600
+    fulfillment_requests: PositiveInt = 600
 
 
 class ReconcileSection(Strict):

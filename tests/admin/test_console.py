@@ -234,3 +234,41 @@ def test_bar_chart_scales_every_bar_to_a_round_axis() -> None:
     for bar in chart.bars:
         assert 0 < bar.p50_width <= bar.p90_width <= chart.plot_width
     assert chart.bars[1].p90_width == chart.plot_width * 80 / 96
+
+
+def test_the_order_page_shows_the_shops_mode_and_our_answers_to_its_requests(
+    console: Console, seeded: Seeded, db: Database
+) -> None:
+    from integrator.db.models import FulfillmentRequestAnswer
+    from integrator.pipeline.shop_settings import remember_mode
+
+    client, _ = console
+    before = _html(client, f"/admin/orders/{seeded.held_order}")
+    remember_mode(db, SHOP, "fulfillment-service", location_id="gid://shopify/Location/9")
+    with db.write() as session:
+        session.add_all(
+            [
+                FulfillmentRequestAnswer(
+                    shop_domain=SHOP,
+                    shopify_order_id="5001",
+                    fulfillment_order_id="gid://shopify/FulfillmentOrder/1",
+                    kind="fulfillment",
+                    accepted=True,
+                    message="Accepted; made by printful: Logo tee",
+                ),
+                FulfillmentRequestAnswer(
+                    shop_domain=SHOP,
+                    shopify_order_id="5001",
+                    fulfillment_order_id="gid://shopify/FulfillmentOrder/1",
+                    kind="cancellation",
+                    accepted=False,
+                    message="Production has started, cannot cancel: Logo tee at printful: in_production",
+                ),
+            ]
+        )
+    after = _html(client, f"/admin/orders/{seeded.held_order}")
+
+    assert "merchant-managed" in before and "requests" not in before
+    assert "fulfillment-service" in after
+    assert "Accepted; made by printful: Logo tee" in after
+    assert "rejected" in after and "Production has started, cannot cancel" in after

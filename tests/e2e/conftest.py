@@ -6,9 +6,12 @@ import pytest
 
 from integrator.sandbox.stack import Stack, StackOptions
 
+MODES = ("merchant-managed", "fulfillment-service")
 
-@pytest.fixture
-def stack(database_url: str) -> Iterator[Stack]:
-    running = Stack(StackOptions(database_url=database_url, migrate=False))
+
+@pytest.fixture(params=MODES)
+def stack(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The whole product in each fulfillment mode (docs/adr/0002): the same tests pass both."""
+    running = Stack(StackOptions(database_url=database_url, migrate=False, mode=request.param))
     yield running
     running.close()

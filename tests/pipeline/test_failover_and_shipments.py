@@ -19,8 +19,12 @@ from .conftest import (
     remote_id_of,
     run_again,
     shipments_of,
+    stack_in_each_mode,
     supplier_orders_of,
 )
+
+# failover and partial shipments pass in both fulfillment modes (docs/adr/0002)
+stack = stack_in_each_mode
 
 TEE, TEE_WHITE, HAT, MUG = "TEE-BLK-M-DTG", "TEE-WHT-L-DTG", "HAT-NAVY-EMB", "MUG-11OZ-WHT"
 

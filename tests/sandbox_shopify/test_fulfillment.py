@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from integrator.sandbox.shopify import FulfillmentOrderSpec, LineSpec, Shop
+from integrator.sandbox.shopify.store import THIS_APP
 from tests.sandbox_shopify.conftest import Admin
 
 CREATE = """
@@ -163,6 +164,8 @@ def test_merchant_fulfilment_outside_the_app_is_not_counted(shop: Shop,
 
 def test_accepting_a_fulfillment_request(admin: Admin, shop: Shop, order: dict[str, Any]) -> None:
     fo = order["fulfillmentOrders"][0]
+    shop.register_fulfillment_service("Our POD", app=THIS_APP)
+    shop.move_fulfillment_order(fo["id"], fulfillment_service="Our POD")
     accept = """mutation($id: ID!) { fulfillmentOrderAcceptFulfillmentRequest(id: $id) {
                 fulfillmentOrder { status requestStatus } userErrors { message } } }"""
 

@@ -18,6 +18,15 @@ PROJECT_OPERATIONS = Path(__file__).resolve().parents[2] / "integrator/shopify/o
 SUBSCRIPTION = {"uri": "https://integrator.example/webhooks/shopify", "format": "JSON"}
 
 
+FULFILLMENT_SERVICE_ANSWERS = (
+    "AcceptFulfillmentRequest",
+    "RejectFulfillmentRequest",
+    "AcceptCancellationRequest",
+    "RejectCancellationRequest",
+)
+CANCELLATION_ANSWERS = ("AcceptCancellationRequest", "RejectCancellationRequest")
+
+
 def reference_documents() -> list[Path]:
     return sorted(REFERENCE.glob("*.graphql"))
 
@@ -47,10 +56,20 @@ def given_fulfillment_variables(order: dict[str, Any]) -> dict[str, Any]:
 def prepare_shop_for(name: str, shop: Shop, order: dict[str, Any]) -> None:
     """Put the shop in the state the operation acts on (a fulfillment, a pending request)."""
     fo = first_fulfillment_order(order)
+    if name == "FulfillmentServiceUpdate":
+        shop.register_fulfillment_service("Our POD", app=THIS_APP)
+        shop.move_fulfillment_order(fo["id"], fulfillment_service="Our POD")
     if name == "FulfillmentTrackingInfoUpdate":
         shop.fulfil(fo["id"], {fo["lineItems"][0]["id"]: 1}, {"company": "UPS", "number": "1Z1"})
-    if name == "AcceptFulfillmentRequest":
+    if name in FULFILLMENT_SERVICE_ANSWERS:
+        # requests reach only FOs at a fulfillment service: this app's, here
+        shop.register_fulfillment_service("Our POD", app=THIS_APP)
+        shop.move_fulfillment_order(fo["id"], fulfillment_service="Our POD")
         shop.request_fulfillment(fo["id"], "please make it")
+    if name in CANCELLATION_ANSWERS:
+        fo["requestStatus"] = "ACCEPTED"
+        fo["status"] = "IN_PROGRESS"
+        shop.request_cancellation(fo["id"], "the buyer changed their mind")
 
 
 def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +91,15 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
                                      "callbackUrl": "https://integrator.example/fs"},
         "AssignedFulfillmentOrders": {},
         "AcceptFulfillmentRequest": {"id": fo["id"], "message": "on it"},
+        "RejectFulfillmentRequest": {"id": fo["id"], "reason": "INELIGIBLE_PRODUCT",
+                                     "message": "no rule"},
+        "AcceptCancellationRequest": {"id": fo["id"], "message": "cancelled at printful"},
+        "RejectCancellationRequest": {"id": fo["id"], "message": "in production"},
+        "FulfillmentServiceUpdate": {"id": fulfillment_service_id(order),
+                                     "callbackUrl": "https://integrator.example/fs2"},
+        "CatalogVariants": {"query": "sku:TEE-BLK-M-DTG"},
+        "InventoryActivate": {"inventoryItemId": inventory_item_id(order),
+                              "locationId": fo["assignedLocation"]["location"]["id"]},
         "OrdersUpdatedSince": {"q": "updated_at:>='2020-01-01T00:00:00Z'",
                                "query": "updated_at:>='2020-01-01T00:00:00Z'"},
         "WebhookSubscriptionCreate": {"topic": "ORDERS_PAID", "webhookSubscription": SUBSCRIPTION},
@@ -84,6 +112,18 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
         "ShopCredentials": {},
         "BulkOrdersSince": {},
     }.get(name, {})
+
+
+def fulfillment_service_id(order: dict[str, Any]) -> str:
+    for fo in order["fulfillmentOrders"]:
+        service = fo["assignedLocation"]["location"].get("fulfillmentService")
+        if service:
+            return str(service["id"])
+    return ""
+
+
+def inventory_item_id(order: dict[str, Any]) -> str:
+    return str(order["lineItems"][0]["variant"]["inventoryItem"]["id"])
 
 
 def assert_clean(body: dict[str, Any]) -> None:
@@ -124,7 +164,12 @@ def test_assigned_fulfillment_orders_lists_submitted_requests(
     ours = shop.create_order(
         [LineSpec("TEE-BLK-M-DTG")], fulfillment_orders=[FulfillmentOrderSpec(fulfillment_service="Our POD")]
     )
-    shop.request_fulfillment(first_fulfillment_order(order)["id"], "not ours")
+    shop.add_fulfillment_service("Another POD")  # another app's service
+    theirs = shop.create_order(
+        [LineSpec("TEE-BLK-M-DTG")],
+        fulfillment_orders=[FulfillmentOrderSpec(fulfillment_service="Another POD")],
+    )
+    shop.request_fulfillment(first_fulfillment_order(theirs)["id"], "not ours")
     shop.request_fulfillment(first_fulfillment_order(ours)["id"], "print these")
 
     body = admin.run((REFERENCE / "05_assigned_fulfillment_orders.graphql").read_text())

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from integrator.db.database import Database
 from integrator.db.models import (
+    FulfillmentRequestAnswer,
     ItemEvent,
     Job,
     LineItem,
     Order,
     Shipment,
+    Shop,
     SupplierOrder,
     WebhookDelivery,
 )
@@ -345,8 +347,30 @@ def order_detail(db: Database, order_id: int) -> dict[str, Any] | None:
             .where(WebhookDelivery.order_id == order_id)
             .order_by(WebhookDelivery.received_at, WebhookDelivery.id)
         )
+        shop = session.scalar(select(Shop).where(Shop.domain == order.shop_domain))
+        answers = session.scalars(
+            select(FulfillmentRequestAnswer)
+            .where(
+                FulfillmentRequestAnswer.shop_domain == order.shop_domain,
+                FulfillmentRequestAnswer.shopify_order_id == order.shopify_order_id,
+            )
+            .order_by(FulfillmentRequestAnswer.answered_at, FulfillmentRequestAnswer.id)
+        )
         detail = _order_summary(order, items)
         detail |= {
+            # docs/adr/0002: a shop without a stored mode is merchant-managed
+            "fulfillment_mode": (shop.fulfillment_mode if shop else None) or "merchant-managed",
+            "request_answers": [
+                {
+                    "kind": a.kind,
+                    "accepted": a.accepted,
+                    "reason": a.reason,
+                    "message": a.message,
+                    "answered_at": a.answered_at,
+                    "fulfillment_order_id": a.fulfillment_order_id,
+                }
+                for a in answers
+            ],
             "financial_status": order.financial_status,
             "paid_at": order.paid_at,
             "closed_at": order.closed_at,

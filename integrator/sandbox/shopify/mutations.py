@@ -6,19 +6,23 @@ counted in ``ShopCounters.unmodelled_mutations`` so a test can notice it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import get_named_type
 
 from integrator.sandbox.shopify import fulfillment as rules
+from integrator.sandbox.shopify import fulfillment_service as service_rules
 from integrator.sandbox.shopify import records
 from integrator.sandbox.shopify.fulfillment import FulfillmentRefused, Plan
 from integrator.sandbox.shopify.queries import valid_gid
 from integrator.sandbox.shopify.records import Record, gid, now_iso
 from integrator.sandbox.shopify.resolvers import FieldResolver, Info
 from integrator.sandbox.shopify.schema import check_document
-from integrator.sandbox.shopify.scopes import can_write_fulfillment_order
+from integrator.sandbox.shopify.scopes import (
+    can_write_fulfillment_order,
+    fulfillment_order_kind,
+)
 from integrator.sandbox.shopify.store import THIS_APP
 
 if TYPE_CHECKING:
@@ -101,24 +105,102 @@ def _tracking_update(
     return {"fulfillment": found, "userErrors": []}
 
 
-def _accept_request(
+def _request_answer(answer: Callable[[Record, Mapping[str, Any]], None]) -> FieldResolver:
+    """A fulfillment service's answer to a merchant request on an FO assigned to it (only
+    those: another location's FO does not exist for ``write_assigned_fulfillment_orders``)."""
+
+    def respond(
+        shop: Shop,
+        info: Info,
+        id: str,  # noqa: A002
+        **args: Any,
+    ) -> Record:
+        found = _writable_fulfillment_order(shop, info, valid_gid(id))
+        if found is None or fulfillment_order_kind(found, THIS_APP) != "assigned":
+            return {
+                "fulfillmentOrder": None,
+                "userErrors": [user_error(["id"], "Fulfillment order does not exist.")],
+            }
+        try:
+            answer(found, args)
+        except FulfillmentRefused as refused:
+            return {"fulfillmentOrder": found, "userErrors": [user_error(["id"], str(refused))]}
+        return {"fulfillmentOrder": found, "userErrors": []}
+
+    return respond
+
+
+def _accept(fo: Record, args: Mapping[str, Any]) -> None:
+    rules.accept_fulfillment_request(fo, args.get("message"))
+    for request in reversed(fo["merchantRequests"]):
+        if request["kind"] == "FULFILLMENT_REQUEST":
+            request["responseData"] = {"accepted": True, "message": args.get("message")}
+            break
+
+
+def _reject(fo: Record, args: Mapping[str, Any]) -> None:
+    service_rules.reject_fulfillment_request(fo, args.get("reason"), args.get("message"))
+
+
+def _accept_cancellation(fo: Record, args: Mapping[str, Any]) -> None:
+    service_rules.accept_cancellation_request(fo, args.get("message"))
+
+
+def _reject_cancellation(fo: Record, args: Mapping[str, Any]) -> None:
+    service_rules.reject_cancellation_request(fo, args.get("message"))
+
+
+def _inventory_activate(
     shop: Shop,
     info: Info,
-    id: str,  # noqa: A002
-    message: str | None = None,
+    inventoryItemId: str,  # noqa: N803
+    locationId: str,  # noqa: N803
     **_: Any,
 ) -> Record:
-    found = shop.find(valid_gid(id), "FulfillmentOrder")
-    if found is None:
-        return {
-            "fulfillmentOrder": None,
-            "userErrors": [user_error(["id"], "Fulfillment order does not exist.")],
-        }
-    try:
-        rules.accept_fulfillment_request(found, message)
-    except FulfillmentRefused as refused:
-        return {"fulfillmentOrder": found, "userErrors": [user_error(["id"], str(refused))]}
-    return {"fulfillmentOrder": found, "userErrors": []}
+    item = shop.find(valid_gid(inventoryItemId), "InventoryItem")
+    where = shop.find(valid_gid(locationId), "Location")
+    if item is None:
+        error = user_error(["inventoryItemId"], "The product couldn't be stocked.")
+        return {"inventoryLevel": None, "userErrors": [error]}
+    if where is None:
+        error = user_error(["locationId"], "The location couldn't be found.")
+        return {"inventoryLevel": None, "userErrors": [error]}
+    level, _changed = service_rules.activate(shop.next_id(), item, where)
+    return {"inventoryLevel": shop.register(level), "userErrors": []}
+
+
+def _inventory_bulk_toggle(
+    shop: Shop,
+    info: Info,
+    inventoryItemId: str,  # noqa: N803
+    inventoryItemUpdates: Sequence[Mapping[str, Any]],  # noqa: N803
+) -> Record:
+    item = shop.find(valid_gid(inventoryItemId), "InventoryItem")
+    if item is None:
+        return _toggle_refused(
+            ["inventoryItemId"], "INVENTORY_ITEM_NOT_FOUND", "Inventory item not found."
+        )
+    levels = []
+    for index, update in enumerate(inventoryItemUpdates):
+        where = shop.find(valid_gid(str(update["locationId"])), "Location")
+        field = ["inventoryItemUpdates", str(index), "locationId"]
+        if where is None:
+            return _toggle_refused(field, "LOCATION_NOT_FOUND", "Location not found.")
+        if update["activate"]:
+            level, _changed = service_rules.activate(shop.next_id(), item, where)
+            levels.append(shop.register(level))
+            continue
+        refused = service_rules.deactivate(item, where)
+        if refused is not None:
+            return _toggle_refused(
+                field, refused, "Cannot unstock this product from its only location."
+            )
+    return {"inventoryItem": item, "inventoryLevels": levels, "userErrors": []}
+
+
+def _toggle_refused(field: Sequence[str], code: str, message: str) -> Record:
+    error = {**user_error(field, message), "code": code}
+    return {"inventoryItem": None, "inventoryLevels": None, "userErrors": [error]}
 
 
 def _hold(
@@ -273,6 +355,21 @@ def _fulfillment_service_create(shop: Shop, info: Info, name: str, **options: An
     return {"fulfillmentService": service, "userErrors": []}
 
 
+def _fulfillment_service_update(shop: Shop, info: Info, id: str, **options: Any) -> Record:  # noqa: A002
+    found = shop.find(valid_gid(id), "FulfillmentService")
+    if found is None or found.get("_app") != THIS_APP:
+        return {
+            "fulfillmentService": None,
+            "userErrors": [user_error(["id"], "Fulfillment service could not be found.")],
+        }
+    for key in ("callbackUrl", "trackingSupport", "inventoryManagement"):
+        if options.get(key) is not None:
+            found[key] = options[key]
+    if options.get("name"):
+        found["serviceName"] = found["location"]["name"] = options["name"]
+    return {"fulfillmentService": found, "userErrors": []}
+
+
 def _bulk_operation_run_query(shop: Shop, info: Info, query: str, **_: Any) -> Record:
     checked = check_document(info.schema, query)
     if checked.errors:
@@ -306,10 +403,16 @@ MUTATIONS: dict[str, FieldResolver] = {
     "fulfillmentCreateV2": _fulfillment_create,
     "fulfillmentTrackingInfoUpdate": _tracking_update,
     "fulfillmentTrackingInfoUpdateV2": _tracking_update,
-    "fulfillmentOrderAcceptFulfillmentRequest": _accept_request,
+    "fulfillmentOrderAcceptFulfillmentRequest": _request_answer(_accept),
+    "fulfillmentOrderRejectFulfillmentRequest": _request_answer(_reject),
+    "fulfillmentOrderAcceptCancellationRequest": _request_answer(_accept_cancellation),
+    "fulfillmentOrderRejectCancellationRequest": _request_answer(_reject_cancellation),
+    "inventoryActivate": _inventory_activate,
+    "inventoryBulkToggleActivation": _inventory_bulk_toggle,
     "fulfillmentOrderHold": _hold,
     "fulfillmentOrderReleaseHold": _release_hold,
     "fulfillmentServiceCreate": _fulfillment_service_create,
+    "fulfillmentServiceUpdate": _fulfillment_service_update,
     "webhookSubscriptionCreate": _webhook_subscription_create,
     "webhookSubscriptionDelete": _webhook_subscription_delete,
     "tagsAdd": _tags(adding=True),

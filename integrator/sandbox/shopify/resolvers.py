@@ -227,7 +227,41 @@ def _fulfillment_orders(source: Mapping[str, Any], info: Info, **args: Any) -> A
     return shape(chosen, info, args)
 
 
+def _inventory_levels(
+    source: Mapping[str, Any],
+    info: Info,
+    includeInactive: bool = False,
+    **args: Any,  # noqa: N803
+) -> Any:
+    levels = source.get("inventoryLevels") or []
+    if source.get("__typename") not in ("InventoryItem", "Location"):
+        return levels  # a mutation payload's levels
+    chosen = [level for level in levels if includeInactive or level["isActive"]]
+    return shape(chosen, info, args)
+
+
+def _inventory_level(
+    source: Mapping[str, Any],
+    info: Info,
+    locationId: str = "",  # noqa: N803
+    includeInactive: bool = False,  # noqa: N803
+    **_: Any,
+) -> Record | None:
+    if source.get("__typename") not in ("InventoryItem", "Location"):
+        return source.get("inventoryLevel")  # a mutation payload's level
+    return next(
+        (
+            level
+            for level in source.get("inventoryLevels", [])
+            if level["location"]["id"] == locationId and (includeInactive or level["isActive"])
+        ),
+        None,
+    )
+
+
 ARGUMENT_FIELDS: dict[str, FieldResolver] = {
+    "inventoryLevels": _inventory_levels,
+    "inventoryLevel": _inventory_level,
     "metafield": _metafield,
     "metafields": _metafields,
     "merchantRequests": _merchant_requests,

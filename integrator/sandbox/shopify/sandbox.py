@@ -21,6 +21,8 @@ DEFAULT_SCOPES = (
     "write_merchant_managed_fulfillment_orders",
     "read_assigned_fulfillment_orders",
     "write_assigned_fulfillment_orders",
+    "read_inventory",
+    "write_inventory",
 )
 
 

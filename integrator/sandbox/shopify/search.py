@@ -104,7 +104,9 @@ _SPECIAL: dict[str, Callable[[Record, str], bool]] = {
     "tag": lambda r, v: v in (tag.lower() for tag in r.get("tags", [])),
     "sku": lambda r, v: any(
         str(line.get("sku", "")).lower() == v
-        for line in r.get("lineItems", []) + r.get("variants", [])
+        for line in [r] * (r.get("__typename") == "ProductVariant")
+        + r.get("lineItems", [])
+        + r.get("variants", [])
     ),
     "name": lambda r, v: str(r.get("name", "")).lower().lstrip("#") == v.lstrip("#"),
 }

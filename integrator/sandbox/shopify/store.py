@@ -13,7 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from integrator.sandbox.shopify import changes, fulfillment, records, rest_payload
+from integrator.sandbox.shopify import (
+    changes,
+    fulfillment,
+    records,
+    rest_payload,
+)
+from integrator.sandbox.shopify import fulfillment_service as service_rules
 from integrator.sandbox.shopify.records import (
     AddressSpec,
     FulfillmentOrderSpec,
@@ -73,6 +79,7 @@ class Shop:
                 "currencyCode": "USD",
                 "ianaTimezone": "UTC",
                 "url": f"https://{domain}",
+                "fulfillmentServices": [],
                 "plan": {
                     "displayName": "Advanced",
                     "partnerDevelopment": False,
@@ -134,6 +141,10 @@ class Shop:
 
     def _add_variant(self, owner: Record, spec: VariantSpec, position: int) -> None:
         record = self.register(records.variant(self.next_id(), owner, spec, position))
+        # Shopify stocks a new variant at the shop's default location
+        item = self.register(service_rules.inventory_item(self.next_id(), record))
+        record["inventoryItem"] = item
+        service_rules.activate(self.next_id(), item, self.primary_location)
         for key, value in spec.metafields.items():
             record["metafields"].append(self._metafield("PRODUCTVARIANT", key, value))
         owner["variants"].append(record)
@@ -179,7 +190,7 @@ class Shop:
                 line = records.line_item(self.next_id(), spec, self.variant_by_sku(spec.sku))
                 order["lineItems"].append(self.register(line))
             self.set_totals(order)
-            specs = [FulfillmentOrderSpec()] if fulfillment_orders is None else fulfillment_orders
+            specs = self._routed_specs(order) if fulfillment_orders is None else fulfillment_orders
             if post_purchase_offer:
                 specs = [
                     replace(spec, status="ON_HOLD", hold_reason=POST_PURCHASE_HOLD)
@@ -191,6 +202,21 @@ class Shop:
             if self.auto_fulfil_at_payment and order["displayFinancialStatus"] == "PAID":
                 self._fulfil_everything(order)
             return order
+
+    def _routed_specs(self, order: Record) -> list[FulfillmentOrderSpec]:
+        """Shopify's order routing: each shippable line goes to a fulfillment service's
+        location that stocks its variant, the rest to the primary location, one FO each."""
+        groups: dict[str, list[int]] = {}
+        for index, line in enumerate(order["lineItems"]):
+            if line["requiresShipping"]:
+                where = service_rules.stocking_location(line["variant"], self.primary_location)
+                groups.setdefault(where["id"], []).append(index)
+        specs = []
+        for location_id, indexes in groups.items():
+            service = self.nodes[location_id].get("fulfillmentService")
+            name = service["serviceName"] if service else None
+            specs.append(FulfillmentOrderSpec(lines=indexes, fulfillment_service=name))
+        return specs or [FulfillmentOrderSpec()]
 
     def _fulfil_everything(self, order: Record) -> None:
         for fo in list(order["fulfillmentOrders"]):
@@ -293,7 +319,9 @@ class Shop:
                 records.fulfillment_hold(self.next_id(), spec.hold_reason, spec.hold_notes)
             )
         if spec.request_status == "SUBMITTED":
-            fo["merchantRequests"].append(self._merchant_request(fo, None))
+            fo["merchantRequests"].append(
+                service_rules.merchant_request(self.next_id(), fo, "FULFILLMENT_REQUEST", None)
+            )
         order["fulfillmentOrders"].append(fo)
         return fo
 
@@ -338,6 +366,7 @@ class Shop:
             }
         )
         where.update(fulfillmentService=service, isFulfillmentService=True, shipsInventory=False)
+        self.record["fulfillmentServices"].append(service)
         return service
 
     def fulfillment_service(self, name: str) -> Record:
@@ -346,17 +375,6 @@ class Shop:
             if service["serviceName"] == name:
                 return service
         raise KeyError(f"no fulfillment service {name!r} in {self.domain}")
-
-    def _merchant_request(self, fo: Record, message: str | None) -> Record:
-        return {
-            "__typename": "FulfillmentOrderMerchantRequest",
-            "id": records.gid("FulfillmentOrderMerchantRequest", self.next_id()),
-            "kind": "FULFILLMENT_REQUEST",
-            "message": message,
-            "requestOptions": {},
-            "sentAt": records.now_iso(),
-            "fulfillmentOrder": fo,
-        }
 
     def order(self, order_id: str | int) -> Record:
         """Return an order by GID or numeric id.
@@ -524,12 +542,40 @@ class Shop:
             return len(gone)
 
     def request_fulfillment(self, fulfillment_order_id: str, message: str | None = None) -> Record:
-        """Submit a fulfillment request to the FO's location, as the merchant would."""
+        """The merchant presses *Request fulfillment* on an FO at a fulfillment service.
+
+        :raises fulfillment.FulfillmentRefused: not a service's FO, or not requestable.
+        """
         with self.lock:
             fo = self._fulfillment_order_or_raise(fulfillment_order_id)
-            fo["requestStatus"] = "SUBMITTED"
-            fo["merchantRequests"].append(self._merchant_request(fo, message))
+            service_rules.submit_fulfillment_request(self.next_id(), fo, message)
             return fo
+
+    def request_cancellation(self, fulfillment_order_id: str, message: str | None = None) -> Record:
+        """The merchant asks the fulfillment service to cancel an FO it accepted.
+
+        :raises fulfillment.FulfillmentRefused: the FO's request was not accepted.
+        """
+        with self.lock:
+            fo = self._fulfillment_order_or_raise(fulfillment_order_id)
+            service_rules.submit_cancellation_request(self.next_id(), fo, message)
+            return fo
+
+    def stock(self, sku: str, location: Record) -> Record:
+        """Stock a variant at a location, as the merchant does in the admin.
+
+        :raises KeyError: no variant with that SKU.
+        """
+        with self.lock:
+            variant = self._variants_by_sku[sku]
+            level, _ = service_rules.activate(self.next_id(), variant["inventoryItem"], location)
+            return level
+
+    def stocked_at(self, sku: str) -> list[str]:
+        """The names of the locations where the variant with ``sku`` is stocked."""
+        with self.lock:
+            item = self._variants_by_sku[sku]["inventoryItem"]
+            return [lv["location"]["name"] for lv in item["inventoryLevels"] if lv["isActive"]]
 
     def _fulfillment_order_or_raise(self, fulfillment_order_id: str) -> Record:
         fo = self.find(fulfillment_order_id, "FulfillmentOrder")

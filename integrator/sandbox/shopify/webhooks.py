@@ -139,6 +139,27 @@ class WebhookSender:
         with ThreadPoolExecutor(max_workers=max(copies, 1)) as pool:
             return list(pool.map(lambda _: self.deliver(url, delivery), range(copies)))
 
+    def notify_fulfillment_service(
+        self, callback_url: str, kind: str, shop_domain: str
+    ) -> int | None:
+        """POST ``<callbackUrl>/fulfillment_order_notification`` with ``{"kind": kind}``
+        (``FULFILLMENT_REQUEST`` or ``CANCELLATION_REQUEST``), as Shopify tells a fulfillment
+        service that requests wait; signed like a webhook (shopify-app-js verifies these
+        requests with the same HMAC, ``authenticate.fulfillmentService``). Once, no retries:
+        Shopify's pings are hints, the assigned fulfillment orders are the truth."""
+        body = encode_body({"kind": kind})
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Hmac-Sha256": sign(body, self.client_secret),
+            "X-Shopify-Shop-Domain": shop_domain,
+            "X-Shopify-API-Version": self.api_version,
+        }
+        url = callback_url.rstrip("/") + "/fulfillment_order_notification"
+        try:
+            return self.http.post(url, content=body, headers=headers).status_code
+        except httpx.HTTPError:
+            return None
+
     def close(self) -> None:
         self.http.close()
 
