@@ -218,7 +218,9 @@ class _CostWalker:
         node_type = get_named_type(connection.fields["nodes"].type)
         per_node = []
         inner_fields = (
-            _fields(node.selection_set, self.fragments, self.variables) if node.selection_set else []
+            _fields(node.selection_set, self.fragments, self.variables)
+            if node.selection_set
+            else []
         )
         for inner in inner_fields:
             inner_key = inner.alias.value if inner.alias else inner.name.value
