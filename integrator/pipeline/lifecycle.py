@@ -59,7 +59,11 @@ def _enqueue_order_job(
         raise TerminalJobError(f"{delivery.topic} payload without an order id")
     shop = delivery.shop_domain or ""
     unique_key = key.format(shop=shop, order_id=order_id, delivery=delivery.id)
-    enqueue(session, kind, {"shop": shop, "order_id": order_id}, unique_key=unique_key)
+    payload: dict[str, object] = {"shop": shop, "order_id": order_id}
+    lines = body.get("line_items")
+    if isinstance(lines, list) and lines:
+        payload["lines"] = len(lines)  # sizes the enrichment query's first page
+    enqueue(session, kind, payload, unique_key=unique_key)
     return f"{kind}_enqueued"
 
 

@@ -68,6 +68,7 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
         "FulfillmentOrderFulfillments": {"ids": [fo["id"]]},
         "OrderForRouting": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
         "OrderFulfillmentState": {"orderId": order["id"]},
+        "OrderLineItems": {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
         "OrderTags": {"orderId": order["id"]},
         "FulfillmentCreate": given_fulfillment_variables(order),
         "FulfillmentTrackingInfoUpdate": {"fulfillmentId": fulfillment_id,

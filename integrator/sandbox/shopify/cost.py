@@ -64,6 +64,7 @@ def query_cost(
     operation = _operation(document, operation_name)
     if operation is None:
         return 0
+    variables = _with_defaults(operation, variables or {})
     if operation.operation == OperationType.MUTATION:
         fields = _fields(operation.selection_set, _fragments(document), variables)
         return sum(_mutation_cost(field, dict(variables or {})) for field in fields)
@@ -71,6 +72,19 @@ def query_cost(
     root = schema.query_type
     assert root is not None
     return round(walker.selection(operation.selection_set, root, data))
+
+
+def _with_defaults(
+    operation: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The variables as the operation runs with them: declared defaults fill what is missing
+    (a page size given as ``$lines: Int = 5`` is priced at 5)."""
+    given = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in given and definition.default_value is not None:
+            given[name] = value_from_ast_untyped(definition.default_value)
+    return given
 
 
 def _mutation_cost(node: FieldNode, variables: dict[str, Any]) -> int:
