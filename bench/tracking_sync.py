@@ -32,11 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import Callable, Iterator, Mapping  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
@@ -47,6 +45,7 @@ from bench.common import (  # noqa: E402
     quiet_logs,
     scratch_database,
 )
+from bench.shopify_cost import watch_costs  # noqa: E402
 from integrator.db.models import Job, Shipment  # noqa: E402
 from integrator.queue.jobs import queue_stats  # noqa: E402
 from integrator.sandbox.shopify import LineSpec  # noqa: E402
@@ -57,43 +56,6 @@ RESTORE_RATE = 100.0
 AIM_FRACTION = 0.90
 # one routable SKU per supplier under config/routing.yaml (the sandbox ships to Berlin)
 ONE_PER_SUPPLIER = ("TEE-BLK-M-DTG", "CASE-IPHONE15-CLEAR", "CANVAS-30X40", "MUG-11OZ-WHT")
-
-
-@dataclass
-class CostLedger:
-    """Points charged by Shopify per operation, read from the answers the client observed."""
-
-    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    actual: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    requested: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, operation: str, extensions: Mapping[str, Any] | None) -> None:
-        cost = (extensions or {}).get("cost") or {}
-        with self.lock:
-            self.calls[operation] += 1
-            self.actual[operation] += float(cost.get("actualQueryCost") or 0.0)
-            self.requested[operation] += float(cost.get("requestedQueryCost") or 0.0)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.calls.clear()
-            self.actual.clear()
-            self.requested.clear()
-
-
-def watch_costs(stack: Stack) -> CostLedger:
-    """Record every answer's cost on the way into the client's own pacing."""
-    ledger = CostLedger()
-    throttles = stack.container.shopify.throttles
-    observe: Callable[..., None] = throttles.observe
-
-    def observing(shop: str, operation: str, extensions: Any, now: float) -> None:
-        ledger.record(operation, extensions)
-        observe(shop, operation, extensions, now)
-
-    throttles.observe = observing  # type: ignore[method-assign]
-    return ledger
 
 
 @contextmanager
