@@ -166,8 +166,10 @@ def test_on_hold_fulfillment_order_is_not_ready(sandbox: Sandbox) -> None:
 
 def test_stage_mirror_and_webhook_setup(sandbox: Sandbox) -> None:
     created = three_line_order(sandbox.shop)
-    mirror_stage(sandbox.client, SHOP, created["id"], "in_production")
-    assert "production:in_production" in sandbox.shop.order(created["id"])["tags"]
+    mirror_stage(sandbox.client, SHOP, created["id"], "submitted")
+    mirror_stage(sandbox.client, SHOP, created["id"], "in_production", "submitted")
+    tags = sandbox.shop.order(created["id"])["tags"]
+    assert [tag for tag in tags if tag.startswith("production:")] == ["production:in_production"]
 
     url = "https://integrator.example.com/webhooks/shopify"
     first = ensure_webhook_subscriptions(sandbox.client, SHOP, url, ["orders/paid"])
