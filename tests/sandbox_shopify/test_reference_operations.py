@@ -82,6 +82,11 @@ def variables_for(name: str, order: dict[str, Any]) -> dict[str, Any]:
         "WebhookSubscriptionCreate": {"topic": "ORDERS_PAID", "webhookSubscription": SUBSCRIPTION},
         "WebhookSubscriptions": {},
         "TagsAdd": {"id": order["id"], "tags": ["routed"]},
+        "StageTagSwap": {
+            "id": order["id"],
+            "add": ["production:submitted"],
+            "remove": ["production:routed"],
+        },
         "TagsRemove": {"id": order["id"], "tags": ["routed"]},
         "MetafieldsSet": {"metafields": [{"ownerId": order["id"], "namespace": "integrator",
                                           "key": "state", "type": "single_line_text_field",
