@@ -39,7 +39,7 @@ from sqlalchemy import select  # noqa: E402
 from bench.common import machine_note, print_table, quiet_logs, scratch_database  # noqa: E402
 from bench.shopify_cost import CostLedger, watch_costs  # noqa: E402
 from integrator.db.models import Job, Shipment  # noqa: E402
-from integrator.queue.jobs import enqueue  # noqa: E402
+from integrator.jobqueue.jobs import enqueue  # noqa: E402
 from integrator.sandbox.shopify import LineSpec  # noqa: E402
 from integrator.sandbox.stack import Stack, StackOptions  # noqa: E402
 
