@@ -1,16 +1,19 @@
 """Tracking sync: Shopify fulfillments per second against the sandbox's cost bucket, as a
 fraction of the most that bucket allows, measured in the same run.
 
-    python bench/tracking_sync.py [--orders 40] [--threads 4] [--pg URL]
+    python bench/tracking_sync.py [--orders 40] [--threads 4] [--pg URL] [--start full|empty]
 
 The whole product runs on loopback (``Stack(loopback=True)``): sandbox Shopify with a
 1000-point bucket restoring 100 points/s, sandbox suppliers, the web app and a worker with
 ``--threads`` threads sharing one Admin API client. Orders with one line per supplier are
-paid, routed, submitted and put in production first; then, with the bucket full again, every
-supplier order is shipped at once. Each ``shipped`` callback records a shipment and enqueues
-``shopify.sync_shipment``, whose handler reads the order's fulfillment state and sends one
-``fulfillmentCreate`` (the real job path, stage mirroring off so that nothing else spends
-points).
+paid, routed, submitted and put in production first; then every supplier order is shipped at
+once, and each ``shipped`` callback records a shipment and queues ``shopify.sync_shipment``
+(applied by a worker that leaves the syncs queued, so that the window times the syncs alone,
+not the callbacks). The window then starts with the bucket full (``--start full``, a shop that
+has been quiet) or just spent (``--start empty``: what is measured is the sustained rate). A
+sync sends ``fulfillmentCreate`` to the fulfillment-order lines enrichment saw and reads the
+fulfillment orders only when Shopify refuses those or a create's answer was lost (the real job
+path; stage mirroring off, so that nothing else spends points).
 
 The ceiling is computed from what the run measured: the points that the sync's operations
 actually cost per fulfillment (``extensions.cost.actualQueryCost``, as Shopify charges after
@@ -32,11 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from collections.abc import Callable, Iterator, Mapping  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
@@ -47,6 +48,7 @@ from bench.common import (  # noqa: E402
     quiet_logs,
     scratch_database,
 )
+from bench.shopify_cost import watch_costs  # noqa: E402
 from integrator.db.models import Job, Shipment  # noqa: E402
 from integrator.jobqueue.jobs import queue_stats  # noqa: E402
 from integrator.sandbox.shopify import LineSpec  # noqa: E402
@@ -55,50 +57,16 @@ from integrator.sandbox.stack import Stack, StackOptions  # noqa: E402
 BUCKET_SIZE = 1000.0
 RESTORE_RATE = 100.0
 AIM_FRACTION = 0.90
+SYNC_KIND = "shopify.sync_shipment"
 # one routable SKU per supplier under config/routing.yaml (the sandbox ships to Berlin)
 ONE_PER_SUPPLIER = ("TEE-BLK-M-DTG", "CASE-IPHONE15-CLEAR", "CANVAS-30X40", "MUG-11OZ-WHT")
 
 
-@dataclass
-class CostLedger:
-    """Points charged by Shopify per operation, read from the answers the client observed."""
-
-    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    actual: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    requested: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, operation: str, extensions: Mapping[str, Any] | None) -> None:
-        cost = (extensions or {}).get("cost") or {}
-        with self.lock:
-            self.calls[operation] += 1
-            self.actual[operation] += float(cost.get("actualQueryCost") or 0.0)
-            self.requested[operation] += float(cost.get("requestedQueryCost") or 0.0)
-
-    def reset(self) -> None:
-        with self.lock:
-            self.calls.clear()
-            self.actual.clear()
-            self.requested.clear()
-
-
-def watch_costs(stack: Stack) -> CostLedger:
-    """Record every answer's cost on the way into the client's own pacing."""
-    ledger = CostLedger()
-    throttles = stack.container.shopify.throttles
-    observe: Callable[..., None] = throttles.observe
-
-    def observing(shop: str, operation: str, extensions: Any, now: float) -> None:
-        ledger.record(operation, extensions)
-        observe(shop, operation, extensions, now)
-
-    throttles.observe = observing  # type: ignore[method-assign]
-    return ledger
-
-
 @contextmanager
-def running_worker(stack: Stack, threads: int) -> Iterator[None]:
-    worker = stack.worker(threads=threads, poll_interval=0.05, lease_seconds=60)
+def running_worker(
+    stack: Stack, threads: int, kinds: Sequence[str] | None = None
+) -> Iterator[None]:
+    worker = stack.worker(threads=threads, poll_interval=0.05, lease_seconds=60, kinds=kinds)
     runner = threading.Thread(target=worker.run, name="bench-worker", daemon=True)
     runner.start()
     try:
@@ -130,6 +98,53 @@ def synced_shipments(stack: Stack) -> int:
     return int(count or 0)
 
 
+def all_kinds_but(stack: Stack, kind: str) -> list[str]:
+    from integrator.pipeline.handlers import build_handlers
+
+    return [k for k in build_handlers(stack.container) if k != kind]
+
+
+def queued_syncs(stack: Stack) -> int:
+    with stack.db.read() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == SYNC_KIND, Job.status == "queued")
+        )
+    return int(count or 0)
+
+
+def only_syncs_queued(stack: Stack) -> bool:
+    with stack.db.read() as session:
+        others = session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind != SYNC_KIND, Job.status.in_(("queued", "running")))
+        )
+    return not others
+
+
+def prepare_bucket(stack: Stack, start: str) -> float:
+    """Start the window with the bucket full (a shop that has been quiet for a while) or
+    empty (one that has just spent it: the window then shows the sustained rate alone)."""
+    bucket = stack.shop.bucket
+    if start == "full":
+        wait_until(
+            lambda: bucket.status().currently_available >= BUCKET_SIZE - 1,
+            timeout=BUCKET_SIZE / RESTORE_RATE + 5,
+        )
+    else:
+        bucket.take(bucket.status().currently_available)
+        # tell the client, as the answer to the query that spent it would have
+        stack.container.shopify.throttles.observe(
+            stack.options.shop,
+            "bench_spent_bucket",
+            {"cost": {"throttleStatus": bucket.status().as_json()}},
+            time.monotonic(),
+        )
+    return bucket.status().currently_available
+
+
 def advance_all(stack: Stack, to: str) -> None:
     for supplier, remote_id, _reference in stack.supplier_orders():
         stack.suppliers[supplier].advance(remote_id, to)
@@ -139,6 +154,7 @@ def advance_all(stack: Stack, to: str) -> None:
 class SyncRun:
     database: str
     orders: int
+    start: str
     shipments: int = 0
     synced: int = 0
     failed: int = 0
@@ -169,7 +185,7 @@ class SyncRun:
         return self.rate / self.ceiling if self.ceiling else float("nan")
 
 
-def run(url: str, orders: int, threads: int) -> SyncRun:
+def run(url: str, orders: int, threads: int, start: str = "full") -> SyncRun:
     stack = Stack(
         StackOptions(
             database_url=url,
@@ -180,7 +196,7 @@ def run(url: str, orders: int, threads: int) -> SyncRun:
             migrate=False,
         )
     )
-    result = SyncRun(database_kind(url), orders)
+    result = SyncRun(database_kind(url), orders, start)
     try:
         ledger = watch_costs(stack)
         placed = [
@@ -194,18 +210,22 @@ def run(url: str, orders: int, threads: int) -> SyncRun:
             advance_all(stack, "in_production")
             if not wait_until(lambda: queue_idle(stack), timeout=120 + orders):
                 raise RuntimeError("in_production callbacks were not applied in time")
-            # start the window with the bucket full, as a shop that has been quiet for a while
-            wait_until(
-                lambda: stack.shop.bucket.status().currently_available >= BUCKET_SIZE - 1,
-                timeout=BUCKET_SIZE / RESTORE_RATE + 5,
-            )
-            client = stack.container.shopify
+        expected = len(stack.supplier_orders())
+        # every supplier order ships; its callback is applied (a shipment, a queued sync job)
+        # by a worker that leaves the syncs alone, so that the window times the syncs only
+        with running_worker(stack, threads, kinds=all_kinds_but(stack, SYNC_KIND)):
+            advance_all(stack, "shipped")
+            if not wait_until(
+                lambda: queued_syncs(stack) >= expected and only_syncs_queued(stack),
+                timeout=120 + orders,
+            ):
+                raise RuntimeError("shipped callbacks were not applied in time")
+        client = stack.container.shopify
+        result.start_points = prepare_bucket(stack, start)
+        with running_worker(stack, threads):
             waits, throttled = client.throttle_waits, client.throttled_responses
             ledger.reset()
-            result.start_points = stack.shop.bucket.status().currently_available
-            expected = len(stack.supplier_orders())
             started = time.monotonic()
-            advance_all(stack, "shipped")
             done = wait_until(
                 lambda: synced_shipments(stack) >= expected and queue_idle(stack),
                 timeout=60 + expected * 2,
@@ -242,6 +262,12 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40, help="orders of 4 shipments each")
     parser.add_argument("--threads", type=int, default=4, help="worker threads")
     parser.add_argument("--pg", help="run on this PostgreSQL URL (emptied first) instead")
+    parser.add_argument(
+        "--start",
+        choices=("full", "empty"),
+        default="full",
+        help="the bucket at the start of the window (empty: the sustained rate alone)",
+    )
     args = parser.parse_args()
     quiet_logs()
     print(machine_note())
@@ -251,7 +277,7 @@ def main() -> None:
         flush=True,
     )
     with scratch_database(args.pg) as url:
-        result = run(url, args.orders, args.threads)
+        result = run(url, args.orders, args.threads, args.start)
     print_table(
         ["operation in the window", "calls", "actual points per call"],
         [[op, calls, cost] for op, (calls, cost) in result.operations.items()],
@@ -260,6 +286,7 @@ def main() -> None:
     print_table(
         [
             "db",
+            "bucket at start",
             "shipments",
             "synced",
             "failed",
@@ -274,6 +301,7 @@ def main() -> None:
         [
             [
                 result.database,
+                f"{result.start} ({result.start_points:.0f})",
                 result.shipments,
                 result.synced,
                 result.failed,

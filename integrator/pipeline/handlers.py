@@ -27,9 +27,14 @@ def _bound(container: Container, function: Callable[[Container, JobContext], obj
 
 
 def _ingest(container: Container, context: JobContext) -> str:
-    from integrator.pipeline.ingest import ingest_order
+    from integrator.pipeline.ingest import ingest_order, line_count_hint
 
-    return ingest_order(container, str(context.payload["shop"]), str(context.payload["order_id"]))
+    return ingest_order(
+        container,
+        str(context.payload["shop"]),
+        str(context.payload["order_id"]),
+        line_count_hint(context.payload.get("lines")),
+    )
 
 
 def build_handlers(container: Container) -> dict[str, Handler]:

@@ -281,11 +281,15 @@ def assign_to_supplier_orders(
     return list(touched)
 
 
-def ingest_order(container: Container, shop: str, order_id: str) -> str:
-    """Enrich, route and store one order; return what happened (for logs and tests)."""
+def ingest_order(
+    container: Container, shop: str, order_id: str, expected_lines: int | None = None
+) -> str:
+    """Enrich, route and store one order; return what happened (for logs and tests).
+
+    ``expected_lines`` is the webhook body's line count (sizes the enrichment query)."""
     from integrator.pipeline.order_sync import sync_order
 
-    return sync_order(container, shop, order_id)
+    return sync_order(container, shop, order_id, expected_lines)
 
 
 def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
@@ -305,6 +309,11 @@ def handle_ingest(container: Container) -> object:
         shop, order_id = str(context.payload["shop"]), str(context.payload["order_id"])
         if not shop or not order_id:
             raise TerminalJobError("order.ingest needs shop and order_id")
-        ingest_order(container, shop, order_id)
+        ingest_order(container, shop, order_id, line_count_hint(context.payload.get("lines")))
 
     return handle
+
+
+def line_count_hint(value: object) -> int | None:
+    """A job payload's ``lines`` (the webhook body's line count), if it is one."""
+    return value if isinstance(value, int) and value > 0 else None

@@ -59,7 +59,10 @@ def _enqueue_order_job(
         raise TerminalJobError(f"{delivery.topic} payload without an order id")
     shop = delivery.shop_domain or ""
     unique_key = key.format(shop=shop, order_id=order_id, delivery=delivery.id)
-    payload = {"shop": shop, "order_id": order_id}
+    payload: dict[str, object] = {"shop": shop, "order_id": order_id}
+    lines = body.get("line_items")
+    if isinstance(lines, list) and lines:
+        payload["lines"] = len(lines)  # sizes the enrichment query's first page
     enqueue(session, kind, payload, unique_key=unique_key, fair_key=shop or None)
     return f"{kind}_enqueued"
 

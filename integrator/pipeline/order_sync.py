@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
@@ -88,22 +88,25 @@ def ownership_for(container: Container, shop: str, config: StoreConfig) -> Owner
     )
 
 
-def sync_order(container: Container, shop: str, order_id: str) -> str:
-    """Read the order from Shopify and bring our items in line; return what happened."""
+def sync_order(
+    container: Container, shop: str, order_id: str, expected_lines: int | None = None
+) -> str:
+    """Read the order from Shopify and bring our items in line; return what happened.
+
+    ``expected_lines`` (the webhook body's line count) sizes the enrichment query's first page;
+    for an order we hold, the lines we hold do."""
     from integrator.pipeline.shopify_errors import as_job_error
     from integrator.shopify.enrichment import fetch_order
 
     with container.db.read() as session:
         if not shop_is_active(session, container, shop):
             return "shop_not_served"
-        known = session.scalar(
-            select(Order.status).where(
-                Order.shop_domain == shop, Order.shopify_order_id == order_id
-            )
-        )
+        known, held_lines = _known_order(session, shop, order_id)
     config = container.config(shop)
     with as_job_error():
-        enriched = fetch_order(container.shopify, shop, order_id, metafield_keys(config))
+        enriched = fetch_order(
+            container.shopify, shop, order_id, metafield_keys(config), expected_lines or held_lines
+        )
     if known is None and not starts_production(
         config.shopify.trigger_topic, enriched.financial_status
     ):
@@ -125,6 +128,23 @@ def sync_order(container: Container, shop: str, order_id: str) -> str:
         extra={"shop": shop, "order_id": order_id, "items": len(decisions), "cuts": len(cuts)},
     )
     return "ingested" if known is None else ("updated" + "".join(f",{o}" for o in outcomes))
+
+
+def _known_order(session: Session, shop: str, order_id: str) -> tuple[str | None, int | None]:
+    """The stored order's status and how many Shopify line items it has (None: not known)."""
+    row = session.execute(
+        select(Order.id, Order.status).where(
+            Order.shop_domain == shop, Order.shopify_order_id == order_id
+        )
+    ).first()
+    if row is None:
+        return None, None
+    lines = session.scalar(
+        select(func.count(distinct(LineItem.shopify_line_item_id))).where(
+            LineItem.order_id == row.id
+        )
+    )
+    return row.status, int(lines or 0) or None
 
 
 def _write(

@@ -258,15 +258,20 @@ def sync_tracking_update(container: Container, context: JobContext) -> str:
 
 
 def mirror_order_stage(container: Container, context: JobContext) -> str:
+    """Show the order's current stage in Shopify (a job queued at an earlier stage mirrors the
+    stage the order is at when it runs, so quick successions cost one write)."""
     with container.db.read() as session:
         order = session.get(Order, int(str(context.payload["order_id"])))
         if order is None or not order.production_stage:
             return "nothing"
         shop, order_id, stage = order.shop_domain, order.shopify_order_id, order.production_stage
-        if order.mirrored_stage == stage:
+        shown = order.mirrored_stage
+        if shown == stage:
             return "current"
     with as_job_error():
-        mirror_stage(container.shopify, shop, order_id, stage)
+        # a retry may follow an attempt that added a tag and failed before recording it
+        thorough = context.job.attempts > 1
+        mirror_stage(container.shopify, shop, order_id, stage, shown, thorough=thorough)
     with container.db.write() as session:
         row = session.get(Order, int(str(context.payload["order_id"])))
         if row is not None:

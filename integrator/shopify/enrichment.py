@@ -18,7 +18,13 @@ from integrator.shopify.order_node import nodes_of, order_from_node, page_info, 
 from integrator.shopify.shop_domain import validate_shop_domain
 
 MAX_RECONCILE_PAGES = 1000  # 50 orders a page: a bound, not an expected size
-MAX_FULFILLMENT_ORDER_PAGES = 100  # 10 a page: far beyond any real order's moves and splits
+MAX_FULFILLMENT_ORDER_PAGES = 100  # far beyond any real order's moves and splits
+MAX_LINE_ITEM_PAGES = 100  # 10 a page after the first: 1,000 lines is far beyond a real order
+# First-page sizes of the enrichment query: the requested cost grows with them, so they follow
+# the order's line count when the caller knows it, within these bounds.
+DEFAULT_LINES = 5
+MAX_FIRST_PAGE_LINES = 10
+DEFAULT_FULFILLMENT_ORDERS = 2
 
 
 class OrderNotFound(ShopifyQueryError):
@@ -26,7 +32,8 @@ class OrderNotFound(ShopifyQueryError):
 
 
 class OrderTooLarge(ShopifyError):
-    """The order has more line items than one enrichment query reads; a person must look."""
+    """The order has more line items or fulfillment orders than any real order (a bound on the
+    pages read); a person must look."""
 
 
 def order_gid(order_id: str) -> str:
@@ -34,30 +41,78 @@ def order_gid(order_id: str) -> str:
 
 
 def fetch_order(
-    client: AdminClient, shop: str, order_id: str, metafield_keys: Sequence[str] = ()
+    client: AdminClient,
+    shop: str,
+    order_id: str,
+    metafield_keys: Sequence[str] = (),
+    expected_lines: int | None = None,
 ) -> EnrichedOrder:
-    """Read one order with everything routing needs.
+    """Read one order with everything routing needs: every line item and every fulfillment
+    order with all its lines, over as many pages as it takes.
 
     ``metafield_keys`` are ``"namespace.key"`` product metafields to read (the decoration one).
+    ``expected_lines`` (from the webhook body, or the lines already stored) sizes the first page
+    so that the requested cost stays close to what the query reads.
 
     :raises OrderNotFound: when Shopify answers ``order: null``.
-    :raises OrderTooLarge: when the order has more line items than the query reads.
+    :raises OrderTooLarge: when the order has more pages than any real order has.
     """
     data = client.execute(
-        shop,
-        "order_for_routing",
-        {"orderId": order_gid(order_id), "metafieldKeys": list(metafield_keys) or None},
+        shop, "order_for_routing", routing_variables(order_id, metafield_keys, expected_lines)
     )
     node = data.get("order")
     if node is None:
         raise OrderNotFound(f"{shop}: order {order_id} not found")
-    line_items = node["lineItems"]
-    if (line_items.get("pageInfo") or {}).get("hasNextPage"):
-        raise OrderTooLarge(
-            f"{shop}: order {order_id} has more than {len(line_items['nodes'])} line items"
-        )
-    complete = {**node, "fulfillmentOrders": {"nodes": all_fulfillment_orders(client, shop, node)}}
+    complete = {
+        **node,
+        "lineItems": {"nodes": _all_line_items(client, shop, node, metafield_keys)},
+        "fulfillmentOrders": {"nodes": all_fulfillment_orders(client, shop, node)},
+    }
     return order_from_node(validate_shop_domain(shop), complete)
+
+
+def routing_variables(
+    order_id: str, metafield_keys: Sequence[str] = (), expected_lines: int | None = None
+) -> dict[str, Any]:
+    """Variables of ``order_for_routing``: the page sizes that set its requested cost."""
+    lines = min(max(expected_lines or DEFAULT_LINES, 1), MAX_FIRST_PAGE_LINES)
+    return {
+        "orderId": order_gid(order_id),
+        **_metafield_variables(metafield_keys),
+        "lines": lines,
+        # one location usually fulfils every line: a single-line order has one FO
+        "fulfillmentOrders": min(lines, DEFAULT_FULFILLMENT_ORDERS),
+    }
+
+
+def _metafield_variables(metafield_keys: Sequence[str]) -> dict[str, Any]:
+    keys = list(metafield_keys)
+    return {
+        "metafieldKeys": keys or None,
+        "withMetafields": bool(keys),
+        "metafieldCount": max(len(keys), 1),
+    }
+
+
+def _all_line_items(
+    client: AdminClient, shop: str, node: Mapping[str, Any], metafield_keys: Sequence[str]
+) -> list[Mapping[str, Any]]:
+    """The order's line items: the first page came with the order, the rest page by page."""
+    connection: Mapping[str, Any] = node.get("lineItems") or {}
+    found = list(nodes_of(connection))
+    more, after = page_info(connection)
+    for _ in range(MAX_LINE_ITEM_PAGES):
+        if not more:
+            return found
+        data = client.execute(
+            shop,
+            "order_line_items",
+            {"orderId": node["id"], "after": after, **_metafield_variables(metafield_keys)},
+        )
+        connection = (data.get("order") or {}).get("lineItems") or {}
+        found += nodes_of(connection)
+        more, after = page_info(connection)
+    raise OrderTooLarge(f"{shop}: order {node['id']} has too many line items to read")
 
 
 def all_fulfillment_orders(

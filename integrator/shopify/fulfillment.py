@@ -15,17 +15,21 @@ from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from integrator.domain.model import FulfillmentOrderLineRef, legacy_id
+from integrator.domain.stages import Stage
 from integrator.shopify.client import AdminClient
 from integrator.shopify.enrichment import all_fulfillment_orders, order_gid
-from integrator.shopify.errors import ShopifyUserErrors
+from integrator.shopify.errors import ShopifyUserErrors, UserError
 from integrator.shopify.order_node import timestamp
 
 FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
 NOT_YET_STATUSES = frozenset({"SCHEDULED", "ON_HOLD"})
 DEAD_FULFILLMENT_STATUSES = frozenset({"CANCELLED", "ERROR", "FAILURE"})
-STAGE_NAMESPACE = "integrator"
-STAGE_KEY = "production_stage"
 STAGE_TAG_PREFIX = "production:"
+STAGE_TAGS = frozenset(STAGE_TAG_PREFIX + stage.value for stage in Stage)
+# stages Shopify shows by itself (fulfillment and delivery status, cancellation): no tag
+SHOWN_BY_SHOPIFY = frozenset(
+    stage.value for stage in (Stage.SHIPPED, Stage.DELIVERED, Stage.RETURNED, Stage.CANCELLED)
+)
 
 
 class Tracking(NamedTuple):
@@ -452,29 +456,49 @@ def _fulfillment_gid(fulfillment_id: str) -> str:
     )
 
 
-def mirror_stage(client: AdminClient, shop: str, order_id: str, stage: str) -> None:
-    """Show the order's production stage in the Shopify admin: a metafield and one tag.
+def mirror_stage(
+    client: AdminClient,
+    shop: str,
+    order_id: str,
+    stage: str,
+    shown: str | None = None,
+    *,
+    thorough: bool = False,
+) -> None:
+    """Show the order's production stage in the Shopify admin as one tag, ``production:<stage>``.
 
-    The metafield ``integrator.production_stage`` holds the stage; the tag ``production:<stage>``
-    replaces any previous ``production:`` tag (added first, so the order always shows one).
+    Only what Shopify cannot show itself is mirrored: from shipping on, its own fulfillment
+    status says where the order is, so the tag is removed rather than swapped. Nothing is read
+    and only what changes is written (docs/adr/0008-shopify-points-per-order.md): the first
+    stage is one ``tagsAdd`` (10 points), a change one request that adds the new tag and then
+    removes the other production tags (20), shipping one ``tagsRemove`` (10).
 
-    :raises ShopifyUserErrors: when Shopify refuses the metafield or the tags.
+    ``shown`` is the stage last mirrored (None: no production tag was ever added); ``thorough``
+    (a retry, whose earlier attempt may have added a tag before it failed) removes every other
+    production tag whatever ``shown`` says.
+
+    :raises ShopifyUserErrors: when Shopify refuses the tags.
     """
     gid = order_gid(order_id)
-    stage_value = str(stage)
-    metafield = {
-        "ownerId": gid,
-        "namespace": STAGE_NAMESPACE,
-        "key": STAGE_KEY,
-        "type": "single_line_text_field",
-        "value": stage_value,
-    }
-    client.mutate(shop, "metafields_set", {"metafields": [metafield]}, "metafieldsSet")
-    order = client.execute(shop, "order_tags", {"orderId": gid}).get("order") or {}
-    tags = set(order.get("tags") or ())
-    wanted = STAGE_TAG_PREFIX + stage_value
-    if wanted not in tags:
+    wanted = None if stage in SHOWN_BY_SHOPIFY else STAGE_TAG_PREFIX + stage
+    others = sorted(tag for tag in STAGE_TAGS if tag != wanted)
+    clean = thorough or (shown is not None and shown not in SHOWN_BY_SHOPIFY)
+    if wanted and clean:
+        data = client.execute(
+            shop, "stage_tag_swap", {"id": gid, "add": [wanted], "remove": others}
+        )
+        _refuse_user_errors("stage_tag_swap", data, ("tagsAdd", "tagsRemove"))
+    elif wanted:
         client.mutate(shop, "tags_add", {"id": gid, "tags": [wanted]}, "tagsAdd")
-    stale = sorted(t for t in tags if t.startswith(STAGE_TAG_PREFIX) and t != wanted)
-    if stale:
-        client.mutate(shop, "tags_remove", {"id": gid, "tags": stale}, "tagsRemove")
+    elif clean:
+        client.mutate(shop, "tags_remove", {"id": gid, "tags": others}, "tagsRemove")
+
+
+def _refuse_user_errors(operation: str, data: Mapping[str, Any], fields: Sequence[str]) -> None:
+    errors = tuple(
+        UserError(tuple(str(part) for part in (e.get("field") or ())), str(e["message"]))
+        for name in fields
+        for e in (data.get(name) or {}).get("userErrors") or ()
+    )
+    if errors:
+        raise ShopifyUserErrors(operation, errors)

@@ -44,7 +44,13 @@ def test_explain_on_the_enrichment_answer_decides_as_production(
     answer = stack.container.shopify.execute(
         stack.options.shop,
         "order_for_routing",
-        {"orderId": order["id"], "metafieldKeys": ["custom.decoration_method"]},
+        # one page holding every line and fulfillment order (production reads further pages)
+        {
+            "orderId": order["id"],
+            "metafieldKeys": ["custom.decoration_method"],
+            "lines": 10,
+            "fulfillmentOrders": 10,
+        },
     )
     saved = tmp_path / "order.json"
     saved.write_text(json.dumps({"data": answer}))

@@ -35,6 +35,30 @@ def test_cost_follows_the_published_rules() -> None:
     assert cost_of(TAG) == 10
 
 
+def test_metafields_set_costs_ten_plus_a_weight_per_distinct_owner() -> None:
+    document = """mutation($m: [MetafieldsSetInput!]!) {
+        metafieldsSet(metafields: $m) { userErrors { message } } }"""
+
+    def entry(owner: str, key: str) -> dict[str, str]:
+        return {"ownerId": owner, "namespace": "integrator", "key": key,
+                "type": "single_line_text_field", "value": "x"}
+
+    one_order = [entry("gid://shopify/Order/1", "a"), entry("gid://shopify/Order/1", "b")]
+    mixed = [*one_order, entry("gid://shopify/Order/2", "a"), entry("gid://shopify/Product/3", "a")]
+
+    assert cost_of(document, {"m": one_order}) == 10 + 10
+    assert cost_of(document, {"m": mixed}) == 10 + 10 + 10 + 4
+    assert cost_of(document, {"m": [entry("gid://shopify/Location/9", "a")]}) == 10
+
+
+def test_fields_left_out_by_directives_cost_nothing() -> None:
+    document = """query($with: Boolean!) { shop { name }
+        orders(first: 10) @include(if: $with) { nodes { id } } }"""
+
+    assert cost_of(document, {"with": True}) == 1 + 2 + 10
+    assert cost_of(document, {"with": False}) == 1
+
+
 def test_fragments_on_different_types_cost_the_dearest() -> None:
     document = """query($id: ID!) { node(id: $id) {
         ... on Order { customer { id } }

@@ -95,6 +95,35 @@ def test_enrichment_reads_the_sandbox_order(sandbox: Sandbox) -> None:
     assert len(order.fulfillment_orders[0].lines) == 3
 
 
+def test_enrichment_pages_through_lines_beyond_its_small_first_page(sandbox: Sandbox) -> None:
+    sandbox.shop.add_product(
+        "Tee", product_type="T-Shirt", variants=[sandbox_shopify.VariantSpec("TEE-M")]
+    )
+    created = sandbox.shop.create_order(
+        [sandbox_shopify.LineSpec("TEE-M", quantity=index + 1) for index in range(27)]
+    )
+
+    order = fetch_order(sandbox.client, SHOP, created["id"], ["custom.decoration_method"])
+
+    assert [line.quantity for line in order.lines] == list(range(1, 28))
+    ((fo_lines),) = [fo.lines for fo in order.fulfillment_orders]
+    assert [line.remaining_quantity for line in fo_lines] == list(range(1, 28))
+    # the first query asked for 5 lines: its requested cost stays far under the bucket
+    assert sandbox.client.throttles.expected_cost("order_for_routing") <= 100
+
+
+def test_a_known_line_count_sizes_the_first_page(sandbox: Sandbox) -> None:
+    sandbox.shop.add_product(
+        "Tee", product_type="T-Shirt", variants=[sandbox_shopify.VariantSpec("TEE-M")]
+    )
+    created = sandbox.shop.create_order([sandbox_shopify.LineSpec("TEE-M")])
+
+    order = fetch_order(sandbox.client, SHOP, created["id"], ["custom.decoration_method"], 1)
+
+    assert len(order.lines) == 1 and len(order.fulfillment_orders) == 1
+    assert sandbox.client.throttles.expected_cost("order_for_routing") <= 30
+
+
 def test_partial_fulfillment_then_a_repeat_creates_one_fulfillment(sandbox: Sandbox) -> None:
     created = three_line_order(sandbox.shop)
     order = fetch_order(sandbox.client, SHOP, created["id"])
@@ -137,8 +166,10 @@ def test_on_hold_fulfillment_order_is_not_ready(sandbox: Sandbox) -> None:
 
 def test_stage_mirror_and_webhook_setup(sandbox: Sandbox) -> None:
     created = three_line_order(sandbox.shop)
-    mirror_stage(sandbox.client, SHOP, created["id"], "in_production")
-    assert "production:in_production" in sandbox.shop.order(created["id"])["tags"]
+    mirror_stage(sandbox.client, SHOP, created["id"], "submitted")
+    mirror_stage(sandbox.client, SHOP, created["id"], "in_production", "submitted")
+    tags = sandbox.shop.order(created["id"])["tags"]
+    assert [tag for tag in tags if tag.startswith("production:")] == ["production:in_production"]
 
     url = "https://integrator.example.com/webhooks/shopify"
     first = ensure_webhook_subscriptions(sandbox.client, SHOP, url, ["orders/paid"])

@@ -34,7 +34,14 @@ def test_fetch_order_converts_everything_routing_needs(
     assert shopify.calls == [
         (
             "OrderForRouting",
-            {"orderId": "gid://shopify/Order/1001", "metafieldKeys": ["custom.decoration_method"]},
+            {
+                "orderId": "gid://shopify/Order/1001",
+                "metafieldKeys": ["custom.decoration_method"],
+                "withMetafields": True,
+                "metafieldCount": 1,
+                "lines": 5,
+                "fulfillmentOrders": 2,
+            },
         )
     ]
     assert (order.shop, order.order_id, order.name) == (SHOP, "1001", "#1001")

@@ -385,13 +385,45 @@ def test_tracking_update_of_unknown_fulfillment_is_rejected(world: World) -> Non
     assert "does not exist" in result.reason
 
 
-def test_mirror_stage_sets_metafield_and_swaps_the_production_tag(world: World) -> None:
+def test_mirror_adds_the_first_stage_tag_with_one_mutation(world: World) -> None:
+    order = order_of(world, [LineSpec("TEE")], tags=["vip"])
+    world.wire.operations.clear()
+
+    mirror_stage(world.client, SHOP, order["id"], "submitted")
+
+    assert world.shop.order(order["id"])["tags"] == ["vip", "production:submitted"]
+    assert world.wire.operations == ["TagsAdd"]  # nothing read, no metafield
+    assert world.shop.order(order["id"]).get("metafields", []) == []
+
+
+def test_mirror_swaps_the_tag_in_one_request_and_keeps_the_merchants(world: World) -> None:
     order = order_of(world, [LineSpec("TEE")], tags=["vip", "production:submitted"])
+    world.wire.operations.clear()
 
-    mirror_stage(world.client, SHOP, order["id"], "in_production")
-    mirror_stage(world.client, SHOP, order["id"], "in_production")
+    mirror_stage(world.client, SHOP, order["id"], "in_production", "submitted")
+    mirror_stage(world.client, SHOP, order["id"], "in_production", "in_production")
 
-    record = world.shop.order(order["id"])
-    assert record["tags"] == ["vip", "production:in_production"]
-    (metafield,) = [m for m in record["metafields"] if m["namespace"] == "integrator"]
-    assert (metafield["key"], metafield["value"]) == ("production_stage", "in_production")
+    assert world.shop.order(order["id"])["tags"] == ["vip", "production:in_production"]
+    assert world.wire.operations == ["StageTagSwap", "StageTagSwap"]
+
+
+def test_shipping_removes_the_tag_shopify_shows_the_rest(world: World) -> None:
+    order = order_of(world, [LineSpec("TEE")], tags=["vip", "production:in_production"])
+    never_tagged = order_of(world, [LineSpec("TEE")], tags=["vip"])
+    world.wire.operations.clear()
+
+    mirror_stage(world.client, SHOP, order["id"], "shipped", "in_production")
+    mirror_stage(world.client, SHOP, never_tagged["id"], "shipped", None)
+
+    assert world.shop.order(order["id"])["tags"] == ["vip"]
+    assert world.shop.order(never_tagged["id"])["tags"] == ["vip"]
+    assert world.wire.operations == ["TagsRemove"]  # nothing to remove on the other
+
+
+def test_a_retry_removes_a_tag_its_failed_attempt_left(world: World) -> None:
+    # the first attempt added production:routed and died before recording it
+    order = order_of(world, [LineSpec("TEE")], tags=["production:routed"])
+
+    mirror_stage(world.client, SHOP, order["id"], "submitted", None, thorough=True)
+
+    assert world.shop.order(order["id"])["tags"] == ["production:submitted"]

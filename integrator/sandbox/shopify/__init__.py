@@ -18,9 +18,10 @@ Modules: ``store`` (shops and the control API), ``records`` (GraphQL-shaped reco
 ``webhooks`` (REST webhook bodies and the signed sender), ``app`` (WSGI app and ``serve``).
 
 Where the sandbox knowingly differs from Shopify:
-- query cost follows Shopify's published rules, which price big pages higher than Shopify's
-  current calculator does; the bucket never asks a query for more than it can hold, and the
-  1000-point single-query limit is off unless ``max_single_query_cost`` is set;
+- query cost follows Shopify's published rules (``cost``), which may price big pages higher
+  than Shopify's calculator does today (community.shopify.dev/t/23101: a nested first:250 page
+  requested 25 points); the requested cost is taken before the query runs and the difference
+  to the actual cost refunded after it, as Shopify documents;
 - fields it does not model answer null, or a zero value of their type when non-null, and
   mutations it does not model answer an empty payload (counted per shop);
 - the search syntax is a subset (field terms, comparisons, negation; no OR).

@@ -5,7 +5,11 @@ https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits
 - a connection costs 2 plus ``first`` (or ``last``) times (1 + the node's selection), whether
   the node is selected through ``edges { node }`` or ``nodes``; ``pageInfo`` is free;
 - a plain list of objects with a ``first`` argument counts ``first`` objects, otherwise one;
-- each mutation root field costs 10, whatever it selects;
+- each mutation root field costs 10, whatever it selects, except ``metafieldsSet``, which
+  since 2026-09-15 costs 10 plus a weight per distinct owner (Order 10, Product 4, variant 2,
+  Collection, Customer and Shop 1, others 0; shopify.dev/changelog/dynamic-complexity-cost-
+  for-metafieldsset-mutation);
+- fields left out by ``@skip``/``@include`` cost nothing (they are not run);
 - fragments on different types of an interface or union count the dearest one.
 The requested cost uses the page sizes asked for; the actual cost uses what was returned, so
 Shopify's refund of the difference can be mirrored.
@@ -37,6 +41,15 @@ from integrator.sandbox.shopify.resolvers import is_connection
 
 MUTATION_COST = 10
 CONNECTION_OVERHEAD = 2
+# metafieldsSet's weight per distinct owner, by the owner's type
+OWNER_WEIGHTS = {
+    "Order": 10,
+    "Product": 4,
+    "ProductVariant": 2,
+    "Collection": 1,
+    "Customer": 1,
+    "Shop": 1,
+}
 UNKNOWN = object()  # no response data: price the request, not the answer
 
 
@@ -51,12 +64,47 @@ def query_cost(
     operation = _operation(document, operation_name)
     if operation is None:
         return 0
+    variables = _with_defaults(operation, variables or {})
     if operation.operation == OperationType.MUTATION:
-        return MUTATION_COST * len(_fields(operation.selection_set, _fragments(document)))
+        fields = _fields(operation.selection_set, _fragments(document), variables)
+        return sum(_mutation_cost(field, dict(variables or {})) for field in fields)
     walker = _CostWalker(schema, _fragments(document), dict(variables or {}))
     root = schema.query_type
     assert root is not None
     return round(walker.selection(operation.selection_set, root, data))
+
+
+def _with_defaults(
+    operation: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The variables as the operation runs with them: declared defaults fill what is missing
+    (a page size given as ``$lines: Int = 5`` is priced at 5)."""
+    given = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in given and definition.default_value is not None:
+            given[name] = value_from_ast_untyped(definition.default_value)
+    return given
+
+
+def _mutation_cost(node: FieldNode, variables: dict[str, Any]) -> int:
+    if node.name.value != "metafieldsSet":
+        return MUTATION_COST
+    arguments = {
+        arg.name.value: value_from_ast_untyped(arg.value, variables) for arg in node.arguments or ()
+    }
+    metafields = arguments.get("metafields")
+    owners = {
+        str(entry.get("ownerId") or "")
+        for entry in (metafields if isinstance(metafields, list) else [])
+        if isinstance(entry, Mapping)
+    }
+    return MUTATION_COST + sum(OWNER_WEIGHTS.get(_gid_type(owner), 0) for owner in owners)
+
+
+def _gid_type(gid: str) -> str:
+    parts = gid.split("/")
+    return parts[3] if len(parts) > 4 and gid.startswith("gid://") else ""
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -71,17 +119,42 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
 
 
 def _fields(
-    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None = None,
 ) -> list[FieldNode]:
     found: list[FieldNode] = []
     for selection in selection_set.selections:
+        if not is_included(selection, variables or {}):
+            continue
         if isinstance(selection, FieldNode):
             found.append(selection)
         elif isinstance(selection, InlineFragmentNode):
-            found.extend(_fields(selection.selection_set, fragments))
+            found.extend(_fields(selection.selection_set, fragments, variables))
         elif isinstance(selection, FragmentSpreadNode):
-            found.extend(_fields(fragments[selection.name.value].selection_set, fragments))
+            found.extend(
+                _fields(fragments[selection.name.value].selection_set, fragments, variables)
+            )
     return found
+
+
+def is_included(selection: Any, variables: Mapping[str, Any]) -> bool:
+    """False when ``@skip(if: true)`` or ``@include(if: false)`` leaves the selection out."""
+    for directive in getattr(selection, "directives", None) or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        condition = next(
+            (
+                value_from_ast_untyped(arg.value, dict(variables))
+                for arg in directive.arguments or ()
+                if arg.name.value == "if"
+            ),
+            None,
+        )
+        if bool(condition) == (name == "skip"):
+            return False
+    return True
 
 
 class _CostWalker:
@@ -102,6 +175,8 @@ class _CostWalker:
         shared = 0.0
         by_condition: dict[str, float] = {}
         for selection in selection_set.selections:
+            if not is_included(selection, self.variables):
+                continue
             if isinstance(selection, FieldNode):
                 shared += self.field(selection, parent, data)
                 continue
@@ -156,7 +231,12 @@ class _CostWalker:
             return 0.0
         node_type = get_named_type(connection.fields["nodes"].type)
         per_node = []
-        for inner in _fields(node.selection_set, self.fragments) if node.selection_set else []:
+        inner_fields = (
+            _fields(node.selection_set, self.fragments, self.variables)
+            if node.selection_set
+            else []
+        )
+        for inner in inner_fields:
             inner_key = inner.alias.value if inner.alias else inner.name.value
             inner_value = value.get(inner_key) if isinstance(value, Mapping) else UNKNOWN
             if inner.name.value == "nodes":
@@ -169,7 +249,11 @@ class _CostWalker:
         self, edges: FieldNode, node_type: Any, value: Any, arguments: Mapping[str, Any]
     ) -> float:
         node_fields = (
-            [f for f in _fields(edges.selection_set, self.fragments) if f.name.value == "node"]
+            [
+                f
+                for f in _fields(edges.selection_set, self.fragments, self.variables)
+                if f.name.value == "node"
+            ]
             if edges.selection_set
             else []
         )
