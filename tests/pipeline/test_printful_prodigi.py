@@ -18,8 +18,8 @@ from integrator.sandbox.suppliers.printful import PrintfulSandbox
 from integrator.sandbox.suppliers.prodigi import ProdigiSandbox
 
 from .conftest import (
-    jobs_of,
     items_of,
+    jobs_of,
     order_row,
     paid_order,
     remote_id_of,
