@@ -79,7 +79,9 @@ class Harness:
             SupplierLine(
                 line_item_id=LINE_IDS[n],
                 quantity=n + 1,
-                spec=SupplierItemSpec(ids[n], files=(PrintFile("front", f"https://cdn.test/{n}.png"),)),
+                # a product saved in a Printify shop prints its own artwork: no files for it
+                spec=SupplierItemSpec(ids[n], files=() if "product_id" in ids[n] else (
+                    PrintFile("front", f"https://cdn.test/{n}.png"),)),
                 title=f"Item {n}",
             )
             for n in range(len(ids))
