@@ -200,7 +200,7 @@ class PrintifyAdapter(SupplierAdapter):
         )
         common: dict[str, Any] = {
             "event_id": event_id,
-            "supplier_order_id": text(resource.get("id")) or None,
+            "supplier_order_id": _order_id_of(kind, resource, data),
             "external_ref": data.get("external_id"),
             "occurred_at": from_iso(payload.get("created_at")),
         }
@@ -352,6 +352,15 @@ class PrintifyAdapter(SupplierAdapter):
             shipped_at=from_iso(data.get("shipped_at")),
             supplier_skus=tuple(text(s) for s in data.get("skus") or ()),
         )
+
+
+def _order_id_of(kind: str, resource: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+    """The order a webhook is about: its resource when that is an order; a support request
+    names its order in ``data.order_id``; products, shops and preview tasks name none (their
+    resource id is not an order id)."""
+    if resource.get("type") == "order" or (not resource.get("type") and kind.startswith("order:")):
+        return text(resource.get("id")) or None
+    return text(data.get("order_id")) or None
 
 
 def duplicate_of(error: SupplierRejected) -> str | None:

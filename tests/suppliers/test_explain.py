@@ -233,10 +233,10 @@ def example_of(document: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 
 def printful_v1_webhook_example(event: str) -> bytes:
-    return printful_webhook_example("printful_v1_openapi.json.gz", event)
+    return document_webhook_example("printful_v1_openapi.json.gz", event)
 
 
-def printful_webhook_example(document_name: str, event: str) -> bytes:
+def document_webhook_example(document_name: str, event: str) -> bytes:
     from integrator.sandbox.suppliers.validation import body_schema_pointer, load_document
 
     document = load_document(document_name)
@@ -367,11 +367,11 @@ def test_every_webhook_of_both_documents_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize(("document", "event"), sorted(EVERY_WEBHOOK))
-def test_every_printful_webhook_example_is_explained_exactly(document: str, event: str) -> None:
+def test_every_document_webhook_example_is_explained_exactly(document: str, event: str) -> None:
     """Each built from its document's schema examples; none is refused as malformed (v2
     shipment holds carry no order, catalog_stock_updated a list: a 400 for them would make
     Printful retry a genuine webhook)."""
-    body = printful_webhook_example(document, event)
+    body = document_webhook_example(document, event)
     assert json.loads(body)["type"] == event
 
     assert explain_payload("printful", body) == {"supplier": "printful", **EVERY_WEBHOOK[
