@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from bench.chaos.common import start_stack
 from bench.chaos.supplier_outage import fast_timeout_config
-from integrator.db.clock import utcnow
 from integrator.db.models import Job, LineItem, SupplierOrder
-from integrator.queue.jobs import enqueue
+from integrator.db.timestamps import utcnow
+from integrator.jobqueue.jobs import enqueue
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack
 

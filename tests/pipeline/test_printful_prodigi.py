@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import ItemEvent, Job
+from integrator.db.timestamps import utcnow
 from integrator.pipeline.callbacks import COMPLETION_PATIENCE
 from integrator.sandbox.shopify import AddressSpec
 from integrator.sandbox.stack import Stack
