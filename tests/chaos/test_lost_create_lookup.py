@@ -6,8 +6,8 @@ is still making the order, a retry's search finds nothing and a second order is 
 sandbox's "timeout" fault is exactly that: Gelato answers only after ``timeout_sleep_seconds``
 and makes the order then, long after we stopped waiting.
 
-Here our timeout is 1 s and Gelato makes the order 2–2.5 s after we gave up;
-``lookup_delay_seconds: 4`` tells us Gelato may take that long. Before the fix, the job's own
+Here our timeout is 1 s and Gelato makes the order 3.5 s after we gave up;
+``lookup_delay_seconds: 6`` tells us Gelato may take that long. Before the fix, the job's own
 retry (backoff 1–2 s) and a second submit job for the same order (a reconciliation pass)
 each searched too early and made a second order.
 """
@@ -31,7 +31,7 @@ from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack
 
 CANVAS = LineSpec("CANVAS-30X40", 1)  # Gelato, for a German address
-GELATO_LOOKUP_DELAY_SECONDS = 4
+GELATO_LOOKUP_DELAY_SECONDS = 6
 
 
 @contextmanager
@@ -89,7 +89,7 @@ def the_one_order(stack: Stack) -> tuple[str, SupplierOrder, LineItem]:
 def test_the_retry_of_a_lost_create_waits_until_gelato_has_made_the_order(
     database_url: str,
 ) -> None:
-    with slow_gelato_stack(database_url, making_seconds=3.5) as stack:
+    with slow_gelato_stack(database_url, making_seconds=4.5) as stack:
         stack.send_webhook("orders/paid", stack.place_order([CANVAS]))
         stack.drain()  # the create times out at our end; Gelato is still making the order
 
@@ -104,7 +104,7 @@ def test_the_retry_of_a_lost_create_waits_until_gelato_has_made_the_order(
 def test_a_second_submit_job_does_not_search_while_the_lost_create_may_be_in_progress(
     database_url: str,
 ) -> None:
-    with slow_gelato_stack(database_url, making_seconds=3.0) as stack:
+    with slow_gelato_stack(database_url, making_seconds=4.5) as stack:
         stack.send_webhook("orders/paid", stack.place_order([CANVAS]))
         stack.drain()  # the create times out at our end; Gelato is still making the order
         with stack.db.write() as session:
