@@ -38,9 +38,11 @@ from bench.chaos.common import (  # noqa: E402
     start_stack,
     wait_until,
 )
+from bench.chaos.supplier_outage import fast_timeout_config  # noqa: E402
 from integrator.sandbox.stack import CLIENT_ID, CLIENT_SECRET, Stack  # noqa: E402
 
 LEASE_SECONDS = 3.0
+SUPPLIER_TIMEOUT_SECONDS = 2.0
 
 
 def worker_environment(stack: Stack, url: str) -> dict[str, str]:
@@ -159,8 +161,13 @@ def run(
     max_kills: int | None = None,
 ) -> Figures:
     rng = random.Random(11)
-    with scratch_url(database_url) as url, tempfile.TemporaryFile() as log:
-        stack = start_stack(url, loopback=True)
+    # supplier timeouts shorter than the lease, as `integrator worker` requires
+    with (
+        scratch_url(database_url) as url,
+        tempfile.TemporaryFile() as log,
+        fast_timeout_config(seconds=SUPPLIER_TIMEOUT_SECONDS) as config_dir,
+    ):
+        stack = start_stack(url, loopback=True, config_dir=config_dir)
         pool = WorkerPool(worker_environment(stack, url), processes, threads, log)
         try:
             started = time.monotonic()

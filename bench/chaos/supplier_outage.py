@@ -56,8 +56,10 @@ BAD_ADDRESS_EVERY = 20  # one order in 20 has no city: printful refuses it for g
 
 
 @contextmanager
-def fast_timeout_config(source: Path = Path("config")) -> Iterator[Path]:
-    """A copy of the configuration with a 1 s timeout for every supplier."""
+def fast_timeout_config(
+    source: Path = Path("config"), seconds: float = SUPPLIER_TIMEOUT_SECONDS
+) -> Iterator[Path]:
+    """A copy of the configuration with a short timeout (default 1 s) for every supplier."""
     with tempfile.TemporaryDirectory(prefix="chaos-config-") as folder:
         target = Path(folder) / "config"
         shutil.copytree(source, target)
@@ -65,7 +67,7 @@ def fast_timeout_config(source: Path = Path("config")) -> Iterator[Path]:
         document = re.sub(r"\n\s*timeout_seconds: *\d+", "", routing.read_text())
         document = re.sub(
             r"(\n(\s*)callback_secret: [^\n]*)",
-            rf"\1\n\2timeout_seconds: {SUPPLIER_TIMEOUT_SECONDS}",
+            rf"\1\n\2timeout_seconds: {seconds:g}",
             document,
         )
         routing.write_text(document)

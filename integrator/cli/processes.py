@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from integrator.cli.common import container_or_exit, preflight_or_exit, settings_or_exit
+
+if TYPE_CHECKING:
+    from integrator.bootstrap import Container
 
 
 @click.command()
@@ -51,6 +54,23 @@ def _stop_on_signals(stop: Any) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
+def longest_supplier_timeout(container: Container) -> float:
+    """The longest ``timeout_seconds`` of any supplier in any shop's configuration."""
+    from integrator.suppliers.http import DEFAULT_TIMEOUT_SECONDS
+
+    if container.configs is None:
+        return 0.0
+    stores = [container.configs.shared, *container.configs.per_shop.values()]
+    return max(
+        (
+            float(supplier.options.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+            for store in stores
+            for supplier in store.suppliers.values()
+        ),
+        default=0.0,
+    )
+
+
 @click.command()
 @click.option("--threads", default=4, show_default=True)
 @click.option("--lease", "lease_seconds", default=60.0, show_default=True, help="lease seconds")
@@ -65,6 +85,15 @@ def worker(threads: int, lease_seconds: float, kinds: tuple[str, ...], metrics_p
     from integrator.pipeline.handlers import build_handlers
 
     container = container_or_exit()
+    longest = longest_supplier_timeout(container)
+    if lease_seconds <= longest:
+        container.close()
+        raise click.BadParameter(
+            f"{lease_seconds:g} s is not longer than the longest supplier timeout "
+            f"({longest:g} s): a job whose call is still waiting for the supplier could be "
+            "taken for dead and sent again while the first call goes on",
+            param_hint="--lease",
+        )
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1")
     runner = Worker(

@@ -209,6 +209,9 @@ class SupplierOrder(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_heard_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # a create was sent then and has no definite answer yet (in flight, timed out, 5xx, the
+    # worker died): the supplier may still be making the order (submission.claim_create)
+    create_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     order: Mapped[Order] = relationship(back_populates="supplier_orders")
 

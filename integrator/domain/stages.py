@@ -53,8 +53,10 @@ def accepts(current: Stage, reached: Stage, new: Stage) -> bool:
     """Say whether an item at ``current`` (furthest main stage ``reached``) may move to ``new``.
 
     Events arrive late, twice and out of order, so this is the only gate for every
-    supplier callback, poll and Shopify event. Operator actions (release, re-route)
-    go through :func:`reset_for_reroute` instead.
+    supplier callback, poll and Shopify event. Operator actions (release, re-route, retry)
+    bypass it: ``integrator.pipeline.timeline.reset`` starts the item again from
+    ``received``, once ``integrator.pipeline.operator`` has checked the item's stage and
+    asked the supplier that it no longer makes the item.
     """
     if new == current or current in TERMINAL:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # a callback can beat the record of its own submission; wait this long for it, this many times
 UNMATCHED_WAIT_SECONDS = 20
 UNMATCHED_PATIENCE = 6
+# the supplier calls a callback needs (e.g. Printful listing a shipment it just announced) are
+# retried with the queue's backoff this many times (about four minutes), then given up on
+COMPLETION_PATIENCE = 8
 
 SUPPLIER_ORDER_STATUS = {
     Stage.SUBMITTED: "submitted",
@@ -63,12 +67,30 @@ def find_supplier_order(
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
+@dataclass(frozen=True)
+class Completed:
+    """A callback's events after the supplier calls they need; ``problem`` says why some
+    could not be completed (they are applied as they are, and their orders flagged)."""
+
+    events: list[SupplierEvent]
+    problem: str | None = None
+
+
 def complete_ours(
-    container: Container, adapter: SupplierAdapter, supplier: str, events: list[SupplierEvent]
-) -> list[SupplierEvent]:
+    container: Container,
+    adapter: SupplierAdapter,
+    supplier: str,
+    events: list[SupplierEvent],
+    *,
+    last_try: bool = False,
+) -> Completed:
     """Let the adapter make the supplier calls our events need (fetch a shipment's items,
     confirm a draft), outside any transaction. Events of orders that are not ours (a store
-    shared with another app) are left alone: we never act on someone else's order."""
+    shared with another app) are left alone: we never act on someone else's order.
+
+    A failure worth retrying (the supplier is down, or has not listed a shipment it just
+    announced) retries the job, up to ``last_try``; then, like a refusal, the events are
+    applied as they are: what they do not say moves no line, and the order is flagged."""
     with container.db.read() as session:
         ours = [find_supplier_order(session, supplier, e, lock=False) is not None for e in events]
     try:
@@ -76,14 +98,33 @@ def complete_ours(
             adapter.complete_events([e for e, o in zip(events, ours, strict=True) if o])
         )
     except RetryableSupplierError as error:
-        raise RetryableJobError(f"{supplier}: {error}", retry_after=error.retry_after) from error
+        if not last_try:
+            raise RetryableJobError(
+                f"{supplier}: {error}", retry_after=error.retry_after
+            ) from error
+        return _uncompleted(supplier, events, f"{error} (gave up retrying)")
     except SupplierError as error:
-        # applied as they are: a shipment whose items are still unknown moves no line
-        log.warning(
-            "callback.completion_failed", extra={"source": supplier, "reason": str(error)[:200]}
-        )
-        return events
-    return [next(completed) if o else e for e, o in zip(events, ours, strict=True)]
+        return _uncompleted(supplier, events, str(error))
+    return Completed([next(completed) if o else e for e, o in zip(events, ours, strict=True)])
+
+
+def _uncompleted(supplier: str, events: list[SupplierEvent], problem: str) -> Completed:
+    log.warning("callback.completion_failed", extra={"source": supplier, "reason": problem[:200]})
+    return Completed(events, problem[:300])
+
+
+def flag_uncompleted(
+    session: Session, supplier: str, events: list[SupplierEvent], problem: str
+) -> None:
+    """Tell the operator which supplier orders a callback could not be completed for."""
+    for event in events:
+        supplier_order = find_supplier_order(session, supplier, event)
+        if supplier_order is not None:
+            supplier_order.order.attention = (
+                f"{supplier} {event.raw_status or 'callback'} could not be completed from "
+                f"{supplier} ({problem}): what it does not say moved nothing; check order "
+                f"{supplier_order.supplier_order_id or supplier_order.external_ref} there"
+            )
 
 
 def items_named(items: list[LineItem], line_item_ids: tuple[str, ...]) -> list[LineItem]:
@@ -337,13 +378,17 @@ def handle_callback(container: Container, context: JobContext) -> str:
         events = adapter.parse_callback(body)
     except CallbackPayloadError as error:
         raise TerminalJobError(f"stored callback no longer parses: {error}") from error
-    events = complete_ours(container, adapter, supplier, events)
+    last_try = context.job.attempts >= min(COMPLETION_PATIENCE, context.job.max_attempts)
+    completed = complete_ours(container, adapter, supplier, events, last_try=last_try)
+    events = completed.events
     outcomes = []
     with container.db.write() as session:
         for event in events:
             outcomes.append(
                 apply_event(session, container, supplier, event, source=f"supplier:{supplier}")
             )
+        if completed.problem:
+            flag_uncompleted(session, supplier, events, completed.problem)
         if "unmatched" in outcomes and context.job.attempts < UNMATCHED_PATIENCE:
             # rolls the whole callback back; it is applied again, whole, on the next attempt
             raise RetryableJobError(

@@ -124,6 +124,7 @@ def record_submitted(
         supplier_order.status = "submitted"
         supplier_order.submitted_at = utcnow()
         supplier_order.last_error = None
+        supplier_order.create_sent_at = None
         supplier_order.request_copy = {
             "external_ref": submission.request.external_ref,
             "lines": [
@@ -268,11 +269,17 @@ def hold_incomplete(container: Container, submission: Submission, reason: str) -
         refresh_order(session, supplier_order.order)
 
 
-def note_error(container: Container, supplier_order_id: int, reason: str) -> None:
+def note_error(
+    container: Container, supplier_order_id: int, reason: str, *, sent: bool = False
+) -> None:
+    """Keep the reason of a failed attempt; ``sent``: the create may have reached the
+    supplier (else it certainly made nothing, and a retry need not wait for it)."""
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id)
         if supplier_order is None:
             return
+        if not sent:
+            supplier_order.create_sent_at = None
         # once the supplier may have the order, that stays true until it answers for it
         if (supplier_order.last_error or "").startswith(MAYBE_CREATED):
             reason = MAYBE_CREATED + reason.removeprefix(MAYBE_CREATED)
@@ -298,6 +305,25 @@ def refused_print_file(container: Container, request: SupplierOrderRequest) -> s
     return None
 
 
+def claim_create(container: Container, supplier_order_id: int, settle_seconds: float) -> float:
+    """Note that a create is being sent now, under the supplier order's row lock; or return
+    how long to wait first (seconds > 0) while an earlier create, of this job or another
+    (a reconciliation pass re-enqueues pending orders; a dead worker's job is rescued), got
+    no definite answer less than ``settle_seconds`` ago: the supplier may still be making
+    that order, and a look-up by our reference now would miss it and make a second."""
+    with container.db.write() as session:
+        supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
+        assert supplier_order is not None
+        now = utcnow()
+        sent = supplier_order.create_sent_at
+        if sent is not None and settle_seconds > 0:
+            left = settle_seconds - (now - sent).total_seconds()
+            if left > 0:
+                return left
+        supplier_order.create_sent_at = now
+        return 0.0
+
+
 def submit(container: Container, context: JobContext) -> str:
     supplier_order_id = int(str(context.payload["supplier_order_id"]))
     submission = load_submission(container, supplier_order_id)
@@ -321,6 +347,12 @@ def submit(container: Container, context: JobContext) -> str:
         raise RetryLater(30, f"{submission.supplier} circuit open")
     if adapter.breaker.is_open():
         raise RetryLater(30, f"{submission.supplier} circuit open; will look the order up first")
+    settle = adapter.create_settle_seconds
+    wait = claim_create(container, supplier_order_id, settle)
+    if wait > 0:
+        raise RetryLater(
+            wait, f"{submission.supplier} may still be making the order of an unanswered create"
+        )
     try:
         result = adapter.submit(submission.request)
     except RetryableSupplierError as error:
@@ -330,10 +362,13 @@ def submit(container: Container, context: JobContext) -> str:
                 container, submission, f"{reason} (gave up after {context.job.attempts} attempts)"
             )
             raise TerminalJobError(reason) from error
+        maybe = ambiguous(error)
         note_error(
-            container, supplier_order_id, (MAYBE_CREATED if ambiguous(error) else "") + reason
+            container, supplier_order_id, (MAYBE_CREATED if maybe else "") + reason, sent=maybe
         )
-        raise RetryableJobError(reason, retry_after=error.retry_after) from error
+        # after an unanswered create, come back once the supplier would have finished it
+        retry_after = max(error.retry_after or 0.0, settle if maybe else 0.0)
+        raise RetryableJobError(reason, retry_after=retry_after or None) from error
     except SupplierRequestIncomplete as error:
         hold_incomplete(container, submission, error.reason)
         return "held_incomplete"

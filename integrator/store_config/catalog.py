@@ -14,7 +14,8 @@ from integrator.domain.public_urls import NotPublicUrl, public_url
 # SupplierItemSpec.identifiers each adapter needs; any one alternative (a tuple) is enough.
 REQUIRED_IDENTIFIERS: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "printful": (("variant_id",), ("sync_variant_id",)),
-    "printify": (("product_id", "variant_id"),),
+    # a product saved in the shop, or a blueprint printed with the listing's files
+    "printify": (("product_id", "variant_id"), ("blueprint_id", "print_provider_id", "variant_id")),
     "gelato": (("product_uid",),),
     "prodigi": (("sku",),),
 }

@@ -127,6 +127,15 @@ def _build_listing(
                 path, f"missing identifiers for {supplier} ({adapter}): needs {missing}"
             )
         )
+    if adapter == "printify" and section.files and "blueprint_id" not in identifiers:
+        problems.append(
+            document.problem(
+                path + ("files",),
+                "Printify takes print files only with blueprint_id and print_provider_id "
+                "(print_areas); a product_id prints the artwork saved with the product, so "
+                "these would never be sent",
+            )
+        )
     for position, print_file in enumerate(section.files):
         refusal = _print_file_refusal(print_file.url)
         if refusal is not None:

@@ -71,6 +71,9 @@ class PrintifyOptions(CommonOptions):
 class GelatoOptions(CommonOptions):
     api_key: str
     order_type: Literal["draft", "order"] = "order"
+    # after a create without an answer, look our reference up no sooner than this after the
+    # timeout (Gelato may still be making the order); default: timeout_seconds again
+    lookup_delay_seconds: PositiveFloat | None = None
 
 
 class ProdigiOptions(CommonOptions):

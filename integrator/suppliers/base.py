@@ -156,6 +156,10 @@ class SupplierAdapter(abc.ABC):
     # False when the supplier's API offers no way to find an order by our reference
     # (Printify): ``fetch_status(external_ref=...)`` then finds nothing
     FINDS_BY_REFERENCE: ClassVar[bool] = True
+    # True when ``submit`` looks our reference up and creates when nothing is found, with
+    # nothing at the supplier refusing a second order for the same reference (Gelato): a
+    # look-up made while the supplier is still making a lost create's order finds nothing
+    LOOKUP_CAN_MISS_A_CREATE_IN_PROGRESS: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -186,6 +190,18 @@ class SupplierAdapter(abc.ABC):
     @property
     def breaker(self) -> CircuitBreaker:
         return self.http.breaker
+
+    @property
+    def create_settle_seconds(self) -> float:
+        """How long after sending a create that got no definite answer the supplier may still
+        be making the order: our read timeout, then ``lookup_delay_seconds`` more (default:
+        the timeout again). 0 where the supplier itself refuses a second order for our
+        reference, so that a retry can never double it whenever it runs."""
+        if not self.LOOKUP_CAN_MISS_A_CREATE_IN_PROGRESS:
+            return 0.0
+        timeout = float(self.options.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        delay = self.options.get("lookup_delay_seconds")
+        return timeout + (float(delay) if delay is not None else timeout)
 
     # --- HTTP details -------------------------------------------------------------------------
 

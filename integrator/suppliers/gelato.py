@@ -88,6 +88,8 @@ class GelatoAdapter(SupplierAdapter):
     DEFAULT_BASE_URL = "https://order.gelatoapis.com"
     MAX_REFERENCE_LENGTH = 32  # no documented limit
     RATE_LIMIT_PER_MINUTE = 120  # none published; stay polite
+    # orderReferenceId has no documented uniqueness: submit searches, then creates
+    LOOKUP_CAN_MISS_A_CREATE_IN_PROGRESS = True
     # "Order statuses" (every documented word), plus on_hold/not_connected seen in 3P code
     STATUS_MAP = {
         "draft": Stage.SUBMITTED,

@@ -82,6 +82,13 @@ EVENT_STAGES: Mapping[str, Stage] = {
 HOLD_RELEASES = frozenset({"order_remove_hold", "shipment_remove_hold"})
 SHIPPED_EVENTS = frozenset({"package_shipped", "shipment_sent"})
 RETURN_EVENTS = frozenset({"package_returned", "shipment_returned"})
+
+
+def _about_orders(kind: str) -> bool:
+    """Event types whose ``data`` is an object about an order or a shipment."""
+    return kind.startswith(("order_", "shipment_", "package_"))
+
+
 # v1 "cancelOrderById": "Cancels pending order or draft"
 CANCELLABLE = frozenset({"pending", "draft"})
 # "Errors" tag: the documented codes (OR-13 ...) are names, not a field of the error body;
@@ -254,6 +261,9 @@ class PrintfulAdapter(SupplierAdapter):
 
     def callback_events(self, payload: Mapping[str, Any]) -> list[SupplierEvent]:
         kind = require(payload, "type", str)
+        if not _about_orders(kind) and not isinstance(payload.get("data"), dict):
+            # e.g. v2 catalog_stock_updated, whose data is a list of variants
+            return [SupplierEvent(kind=EventKind.OTHER, event_id=f"{kind}:", raw_status=kind)]
         data = require(payload, "data")
         order = mapping(data, "order")
         occurred = from_unix(payload.get("created")) or from_iso(payload.get("occurred_at"))
@@ -280,6 +290,10 @@ class PrintfulAdapter(SupplierAdapter):
                 )
             ]
         if kind in EVENT_STAGES or kind in HOLD_RELEASES or kind.startswith("order_"):
+            if not order and kind.startswith("shipment_"):
+                # v2 ShipmentPutOnHold / ShipmentRemovedFromHold carry the shipment and no
+                # order: understood and kept, but nothing here says whose items it holds
+                return [self._orderless_shipment_event(kind, data, event_id)]
             if not order:
                 raise CallbackPayloadError(f"{kind} without data.order")
             status = text(order.get("status"))
@@ -298,6 +312,19 @@ class PrintfulAdapter(SupplierAdapter):
             )
             return [_covered_only(event, order)]
         return [SupplierEvent(kind=EventKind.OTHER, event_id=event_id, raw_status=kind)]
+
+    def _orderless_shipment_event(
+        self, kind: str, data: Mapping[str, Any], event_id: str
+    ) -> SupplierEvent:
+        shipment = text(mapping(data, "shipment").get("id")) or "?"
+        why = text(data.get("reason"))
+        return SupplierEvent(
+            kind=EventKind.OTHER,
+            event_id=f"{event_id}{shipment}",
+            raw_status=kind,
+            reason=f"shipment {shipment}{': ' + why if why else ''} (the webhook names no "
+            "order, so no item is moved by it)",
+        )
 
     def complete_events(self, events: Sequence[SupplierEvent]) -> list[SupplierEvent]:
         """Fetch the items of v2 shipments (``GET /v2/orders/{id}/shipments``) and confirm

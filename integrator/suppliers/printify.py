@@ -52,7 +52,7 @@ from integrator.suppliers.base import (
     require,
     text,
 )
-from integrator.suppliers.errors import SupplierError, SupplierRejected
+from integrator.suppliers.errors import SupplierError, SupplierRejected, SupplierRequestIncomplete
 
 SIGNATURE_HEADER = "X-Pfy-Signature"
 SIGNATURE_FORM = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -200,7 +200,7 @@ class PrintifyAdapter(SupplierAdapter):
         )
         common: dict[str, Any] = {
             "event_id": event_id,
-            "supplier_order_id": text(resource.get("id")) or None,
+            "supplier_order_id": _order_id_of(kind, resource, data),
             "external_ref": data.get("external_id"),
             "occurred_at": from_iso(payload.get("created_at")),
         }
@@ -354,6 +354,15 @@ class PrintifyAdapter(SupplierAdapter):
         )
 
 
+def _order_id_of(kind: str, resource: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+    """The order a webhook is about: its resource when that is an order; a support request
+    names its order in ``data.order_id``; products, shops and preview tasks name none (their
+    resource id is not an order id)."""
+    if resource.get("type") == "order" or (not resource.get("type") and kind.startswith("order:")):
+        return text(resource.get("id")) or None
+    return text(data.get("order_id")) or None
+
+
 def duplicate_of(error: SupplierRejected) -> str | None:
     """The existing order's id when a create was refused for a repeated ``external_id``."""
     if error.status != 409 or error.code != DUPLICATE_EXTERNAL_ID:
@@ -469,9 +478,31 @@ def _names_we_sent(line: SupplierLine) -> Iterator[str]:
 
 
 def _line_item(line: SupplierLine) -> dict[str, Any]:
+    """One of the three published line item forms (``submitOrderRequest.line_items``).
+
+    Print files reach Printify only as the ``print_areas`` of a line by ``blueprint_id`` and
+    ``print_provider_id`` (``lineItemWithBlueprint``); a line by ``product_id`` or ``sku``
+    prints the artwork saved with that product. Files for such a line would be dropped in
+    silence, so the order is held instead, naming them."""
     ids = line.spec.identifiers
-    if ids.get("product_id") and ids.get("variant_id"):
+    if ids.get("blueprint_id") and ids.get("print_provider_id") and ids.get("variant_id"):
         item: dict[str, Any] = {
+            "print_provider_id": int(ids["print_provider_id"]),
+            "blueprint_id": int(ids["blueprint_id"]),
+            "variant_id": int(ids["variant_id"]),
+            "print_areas": _print_areas(line),
+            "quantity": line.quantity,
+        }
+    elif line.spec.files:
+        placements = ", ".join(f.placement for f in line.spec.files)
+        raise SupplierRequestIncomplete(
+            f"line item {line.line_item_id}: print files ({placements}) reach Printify only "
+            "with blueprint_id and print_provider_id (print_areas); a product_id or sku "
+            "prints the product's saved artwork",
+            supplier="printify",
+        )
+    elif ids.get("product_id") and ids.get("variant_id"):
+        item = {
             "product_id": ids["product_id"],
             "variant_id": int(ids["variant_id"]),
             "quantity": line.quantity,
@@ -481,6 +512,26 @@ def _line_item(line: SupplierLine) -> dict[str, Any]:
     # echoed as line_items[].metadata.external_id: how shipments find our line again
     item["external_id"] = line.line_item_id
     return item
+
+
+def _print_areas(line: SupplierLine) -> dict[str, str]:
+    """``printAreasSimple``: one image URL per print area position."""
+    areas: dict[str, str] = {}
+    for print_file in line.spec.files:
+        if print_file.placement in areas:
+            raise SupplierRequestIncomplete(
+                f"line item {line.line_item_id}: two print files for the {print_file.placement} "
+                "print area (Printify takes one image per position here)",
+                supplier="printify",
+            )
+        areas[print_file.placement] = print_file.url
+    if not areas:
+        raise SupplierRequestIncomplete(
+            f"line item {line.line_item_id}: an order by blueprint_id needs print files "
+            "(print_areas)",
+            supplier="printify",
+        )
+    return areas
 
 
 def _address(address: Address) -> dict[str, str]:

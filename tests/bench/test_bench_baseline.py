@@ -13,8 +13,8 @@ from integrator.bootstrap import bootstrap
 from integrator.db.database import Database
 from integrator.db.models import Job, WebhookDelivery
 from integrator.settings import load_settings
-from integrator.shopify.webhook_verification import sign_webhook
 from tests.credentials import ENCRYPTION_KEY
+from tests.shopify_signatures import shopify_signature
 from webhooks.app import create_app
 from webhooks.bench_baseline import BASELINE_PATH
 
@@ -58,7 +58,7 @@ def test_not_registered_without_the_variable(
     monkeypatch.delenv("INTEGRATOR_BENCH_BASELINE", raising=False)
     app = build_app(db, database_url)
     response = app.test_client().post(
-        BASELINE_PATH, data=BODY, headers={"X-Shopify-Hmac-Sha256": sign_webhook(BODY, SECRET)}
+        BASELINE_PATH, data=BODY, headers={"X-Shopify-Hmac-Sha256": shopify_signature(BODY, SECRET)}
     )
     assert response.status_code == 404
     assert BASELINE_PATH not in {rule.rule for rule in app.url_map.iter_rules()}
@@ -68,7 +68,7 @@ def test_signed_body_is_answered_200_and_nothing_is_stored(
     baseline_app: Flask, db: Database
 ) -> None:
     response = baseline_app.test_client().post(
-        BASELINE_PATH, data=BODY, headers={"X-Shopify-Hmac-Sha256": sign_webhook(BODY, SECRET)}
+        BASELINE_PATH, data=BODY, headers={"X-Shopify-Hmac-Sha256": shopify_signature(BODY, SECRET)}
     )
     assert response.status_code == 200
     assert stored_rows(db) == (0, 0)
@@ -76,7 +76,9 @@ def test_signed_body_is_answered_200_and_nothing_is_stored(
 
 def test_bad_signature_is_refused(baseline_app: Flask, db: Database) -> None:
     response = baseline_app.test_client().post(
-        BASELINE_PATH, data=BODY, headers={"X-Shopify-Hmac-Sha256": sign_webhook(BODY, "other")}
+        BASELINE_PATH,
+        data=BODY,
+        headers={"X-Shopify-Hmac-Sha256": shopify_signature(BODY, "other")},
     )
     assert response.status_code == 401
     assert stored_rows(db) == (0, 0)

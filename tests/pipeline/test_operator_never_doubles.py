@@ -86,6 +86,35 @@ def test_retry_of_an_item_the_supplier_failed_makes_a_new_order_and_submits_it(
     assert item.supplier_order_id == rows[1].id
 
 
+def test_retry_of_a_failed_item_whose_order_the_supplier_took_up_again_is_refused(
+    stack: Stack,
+) -> None:
+    """Gelato said failed, then resumed the order (the operator fixed the print file there):
+    a retry would make the canvas twice, so it asks Gelato first and refuses."""
+    paid_order(stack, [CANVAS])
+    remote = remote_id_of(stack, "gelato")
+    sandbox = stack.suppliers["gelato"]
+    sandbox.advance(remote, "failed")
+    stack.drain()
+    (item,) = items_of(stack)
+    assert item.stage == "failed"
+    sandbox.set_status(sandbox.orders[remote], "printed")  # no callback: only a poll shows it
+
+    with pytest.raises(OperatorError) as refused:
+        retry_item(stack.container, item.id)
+    stack.drain()
+
+    assert str(refused.value) == (
+        f"gelato order {remote} still has this item (in_production there): retrying it would "
+        "make it a second time; resolve it at the supplier (or cancel that order there) first"
+    )
+    assert orders_at(stack, "gelato") == 1
+    assert [(so.supplier_order_id, so.status) for so in supplier_orders_of(stack)] == [
+        (remote, "failed")
+    ]
+    assert items_of(stack)[0].stage == "failed"
+
+
 def lose_the_answer(stack: Stack, supplier: str) -> str:
     """The supplier made the order but we never heard back: every attempt timed out until the
     job gave up (``submission.mark_failed``). Undo what recording the answer did."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from integrator.db.models import ItemEvent
+from integrator.db.models import ItemEvent, Job
+from integrator.db.timestamps import utcnow
+from integrator.pipeline.callbacks import COMPLETION_PATIENCE
 from integrator.sandbox.shopify import AddressSpec
 from integrator.sandbox.stack import Stack
 from integrator.sandbox.suppliers.printful import PrintfulSandbox
@@ -17,6 +19,7 @@ from integrator.sandbox.suppliers.prodigi import ProdigiSandbox
 
 from .conftest import (
     items_of,
+    jobs_of,
     order_row,
     paid_order,
     remote_id_of,
@@ -171,6 +174,69 @@ def test_a_v2_shipment_whose_items_cannot_be_read_moves_no_line(stack: Stack) ->
     assert {i.stage for i in items_of(stack)} == {"submitted"}
     assert shipments_of(stack) == []
     assert "does not say which items" in (order_row(stack, order).attention or "")
+
+
+def callback_jobs_run_until_settled(stack: Stack) -> list[Job]:
+    """Run the callback jobs' retries at once instead of after their backoff."""
+    for _ in range(COMPLETION_PATIENCE + 2):
+        with stack.db.write() as session:
+            session.execute(
+                update(Job)
+                .where(Job.kind == "supplier.callback", Job.status == "queued")
+                .values(run_at=utcnow())
+            )
+        stack.drain()
+        if all(job.status != "queued" for job in jobs_of(stack, "supplier.callback")):
+            break
+    return jobs_of(stack, "supplier.callback")
+
+
+def test_a_v2_shipment_listed_late_is_read_on_a_retry_of_its_callback(stack: Stack) -> None:
+    order = paid_order(stack, [TEE, TEE_WHITE])
+    first, second = line_ids(order)
+    sandbox = printful(stack)
+    sandbox.webhook_secret = "v2-secret-key"
+    sandbox.list_new_shipments = False  # the webhook comes before the shipment is listed
+    remote = remote_id_of(stack, "printful")
+
+    sandbox.advance(remote, "shipped", items=[second])
+    stack.drain()
+    (job,) = jobs_of(stack, "supplier.callback")
+    assert (job.status, job.attempts) == ("queued", 1)
+    assert "not yet listed" in (job.last_error or "")
+
+    sandbox.unlisted_shipments.clear()  # Printful lists it now
+    (job,) = callback_jobs_run_until_settled(stack)
+
+    assert (job.status, job.attempts) == ("done", 2)
+    stages = {i.shopify_line_item_id: i.stage for i in items_of(stack)}
+    assert stages == {first: "submitted", second: "shipped"}
+    (shipment,) = shipments_of(stack)
+    assert shipment.items == [{"line_item_id": second, "quantity": 1}]
+    assert order_row(stack, order).attention is None
+
+
+def test_a_v2_shipment_never_listed_is_flagged_after_bounded_retries(stack: Stack) -> None:
+    order = paid_order(stack, [TEE, TEE_WHITE])
+    sandbox = printful(stack)
+    sandbox.webhook_secret = "v2-secret-key"
+    sandbox.list_new_shipments = False
+    remote = remote_id_of(stack, "printful")
+
+    (payload,) = sandbox.advance(remote, "shipped", items=None)
+    stack.drain()
+    (job,) = callback_jobs_run_until_settled(stack)
+
+    # the job did not die: it stopped asking, applied what the webhook says, and flagged it
+    assert (job.status, job.attempts) == ("done", COMPLETION_PATIENCE)
+    assert {i.stage for i in items_of(stack)} == {"submitted"}
+    assert shipments_of(stack) == []
+    shipment_id = payload["data"]["shipment"]["id"]
+    attention = order_row(stack, order).attention or ""
+    assert attention.startswith("printful shipped could not be completed from printful (")
+    assert f"shipment {shipment_id} not yet listed for order {remote}" in attention
+    assert attention.endswith(f"(gave up retrying)): what it does not say moved nothing; "
+                              f"check order {remote} there")
 
 
 # --- Prodigi ----------------------------------------------------------------------------------

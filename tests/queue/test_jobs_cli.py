@@ -56,3 +56,16 @@ def test_every_public_command_exists() -> None:
         "demo",
     ):
         assert f"  {command}" in result.output
+
+
+def test_a_worker_lease_no_longer_than_a_supplier_timeout_is_refused(runner: CliRunner) -> None:
+    """Suppliers without a timeout_seconds get 30 s in config/: a job still waiting that long
+    for one must not be taken for dead (and its create sent again) by another worker."""
+    result = runner.invoke(cli, ["worker", "--lease", "30"])
+
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "Error: Invalid value for --lease: 30 s is not longer than the longest supplier "
+        "timeout (30 s): a job whose call is still waiting for the supplier could be taken "
+        "for dead and sent again while the first call goes on"
+    )

@@ -56,6 +56,27 @@ def test_the_good_files_load(tmp_path: Path) -> None:
     assert config.rules[0].chain == ("printful", "gelato")
 
 
+def test_a_printify_blueprint_listing_takes_print_files(tmp_path: Path) -> None:
+    routing = GOOD_ROUTING.replace(
+        "suppliers:\n",
+        f"suppliers:\n  printify: {{adapter: printify, api_key: k, shop_id: '1', "
+        f"callback_secret: {CALLBACK_SECRET}}}\n",
+    )
+    catalog = (
+        "- sku: HAT-1\n  printify:\n    blueprint_id: 9\n    print_provider_id: 5\n"
+        "    variant_id: 17887\n"
+        "    files: [{placement: front, url: https://art.example.com/a.png}]\n"
+    )
+    config = load_store_config(write(tmp_path, routing, catalog), {})
+
+    (entry,) = config.catalog.entries
+    listing = entry.listings["printify"]
+    assert dict(listing.identifiers) == {
+        "blueprint_id": "9", "print_provider_id": "5", "variant_id": "17887"}
+    assert [(f.placement, f.url) for f in listing.files] == [
+        ("front", "https://art.example.com/a.png")]
+
+
 # (routing.yaml, catalog.yaml, expected file, key path, line, words in the message)
 CASES = [
     (
@@ -424,6 +445,20 @@ CASES = [
         "[0].personalisation[0].url_template",
         6,
         "the template should contain {value}",
+    ),
+    (
+        "printify print files for a saved product would never be sent",
+        GOOD_ROUTING.replace(
+            "suppliers:\n",
+            "suppliers:\n  printify: {adapter: printify, api_key: k, shop_id: '1', "
+            "callback_secret: CALLBACK_SECRET}\n".replace("CALLBACK_SECRET", CALLBACK_SECRET),
+        ),
+        "- sku: HAT-1\n  printify:\n    product_id: p1\n    variant_id: 2\n"
+        "    files: [{placement: front, url: https://art.example.com/a.png}]\n",
+        "catalog.yaml",
+        "[0].printify.files",
+        5,
+        "Printify takes print files only with blueprint_id and print_provider_id",
     ),
     (
         "identifier of a wrong type",

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from integrator.shopify.webhook_verification import HMAC_HEADER, sign_webhook, verify_webhook
+from tests.shopify_signatures import shopify_signature
 
 SAMPLE = Path(__file__).parents[1] / "fixtures/shopify/orders_paid.json"
 SAMPLE_SHA256 = "5b0dc16d69ffa5f28ad5e60b80e32a4b093a7eeb60270ed4a88d7cc68f031f9e"
@@ -70,6 +71,14 @@ def test_a_delivery_signed_elsewhere_verifies(body: bytes, secret: str, digest: 
 @pytest.mark.parametrize(("body", "secret", "digest"), KNOWN_ANSWERS)
 def test_our_signer_gives_the_independent_digest(body: bytes, secret: str, digest: str) -> None:
     assert sign_webhook(body, secret) == digest
+
+
+@pytest.mark.parametrize(("body", "secret", "digest"), KNOWN_ANSWERS)
+def test_the_tests_own_recipe_gives_the_independent_digest(
+    body: bytes, secret: str, digest: str
+) -> None:
+    # what the receiver tests sign with (tests/shopify_signatures.py), checked here
+    assert shopify_signature(body, secret) == digest
 
 
 @pytest.mark.parametrize(("body", "secret", "digest"), KNOWN_ANSWERS)

@@ -32,8 +32,8 @@ API_KEY = "sandbox-key"
 SECRET = "s3cret-callback-token-0123456789abcdef"  # 32+ characters, as setup requires
 RECEIVER = "http://integrator.test"
 # adapter read timeout and how long a "timeout" fault makes the sandbox sleep
-READ_TIMEOUT = 0.25
-SANDBOX_SLEEP = 0.5
+READ_TIMEOUT = 1.0  # 0.25 s timed out ordinary calls on the shared machine at load 16
+SANDBOX_SLEEP = 1.5
 
 OPTIONS: dict[str, dict[str, Any]] = {
     "printful": {"store_id": "12", "confirm": True},
@@ -79,7 +79,9 @@ class Harness:
             SupplierLine(
                 line_item_id=LINE_IDS[n],
                 quantity=n + 1,
-                spec=SupplierItemSpec(ids[n], files=(PrintFile("front", f"https://cdn.test/{n}.png"),)),
+                # a product saved in a Printify shop prints its own artwork: no files for it
+                spec=SupplierItemSpec(ids[n], files=() if "product_id" in ids[n] else (
+                    PrintFile("front", f"https://cdn.test/{n}.png"),)),
                 title=f"Item {n}",
             )
             for n in range(len(ids))

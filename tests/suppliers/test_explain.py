@@ -223,6 +223,8 @@ def example_of(document: dict[str, Any], schema: dict[str, Any]) -> Any:
         return merged
     if "example" in schema:
         return schema["example"]
+    if schema.get("enum"):
+        return schema["enum"][0]  # the v2 document gives event types as a one-value enum
     if "properties" in schema:
         return {k: example_of(document, v) for k, v in schema["properties"].items()}
     if schema.get("type") == "array":
@@ -231,9 +233,13 @@ def example_of(document: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 
 def printful_v1_webhook_example(event: str) -> bytes:
+    return document_webhook_example("printful_v1_openapi.json.gz", event)
+
+
+def document_webhook_example(document_name: str, event: str) -> bytes:
     from integrator.sandbox.suppliers.validation import body_schema_pointer, load_document
 
-    document = load_document("printful_v1_openapi.json.gz")
+    document = load_document(document_name)
     pointer = body_schema_pointer(document, f"/x-webhooks/{event}/post/requestBody")
     node: Any = document
     for part in pointer[1:].split("/"):
@@ -293,3 +299,80 @@ def test_the_example_builder_rebuilds_the_published_sample() -> None:
 
     assert built["data"]["shipment"] == sample["data"]["shipment"]
     assert built["data"]["order"]["items"][0]["external_id"] == "item-1"
+
+
+# --- every webhook of both Printful documents, built from their examples ---------------------
+
+V1, V2 = "printful_v1_openapi.json.gz", "printful_v2_openapi.json.gz"
+V1_ORDER = {"kind": "callback", **PF_ORDER}
+V2_ORDER = {"kind": "callback", "reference": "<string>", "supplier_order_id": "0"}
+NO_ORDER = {"kind": "callback", "reference": None, "supplier_order_id": None}
+UNUSED = {**NO_ORDER, "events": [status(None)]}  # understood, moves nothing
+V2_SHIPMENT = {"tracking_number": "<string>", "carrier": None,
+               "tracking_url": "https://www.fedex.com/fedextrack/?tracknumbers=0000000000",
+               "items": []}  # the example's URL starts with a zero-width space: dropped
+ORDERLESS = "shipment 0: <string> (the webhook names no order, so no item is moved by it)"
+
+EVERY_WEBHOOK: dict[tuple[str, str], dict[str, Any]] = {
+    (V1, "package_shipped"): {**V1_ORDER, "events": [PF_SHIPPED]},
+    (V1, "package_returned"): {**V1_ORDER, "events": [{
+        **PF_SHIPPED, "stage": "returned", "reason": "<string>"}]},
+    (V1, "order_created"): {**V1_ORDER, "events": [status("submitted")]},
+    (V1, "order_updated"): {**V1_ORDER, "events": [status("submitted")]},
+    (V1, "order_failed"): {**V1_ORDER, "events": [status("failed", reason="<string>")]},
+    (V1, "order_canceled"): {**V1_ORDER, "events": [status("cancelled", reason="<string>")]},
+    (V1, "order_put_hold"): {**V1_ORDER, "events": [
+        status("on_hold", hold="placed", reason="<string>")]},
+    (V1, "order_put_hold_approval"): {**V1_ORDER, "events": [
+        status("on_hold", hold="placed", reason="<string>")]},
+    (V1, "order_remove_hold"): {**V1_ORDER, "events": [
+        status("submitted", hold="released", reason="<string>")]},
+    (V1, "product_synced"): UNUSED,
+    (V1, "product_updated"): UNUSED,
+    (V1, "product_deleted"): UNUSED,
+    (V1, "stock_updated"): UNUSED,
+    (V2, "shipment_sent"): {**V2_ORDER, "events": [{
+        "stage": "shipped", "hold": None, "items": [], "shipment": V2_SHIPMENT,
+        "reason": "the payload names no items: they are read from /v2/orders/{id}/shipments"}]},
+    (V2, "shipment_returned"): {**V2_ORDER, "events": [{
+        "stage": "returned", "hold": None, "reason": "<string>", "items": [],
+        "shipment": V2_SHIPMENT}]},
+    (V2, "shipment_out_of_stock"): {**V2_ORDER, "events": [status("on_hold", hold="placed")]},
+    (V2, "shipment_put_hold"): {**NO_ORDER, "events": [status(None, reason=ORDERLESS)]},
+    (V2, "shipment_put_hold_approval"): {**NO_ORDER, "events": [status(None, reason=ORDERLESS)]},
+    (V2, "shipment_remove_hold"): {**NO_ORDER, "events": [status(None, reason=ORDERLESS)]},
+    (V2, "order_created"): {**V2_ORDER, "events": [status("submitted")]},
+    (V2, "order_updated"): {**V2_ORDER, "events": [status("submitted")]},
+    (V2, "order_failed"): {**V2_ORDER, "events": [status("failed", reason="<string>")]},
+    (V2, "order_canceled"): {**V2_ORDER, "events": [status("cancelled", reason="<string>")]},
+    (V2, "order_put_hold"): {**V2_ORDER, "events": [
+        status("on_hold", hold="placed", reason="<string>")]},
+    (V2, "order_put_hold_approval"): {**V2_ORDER, "events": [
+        status("on_hold", hold="placed", reason="<string>")]},
+    (V2, "order_remove_hold"): {**V2_ORDER, "events": [
+        status("submitted", hold="released", reason="<string>")]},
+    (V2, "order_refunded"): {**V2_ORDER, "events": [status("submitted")]},
+    (V2, "catalog_stock_updated"): UNUSED,
+    (V2, "catalog_price_changed"): UNUSED,
+    (V2, "mockup_task_finished"): UNUSED,
+}
+
+
+def test_every_webhook_of_both_documents_is_in_the_table() -> None:
+    from integrator.sandbox.suppliers.validation import load_document
+
+    published = {(name, event) for name in (V1, V2)
+                 for event in load_document(name)["x-webhooks"]}
+    assert published == set(EVERY_WEBHOOK)
+
+
+@pytest.mark.parametrize(("document", "event"), sorted(EVERY_WEBHOOK))
+def test_every_document_webhook_example_is_explained_exactly(document: str, event: str) -> None:
+    """Each built from its document's schema examples; none is refused as malformed (v2
+    shipment holds carry no order, catalog_stock_updated a list: a 400 for them would make
+    Printful retry a genuine webhook)."""
+    body = document_webhook_example(document, event)
+    assert json.loads(body)["type"] == event
+
+    assert explain_payload("printful", body) == {"supplier": "printful", **EVERY_WEBHOOK[
+        (document, event)]}

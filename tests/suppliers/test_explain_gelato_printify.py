@@ -206,3 +206,43 @@ def test_the_command_prints_the_json_of_a_gelato_order() -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
         "supplier": "gelato", **EXPECTED[("gelato", "gelato_v4_get_order.docs.json")]}
+
+
+# --- Printify webhooks about something else than an order, built from the document ----------
+
+OTHER_PRINTIFY_WEBHOOKS = {
+    # (resource type in the example) → the order it names
+    "shop:disconnected": None,
+    "product:deleted": None,
+    "product:created": None,
+    "product:updated": None,
+    "product:publish:started": None,
+    "personalization-preview-task:processed": None,
+    # a support request names its order in data.order_id
+    "support-request:updated": PRINTIFY_ORDER,
+}
+
+
+def test_every_printify_webhook_is_a_fixture_or_in_the_table() -> None:
+    from integrator.sandbox.suppliers.validation import load_document
+
+    published = set(load_document("printify_openapi.json.gz")["x-webhooks"])
+    fixtures = {"order:created", "order:updated", "order:sent-to-production",
+                "order:shipment:created", "order:shipment:delivered"}
+    assert published == fixtures | set(OTHER_PRINTIFY_WEBHOOKS)
+    assert all(("printify", f"printify_{name.replace(':', '_').replace('-', '_')}.schema.json")
+               in EXPECTED for name in fixtures)
+
+
+@pytest.mark.parametrize("topic", sorted(OTHER_PRINTIFY_WEBHOOKS))
+def test_a_printify_webhook_about_no_order_names_none_and_moves_nothing(topic: str) -> None:
+    """A product's or a shop's id is not an order id: explain and the pipeline must not
+    take it for one."""
+    from tests.suppliers.test_explain import document_webhook_example
+
+    body = document_webhook_example("printify_openapi.json.gz", topic)
+    assert json.loads(body)["type"] == topic
+
+    assert explain_payload("printify", body) == {
+        "supplier": "printify", "kind": "callback", "reference": None,
+        "supplier_order_id": OTHER_PRINTIFY_WEBHOOKS[topic], "events": NOTHING}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import requests
 
 from integrator.domain.model import (
@@ -22,6 +23,7 @@ from integrator.domain.model import (
     SupplierLine,
     SupplierOrderRequest,
 )
+from integrator.suppliers.errors import SupplierRequestIncomplete
 from tests.suppliers.conftest import CREATE_PATHS, Harness, make_harness
 
 REFERENCE = "a1b2c3d4e5f6-1001"
@@ -299,7 +301,7 @@ def test_prodigi_gets_every_item_with_its_assets() -> None:
 
 def test_printify_gets_existing_products_and_skus() -> None:
     """Printify orders name a product already made in the shop (its print areas live there)
-    or a SKU; an on-the-fly order with ``print_areas`` is not something the adapter sends."""
+    or a SKU (``lineItemWithProduct``, ``lineItemWithSku``)."""
     harness = make_harness("printify")
     sent = record_requests(harness)
     request = order_request(
@@ -307,10 +309,7 @@ def test_printify_gets_existing_products_and_skus() -> None:
             SupplierLine(
                 "111",
                 1,
-                SupplierItemSpec(
-                    {"product_id": "5d39b159e7c48c000728c89f", "variant_id": "6202"},
-                    files=(PrintFile("front", FRONT),),
-                ),
+                SupplierItemSpec({"product_id": "5d39b159e7c48c000728c89f", "variant_id": "6202"}),
             ),
             SupplierLine("222", 2, SupplierItemSpec({"sku": "PHONE-CASE-15"}), sku="CASE-15"),
         ),
@@ -343,3 +342,64 @@ def test_printify_gets_existing_products_and_skus() -> None:
             "zip": "91311",
         },
     }
+
+
+def test_printify_gets_print_files_as_the_print_areas_of_a_blueprint_line() -> None:
+    """``lineItemWithBlueprint``: ``print_provider_id``, ``blueprint_id``, ``variant_id`` and
+    ``print_areas`` (``printAreasSimple``: position → image URL); the sandbox validates the
+    body against the published ``submitOrderRequest``."""
+    harness = make_harness("printify")
+    sent = record_requests(harness)
+    request = order_request(
+        (
+            SupplierLine(
+                "111",
+                2,
+                SupplierItemSpec(
+                    {"blueprint_id": "9", "print_provider_id": "5", "variant_id": "17887"},
+                    files=(PrintFile("front", FRONT), PrintFile("back", BACK)),
+                ),
+            ),
+        ),
+        shipping_method=None,
+    )
+
+    harness.adapter.submit(request)
+
+    assert created(harness, sent).body["line_items"] == [
+        {"print_provider_id": 5, "blueprint_id": 9, "variant_id": 17887,
+         "print_areas": {"front": FRONT, "back": BACK}, "quantity": 2, "external_id": "111"},
+    ]  # fmt: skip
+    assert harness.sandbox.created_count(REFERENCE) == 1
+
+
+def test_printify_files_for_a_saved_product_hold_the_order_before_anything_is_sent() -> None:
+    """A line by product_id prints the artwork saved with the product: a print file for it
+    (a catalog file or a customer's personalised layer) could not reach Printify, so the
+    order is refused before any call, naming the file, instead of losing the file."""
+    harness = make_harness("printify")
+    sent = record_requests(harness)
+    request = order_request(
+        (
+            SupplierLine(
+                "111",
+                1,
+                SupplierItemSpec(
+                    {"product_id": "5d39b159e7c48c000728c89f", "variant_id": "6202"},
+                    files=(PrintFile("embroidery_chest_left", FRONT),),
+                ),
+            ),
+        ),
+        shipping_method=None,
+    )
+
+    with pytest.raises(SupplierRequestIncomplete) as held:
+        harness.adapter.submit(request)
+
+    assert held.value.reason == (
+        "line item 111: print files (embroidery_chest_left) reach Printify only with "
+        "blueprint_id and print_provider_id (print_areas); a product_id or sku prints the "
+        "product's saved artwork"
+    )
+    assert sent == []
+    assert harness.sandbox.created_count(REFERENCE) == 0

@@ -386,7 +386,12 @@ def conflict(order_id: str, external_id: str) -> dict[str, Any]:
 
 def line_item(item: dict[str, Any], country: str) -> dict[str, Any]:
     """A line item of ``components.schemas.order`` for one requested line."""
-    product_id = item.get("product_id") or f"sku-{item.get('sku')}"
+    # an order by blueprint makes its product on the fly; the answer names that product
+    product_id = item.get("product_id") or (
+        f"bp{item['blueprint_id']}pp{item['print_provider_id']}"
+        if item.get("blueprint_id")
+        else f"sku-{item.get('sku')}"
+    )
     variant_id = item.get("variant_id") or 0
     sku = str(item.get("sku") or printify_sku(product_id, variant_id))
     return {
