@@ -20,6 +20,8 @@ from integrator.routing.problems import ConfigError
 from integrator.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from limits.storage import Storage
+
     from integrator.routing.store import StoreConfig
     from integrator.shopify.client import AdminClient
     from integrator.suppliers.base import SupplierAdapter
@@ -65,10 +67,27 @@ class StoreConfigs:
 
 
 def _build_adapter(name: str, config: StoreConfig) -> SupplierAdapter:
-    from integrator.suppliers.registry import build_adapter
+    """An adapter whose limiter and breaker live in this process only (offline tools)."""
+    return _adapter_builder(None)(name, config)
 
-    supplier = config.suppliers[name]
-    return build_adapter(supplier.name, supplier.adapter, supplier.base_url, supplier.options)
+
+def _adapter_builder(limits_storage: Storage | None) -> AdapterFactory:
+    """Adapters whose rate limiters and circuit breakers live in ``limits_storage``, which
+    every process of the deployment shares (ADR 0007)."""
+
+    def build(name: str, config: StoreConfig) -> SupplierAdapter:
+        from integrator.suppliers.registry import build_adapter
+
+        supplier = config.suppliers[name]
+        return build_adapter(
+            supplier.name,
+            supplier.adapter,
+            supplier.base_url,
+            supplier.options,
+            limits_storage=limits_storage,
+        )
+
+    return build
 
 
 @dataclass
@@ -148,10 +167,16 @@ def bootstrap(
         settings=settings,
         db=db,
         configs=configs,
-        adapter_factory=adapter_factory or _build_adapter,
+        adapter_factory=adapter_factory or _adapter_builder(_limits_storage(settings, db)),
         shopify_client=shopify_client,
         resolve_host=resolve_host or _resolver(settings),
     )
+
+
+def _limits_storage(settings: Settings, db: Database) -> Storage:
+    from integrator.db.rate_limits import shared_storage
+
+    return shared_storage(settings.rate_limit_storage_url, db)
 
 
 def _resolver(settings: Settings) -> Resolver:
