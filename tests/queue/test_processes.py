@@ -21,10 +21,12 @@ from integrator.queue.worker import Worker
 WORKER = Path(__file__).with_name("worker_process.py")
 
 
-def start_worker(url: str, log: Path, mode: str, lease: float = 30.0) -> subprocess.Popen[bytes]:
+def start_worker(
+    url: str, log: Path, mode: str, lease: float = 30.0, peers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.Popen(
-        [sys.executable, str(WORKER), url, str(log), mode, str(lease)],
+        [sys.executable, str(WORKER), url, str(log), mode, str(lease), str(peers)],
         env=env,
         stderr=subprocess.PIPE,
     )
@@ -36,7 +38,7 @@ def test_two_worker_processes_never_run_one_job_twice(
     with db.write() as session:
         ids = {jobs.enqueue(session, "test.record") for _ in range(400)}
     log = tmp_path / "runs.log"
-    workers = [start_worker(database_url, log, "record") for _ in range(2)]
+    workers = [start_worker(database_url, log, "record", peers=2) for _ in range(2)]
     for process in workers:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr.decode()[-2000:]
