@@ -100,6 +100,9 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
     # resolves print-file hosts before submission (the sandbox stack injects its own)
     resolve_host: Resolver = system_resolver
+    # where supplier rate limiters and circuit breakers count, shared by every process
+    # (None: this process's memory)
+    limits_storage: Storage | None = None
 
     def __post_init__(self) -> None:
         self._adapters: dict[tuple[int, str], SupplierAdapter] = {}
@@ -159,6 +162,7 @@ def bootstrap(
     """Wire the service. :raises ConfigError: when a configuration file is invalid."""
     settings = settings or load_settings()
     db = db or Database.from_url(settings.database_url)
+    limits_storage = _limits_storage(settings, db)
     if configs is None and load_config:
         configs = StoreConfigs.load(settings)
     if shopify_client is None and (settings.shopify_client_secret or settings.shopify_admin_token):
@@ -167,9 +171,10 @@ def bootstrap(
         settings=settings,
         db=db,
         configs=configs,
-        adapter_factory=adapter_factory or _adapter_builder(_limits_storage(settings, db)),
+        adapter_factory=adapter_factory or _adapter_builder(limits_storage),
         shopify_client=shopify_client,
         resolve_host=resolve_host or _resolver(settings),
+        limits_storage=limits_storage,
     )
 
 

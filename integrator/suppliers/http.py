@@ -9,6 +9,8 @@ here, briefly; whole submissions are retried by the job queue, never inside an a
 
 from __future__ import annotations
 
+import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -153,6 +155,12 @@ class CircuitBreaker:
         except StorageError:
             pass
 
+    def hold(self, seconds: float) -> None:
+        """The supplier said "not before ``seconds``" (a 429's Retry-After): every process
+        sharing the store waits that long, as for an open breaker."""
+        with contextlib.suppress(StorageError):
+            self.storage.incr(self._open_key, max(1, math.ceil(seconds)))
+
     def close(self) -> None:
         """Forget every failure (an operator's or a test's reset)."""
         self.storage.clear(self._failures_key)
@@ -183,6 +191,11 @@ def rate_limiter(supplier: str, per_minute: int, storage: Storage | None = None)
         return _limiters.setdefault(
             (supplier, id(storage)), RateLimiter(per_minute, storage=storage, key=supplier)
         )
+
+
+def reset_process_limits() -> None:
+    """Forget every count kept in this process's memory (each test starts afresh)."""
+    _process_storage.reset()
 
 
 def close_breakers() -> None:
@@ -313,11 +326,14 @@ class SupplierHttp:
             return HttpAnswer(status, body, response.headers)
         code, reason = self.describe_error(status, body)
         if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status == 429 and retry_after:
+                self.breaker.hold(retry_after)
             raise RetryableSupplierError(
                 f"{status} {code}: {reason}",
                 supplier=self.supplier,
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
             )
         if status in (401, 403):
             raise SupplierAuthError(f"{status} {reason}", supplier=self.supplier, status=status)

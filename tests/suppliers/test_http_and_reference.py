@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from limits import parse
 
 from integrator.db.rate_limits import process_storage
+from integrator.sandbox.suppliers.base import PublishedRateLimit
 from integrator.sandbox.suppliers.printful import PrintfulSandbox
-from integrator.sandbox.suppliers.transport import serve
+from integrator.sandbox.suppliers.transport import in_process_session, serve
 from integrator.suppliers.errors import (
     RetryableSupplierError,
     SupplierAuthError,
@@ -128,7 +129,6 @@ def http(session: requests.Session) -> SupplierHttp:
 
 @responses.activate
 def test_status_codes_become_named_errors() -> None:
-    client = http(requests.Session())
     for status, error in [
         (500, RetryableSupplierError),
         (429, RetryableSupplierError),
@@ -143,11 +143,13 @@ def test_status_codes_become_named_errors() -> None:
             json={"message": "out of stock"},
             headers={"Retry-After": "3"},
         )
+        client = http(requests.Session())  # a 429 holds its breaker: one client each
         with pytest.raises(error) as caught:
             client.request("POST", f"/{status}")
         if status == 429:
             assert isinstance(caught.value, RetryableSupplierError)
             assert caught.value.retry_after == 3.0
+            assert client.breaker.is_open()  # not one more call before Retry-After
         if status == 409:
             assert isinstance(caught.value, SupplierRejected)
             assert caught.value.reroutable is True
@@ -213,3 +215,32 @@ def test_reference_always_fits_the_supplier_limits(
 
     assert 0 < len(ref) <= max_length
     assert set(ref) <= set(allowed)
+
+
+def test_a_429_holds_every_process_sharing_the_store_for_its_retry_after() -> None:
+    """An account whose limit is lower than we were told: the supplier's 429 and Retry-After
+    stop this process and every other one at once, without another call."""
+    store = process_storage()
+    sandbox = PrintfulSandbox(api_key="k", rate_limit=PublishedRateLimit(calls=1, window=60))
+    session = in_process_session({"http://printful.sandbox": sandbox})
+
+    def process_adapter() -> PrintfulAdapter:
+        return PrintfulAdapter(
+            "printful",
+            {"api_key": "k", "rate_limit_per_minute": 100},
+            base_url="http://printful.sandbox",
+            session=session,
+            limits_storage=store,
+        )
+
+    here, there = process_adapter(), process_adapter()
+    assert here.http.get("/store").status == 200
+    with pytest.raises(RetryableSupplierError) as refused:
+        here.http.get("/store")
+    assert refused.value.status == 429
+    assert refused.value.retry_after is not None and 55 <= refused.value.retry_after <= 60
+
+    assert there.breaker.is_open() and 55 <= there.breaker.seconds_left() <= 60
+    with pytest.raises(RetryableSupplierError, match="circuit open"):
+        there.http.get("/store")
+    assert sandbox.calls.summary()["refused"] == 1  # the second process never called
