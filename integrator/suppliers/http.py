@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from limits import RateLimitItem, RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
@@ -48,6 +48,9 @@ MAX_LIMITER_WAIT_SECONDS = 2.0
 # a refused caller looks again no sooner than this (a place may free up at any moment)
 MIN_LIMITER_WAIT_SECONDS = 0.01
 LIMITER_NAMESPACE = "supplier-calls"
+# our count is taken before the call leaves, the supplier's when it arrives: a window this much
+# longer than the published one keeps a late call from meeting the next window's first calls
+WINDOW_MARGIN = 0.05
 BREAKER_NAMESPACE = "supplier-breaker"
 
 
@@ -56,9 +59,11 @@ class RateLimiter:
     120 calls in any 60 s), counted by every process that shares ``storage`` (ADR 0007).
 
     The ``limits`` moving-window strategy, so that however the supplier counts (a fixed minute,
-    a leaky bucket) it never sees more than its limit. A call waits for a free place when that
-    is short; when it would wait longer the caller gets a RetryableSupplierError with
-    ``retry_after``, so a worker thread never sleeps for long.
+    a leaky bucket) it never sees more than its limit; the window is ``WINDOW_MARGIN`` longer
+    than the supplier's. A call waits for a free place when that is short; when it would wait
+    longer the caller gets a RetryableSupplierError with ``retry_after``, so a worker thread
+    never sleeps for long. A supplier's 429 with Retry-After (:meth:`hold`) stops every process
+    for that long.
     """
 
     def __init__(
@@ -71,10 +76,13 @@ class RateLimiter:
         max_wait: float = MAX_LIMITER_WAIT_SECONDS,
         window: RateLimitItem | None = None,
     ) -> None:
-        self.limit = window or RateLimitItemPerMinute(per_minute)
+        self.limit = window or RateLimitItemPerSecond(
+            per_minute, math.ceil(60 * (1 + WINDOW_MARGIN))
+        )
         self.storage = storage or _process_storage
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.key = key
+        self._hold_key = f"{LIMITER_NAMESPACE}/hold/{key}"
         self.sleep = sleep
         self.max_wait = max_wait
 
@@ -82,23 +90,36 @@ class RateLimiter:
         waited = 0.0
         while True:
             try:
-                if self.strategy.hit(self.limit, LIMITER_NAMESPACE, self.key or supplier):
-                    return
-                reset = self.strategy.get_window_stats(
-                    self.limit, LIMITER_NAMESPACE, self.key or supplier
-                ).reset_time
+                wait = self._held_for()
+                if not wait:
+                    if self.strategy.hit(self.limit, LIMITER_NAMESPACE, self.key or supplier):
+                        return
+                    reset = self.strategy.get_window_stats(
+                        self.limit, LIMITER_NAMESPACE, self.key or supplier
+                    ).reset_time
+                    wait = max(MIN_LIMITER_WAIT_SECONDS, reset - time.time())
             except StorageError as error:
                 # no count, no call: the supplier's limit matters more than this one call
                 raise RetryableSupplierError(
                     "rate limit store unavailable", supplier=supplier, retry_after=1.0
                 ) from error
-            wait = max(MIN_LIMITER_WAIT_SECONDS, reset - time.time())
             if waited + wait > self.max_wait:
                 raise RetryableSupplierError(
                     "client-side rate limit reached", supplier=supplier, retry_after=wait
                 )
             self.sleep(wait)
             waited += wait
+
+    def hold(self, seconds: float) -> None:
+        """The supplier said "not before ``seconds``" (a 429's Retry-After): no process
+        sharing the store calls it before then."""
+        with contextlib.suppress(StorageError):
+            self.storage.incr(self._hold_key, max(1, math.ceil(seconds)))
+
+    def _held_for(self) -> float:
+        if self.storage.get(self._hold_key) <= 0:
+            return 0.0
+        return max(MIN_LIMITER_WAIT_SECONDS, self.storage.get_expiry(self._hold_key) - time.time())
 
 
 class CircuitBreaker:
@@ -154,12 +175,6 @@ class CircuitBreaker:
                 self.storage.incr(self._open_key, self.open_seconds)
         except StorageError:
             pass
-
-    def hold(self, seconds: float) -> None:
-        """The supplier said "not before ``seconds``" (a 429's Retry-After): every process
-        sharing the store waits that long, as for an open breaker."""
-        with contextlib.suppress(StorageError):
-            self.storage.incr(self._open_key, max(1, math.ceil(seconds)))
 
     def close(self) -> None:
         """Forget every failure (an operator's or a test's reset)."""
@@ -327,8 +342,8 @@ class SupplierHttp:
         code, reason = self.describe_error(status, body)
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if status == 429 and retry_after:
-                self.breaker.hold(retry_after)
+            if status == 429 and retry_after and self.limiter is not None:
+                self.limiter.hold(retry_after)
             raise RetryableSupplierError(
                 f"{status} {code}: {reason}",
                 supplier=self.supplier,
