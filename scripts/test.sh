@@ -4,6 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
+# One full run at a time on a machine: the suite starts real worker, web and sandbox processes,
+# and several runs at once on a small machine turn waits into timeouts. A second run waits here.
+exec 9>"${TMPDIR:-/tmp}/integrator-test-suite.lock"
+if ! flock -n 9; then
+  echo "another full test run is going on this machine; waiting for it to finish"
+  flock 9
+fi
+
 $BIN/ruff check integrator webhooks tests bench
 $BIN/ruff format --check integrator webhooks
 $BIN/mypy
