@@ -41,7 +41,7 @@ lock: $(STAMP) ## pin every dependency again, with hashes, after editing pyproje
 	$(PIP_COMPILE) --extra dev -o requirements/dev.txt pyproject.toml
 
 bench: $(STAMP) ## run the benchmarks (figures go in BENCHMARKS.md; needs PostgreSQL for --pg)
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/job_queue.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/tracking_sync.py

@@ -1,7 +1,7 @@
 """What the benchmarks share: a scratch database, a table printer, percentiles, quiet logs.
 
 Each script is run as ``python bench/<name>.py``, which puts ``bench/`` first on ``sys.path``;
-there ``bench/queue.py`` would shadow the standard library's ``queue`` (used by logging and
+there ``bench/job_queue.py`` would shadow the standard library's ``queue`` (used by logging and
 threads), so every script calls :func:`fix_sys_path` before importing anything else.
 """
 

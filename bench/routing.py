@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrator.domain.model import Address, Disposition, EnrichedOrder, OrderLine
-from integrator.routing import StoreConfig, parse_store_config, route_order
+from integrator.routing import route_order
+from integrator.store_config import StoreConfig, parse_store_config
 
 PRODUCT_TYPES = [f"Type{number:03d}" for number in range(96)]
 SUFFIXES = {"EMB": "embroidery", "DTG": "dtg", "SUB": "sublimation", "UV": "uv_print"}

@@ -48,7 +48,7 @@ from bench.common import (  # noqa: E402
     scratch_database,
 )
 from integrator.db.models import Job, Shipment  # noqa: E402
-from integrator.queue.jobs import queue_stats  # noqa: E402
+from integrator.jobqueue.jobs import queue_stats  # noqa: E402
 from integrator.sandbox.shopify import LineSpec  # noqa: E402
 from integrator.sandbox.stack import Stack, StackOptions  # noqa: E402
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from integrator.db.database import Database
 from integrator.domain.public_urls import Resolver
 from integrator.resolver import system_resolver
-from integrator.routing.problems import ConfigError
 from integrator.settings import Settings, SettingsError, load_settings
+from integrator.store_config.problems import ConfigError
 
 if TYPE_CHECKING:
     from limits.storage import Storage
 
-    from integrator.routing.store import StoreConfig
     from integrator.shopify.client import AdminClient
+    from integrator.store_config.store import StoreConfig
     from integrator.suppliers.base import SupplierAdapter
 
 AdapterFactory = Callable[[str, "StoreConfig"], "SupplierAdapter"]
@@ -52,7 +52,7 @@ class StoreConfigs:
     @classmethod
     def load(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> StoreConfigs:
         """:raises ConfigError: with every problem of every file."""
-        from integrator.routing.config import load_store_config, shops_with_own_config
+        from integrator.store_config.loading import load_store_config, shops_with_own_config
 
         env = dict(os.environ if environ is None else environ)
         shared = load_store_config(settings.config_dir, env)

@@ -114,7 +114,7 @@ class Demo:
         self.orders: list[dict[str, Any]] = []
 
     def start(self) -> None:
-        from integrator.clock import build_scheduler
+        from integrator.scheduler import build_scheduler
 
         runner = threading.Thread(target=self.worker.run, name="demo-worker", daemon=True)
         runner.start()

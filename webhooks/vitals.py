@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job, LineItem
+from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
 
 COUNT_CAP = 10_000

@@ -26,8 +26,8 @@ from sqlalchemy import func, select, text
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base, Job, LineItem, Order, Shipment, SupplierOrder
-from integrator.queue.jobs import queue_stats
-from integrator.queue.worker import Worker
+from integrator.jobqueue.jobs import queue_stats
+from integrator.jobqueue.worker import Worker
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
 

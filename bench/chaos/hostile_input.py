@@ -46,10 +46,10 @@ from bench.chaos.common import (  # noqa: E402
     start_stack,
 )
 from integrator.db.models import Job, WebhookDelivery  # noqa: E402
-from integrator.routing.config import load_store_config, parse_store_config  # noqa: E402
-from integrator.routing.problems import ConfigError  # noqa: E402
 from integrator.sandbox.shopify import LineSpec, sign  # noqa: E402
 from integrator.sandbox.stack import CLIENT_SECRET, SHOP, Stack  # noqa: E402
+from integrator.store_config.loading import load_store_config, parse_store_config  # noqa: E402
+from integrator.store_config.problems import ConfigError  # noqa: E402
 
 TOPICS = (
     "orders/paid",

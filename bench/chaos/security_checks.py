@@ -256,8 +256,8 @@ def _add_history(stack: Stack, rows: int) -> None:
     """``rows`` finished jobs, and as many orders each with one delivered item."""
     from sqlalchemy import insert
 
-    from integrator.db.clock import utcnow
     from integrator.db.models import Job, LineItem, Order
+    from integrator.db.timestamps import utcnow
 
     long_ago = utcnow().replace(year=2020)
     with stack.db.engine.begin() as connection:
@@ -489,7 +489,7 @@ def start_refusal(command: list[str], env: dict[str, str]) -> dict[str, Any]:
 def default_secret_figures(url: str) -> dict[str, Any]:
     """Point 1: the shipped configuration works with no default; every process refuses an
     unusable credential or a missing ENCRYPTION_KEY; the old sandbox secret opens nothing."""
-    from integrator.routing import ConfigError, load_store_config
+    from integrator.store_config import ConfigError, load_store_config
 
     figures: dict[str, Any] = {}
     try:

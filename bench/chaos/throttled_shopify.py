@@ -39,11 +39,16 @@ RESTORE_RATE = 100.0
 
 
 def run(
-    database_url: str | None, orders: int, *, bucket: float = 200.0, threads: int = 4
+    database_url: str | None,
+    orders: int,
+    *,
+    bucket: float = 200.0,
+    threads: int = 4,
+    restore_rate: float = RESTORE_RATE,
 ) -> Figures:
     quiet_servers()
     with scratch_url(database_url) as url:
-        stack = start_stack(url, bucket_size=bucket, restore_rate=RESTORE_RATE)
+        stack = start_stack(url, bucket_size=bucket, restore_rate=restore_rate)
         try:
             started = time.monotonic()
             placed: list[dict[str, Any]] = [
@@ -76,7 +81,7 @@ def run(
                 found,
                 started,
                 bucket_points=bucket,
-                restore_points_per_second=RESTORE_RATE,
+                restore_points_per_second=restore_rate,
                 failed_syncs=int(failed_syncs or 0) + found.unsynced_shipments,
                 sync_phase_seconds=round(sync_seconds, 1),
                 throttle_waits_total=client.throttle_waits,

@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from integrator.bootstrap import startup_problems
-from integrator.routing.config import load_store_config, shops_with_own_config
-from integrator.routing.problems import ConfigError
-from integrator.routing.store import StoreConfig
 from integrator.settings import SettingsError, load_settings
+from integrator.store_config.loading import load_store_config, shops_with_own_config
+from integrator.store_config.problems import ConfigError
+from integrator.store_config.store import StoreConfig
 
 
 @click.group("config")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from integrator.bootstrap import Container
 from integrator.cli.common import opened_container
 from integrator.db.models import Job
-from integrator.queue import jobs as queue
+from integrator.jobqueue import jobs as queue
 
 
 @click.group()

@@ -19,10 +19,10 @@ from integrator.cli.common import container_or_exit, opened_container
 @click.option("--pass", "passes", multiple=True, help="run only these passes")
 def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) -> None:
     """Run the reconciliation passes now, then the work they found, with a progress bar."""
+    from integrator.jobqueue.jobs import queue_stats
+    from integrator.jobqueue.worker import Worker
     from integrator.pipeline.handlers import build_handlers
     from integrator.pipeline.reconcile import PASS_FUNCTIONS, PASSES
-    from integrator.queue.jobs import queue_stats
-    from integrator.queue.worker import Worker
 
     container = container_or_exit(json_logs=False)
     chosen = [p for p in PASSES if not passes or p in passes]
@@ -67,7 +67,7 @@ def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) ->
 @click.option("--json", "as_json", is_flag=True)
 def stats(days: int, as_json: bool) -> None:
     """Fulfillment time (paid → shipped) and shipping time (shipped → delivered), p50/p90."""
-    from integrator.db.clock import utcnow
+    from integrator.db.timestamps import utcnow
     from integrator.domain.durations import human
     from integrator.pipeline.stats import production_times
 

@@ -60,9 +60,9 @@ def worker(threads: int, lease_seconds: float, kinds: tuple[str, ...], metrics_p
     """Run a job worker until SIGTERM."""
     from prometheus_client import start_http_server
 
+    from integrator.jobqueue.worker import Worker
     from integrator.metrics import observe_job
     from integrator.pipeline.handlers import build_handlers
-    from integrator.queue.worker import Worker
 
     container = container_or_exit()
     if metrics_port:
@@ -83,7 +83,7 @@ def worker(threads: int, lease_seconds: float, kinds: tuple[str, ...], metrics_p
 @click.command()
 def clock() -> None:
     """Run the scheduler process that enqueues periodic jobs."""
-    from integrator.clock import run_clock
+    from integrator.scheduler import run_clock
 
     container = container_or_exit()
     run_clock(container, install_signal_handlers=True)

@@ -11,10 +11,10 @@ from urllib.parse import urlparse
 import click
 
 from integrator.routing.assignment import FulfillmentMode, Ownership
-from integrator.routing.config import load_store_config
 from integrator.routing.explain import explain_order, render_text
 from integrator.routing.order_input import NotAnOrder, order_from_payload
-from integrator.routing.problems import ConfigError
+from integrator.store_config.loading import load_store_config
+from integrator.store_config.problems import ConfigError
 
 DEFAULT_SHOP = "unknown.myshopify.com"
 

@@ -35,8 +35,8 @@ def config_dir() -> Path:
 
 def _adapters(shop: str | None, *, credentials: bool = True) -> Iterator[SupplierAdapter]:
     # imported here: the config loader is heavier than this command needs to start
-    from integrator.routing.config import load_store_config
-    from integrator.routing.problems import ConfigError
+    from integrator.store_config.loading import load_store_config
+    from integrator.store_config.problems import ConfigError
 
     try:
         config = load_store_config(config_dir(), os.environ, shop, credentials=credentials)
@@ -159,7 +159,7 @@ def explain(supplier: str, payload_file: Path, as_json: bool) -> None:
 
 
 def _unusable_callback_secret(secret: str) -> str | None:
-    from integrator.routing.credentials import CREDENTIALS, credential_problem
+    from integrator.store_config.credentials import CREDENTIALS, credential_problem
 
     (callback,) = [c for c in CREDENTIALS if c.key == "callback_secret"]
     return credential_problem(callback, secret or None)
@@ -172,9 +172,9 @@ def new_callback_secret() -> str:
 
 def _offer_new_secret(supplier: str, current: str, shop: str | None) -> None:
     """Say why the secret cannot be used, and print a new one and where to put it."""
-    from integrator.routing.config import config_files
-    from integrator.routing.interpolation import variables_by_path
-    from integrator.routing.yaml_document import parse_yaml
+    from integrator.store_config.interpolation import variables_by_path
+    from integrator.store_config.loading import config_files
+    from integrator.store_config.yaml_document import parse_yaml
 
     routing_file = config_files(config_dir(), shop)[0]
     document = parse_yaml(routing_file.read_text(encoding="utf-8"), str(routing_file), [])

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import AdminConsoleState
+from integrator.db.timestamps import utcnow
 from integrator.db.upsert import insert_or_ignore
 
 ROW = 1

@@ -1,6 +1,6 @@
 """Tables. Idempotency lives in the unique constraints, never in check-then-insert.
 
-Times are naive UTC (``integrator.db.clock.utcnow``) so SQLite and PostgreSQL compare alike.
+Times are naive UTC (``integrator.db.timestamps.utcnow``) so SQLite and PostgreSQL compare alike.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from integrator.db.clock import utcnow
+from integrator.db.timestamps import utcnow
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrement works) on SQLite
 Id = BigInteger().with_variant(Integer(), "sqlite")

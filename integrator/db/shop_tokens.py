@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Shop
+from integrator.db.timestamps import utcnow
 from integrator.shopify.tokens import SealedShopToken, ShopToken, TokenCipher
 
 

@@ -8,18 +8,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import LineItem, Shipment, SupplierOrder
+from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import EventKind, ShipmentInfo, SupplierEvent, SupplierLine
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.ingest import enqueue_mirror
 from integrator.pipeline.records import spec_from_json
 from integrator.pipeline.timeline import move, refresh_order, release_hold
-from integrator.queue.errors import RetryableJobError, TerminalJobError
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.errors import (
     CallbackPayloadError,

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from integrator.bootstrap import Container
-from integrator.queue.worker import Handler, JobContext
+from integrator.jobqueue.worker import Handler, JobContext
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import utcnow
 from integrator.db.models import WebhookDelivery
+from integrator.db.timestamps import utcnow
 from integrator.db.upsert import insert_or_ignore
-from integrator.queue.jobs import enqueue, enqueue_many
+from integrator.jobqueue.jobs import enqueue, enqueue_many
 
 # headers worth keeping for the operator; never the signature or anything secret
 KEPT_HEADERS = (

@@ -15,18 +15,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import Job, LineItem, Order, Shop, SupplierOrder
+from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import TerminalJobError
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.records import address_to_json, spec_to_json
 from integrator.pipeline.timeline import move, record_event
-from integrator.queue.errors import TerminalJobError
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
-from integrator.routing.decoration import SourceKind
-from integrator.routing.store import StoreConfig
+from integrator.store_config.decoration import SourceKind
+from integrator.store_config.store import StoreConfig
 
 log = logging.getLogger(__name__)
 

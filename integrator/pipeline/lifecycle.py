@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
 from integrator.db.models import (
     DataExport,
     LineItem,
@@ -20,15 +19,16 @@ from integrator.db.models import (
     SupplierOrder,
     WebhookDelivery,
 )
+from integrator.db.timestamps import utcnow
 from integrator.domain.model import legacy_id
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.inbox import load_delivery, mark_delivery
 from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS
-from integrator.queue.errors import RetryableJobError, TerminalJobError
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
 from integrator.suppliers.base import CancelResult
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 

@@ -18,10 +18,10 @@ from integrator.bootstrap import Container
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.domain.model import Disposition, EventKind, ItemDecision, SupplierEvent
 from integrator.domain.stages import Stage, can_reroute
+from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.ingest import MAYBE_CREATED, apply_decision, assign_to_supplier_orders
 from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
 from integrator.pipeline.timeline import move, refresh_order, reset
-from integrator.queue.jobs import enqueue
 from integrator.routing.router import route_line
 from integrator.suppliers.errors import SupplierError, SupplierRejected
 
@@ -228,7 +228,7 @@ def reroute_item(container: Container, line_item_id: int, supplier: str) -> str:
         entry = config.catalog.find(line)
         if entry is None or supplier not in entry.listings:
             raise OperatorError(f"the catalog has no {supplier} entry for this item")
-        from integrator.routing.catalog import build_spec
+        from integrator.store_config.catalog import build_spec
 
         spec = build_spec(entry, supplier, line.properties, config.decoration_properties)
         decision = ItemDecision(

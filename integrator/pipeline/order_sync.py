@@ -29,6 +29,8 @@ from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order, SupplierOrder
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError, RetryLater
+from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.ingest import (
     apply_decision,
     assign_to_supplier_orders,
@@ -40,12 +42,10 @@ from integrator.pipeline.ingest import (
 )
 from integrator.pipeline.records import decision_of
 from integrator.pipeline.timeline import move, refresh_order, reset
-from integrator.queue.errors import RetryableJobError, RetryLater
-from integrator.queue.jobs import enqueue
 from integrator.routing.assignment import Ownership
-from integrator.routing.operations import starts_production
 from integrator.routing.router import default_ownership, fulfilled_at_payment, route_order
-from integrator.routing.store import StoreConfig
+from integrator.store_config.operations import starts_production
+from integrator.store_config.store import StoreConfig
 from integrator.suppliers.base import CancelResult
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 

@@ -12,7 +12,6 @@ import requests
 from sqlalchemy import and_, or_, select
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
 from integrator.db.models import (
     Alert,
     LineItem,
@@ -22,13 +21,14 @@ from integrator.db.models import (
     SupplierOrder,
     WebhookDelivery,
 )
+from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.callbacks import apply_event
 from integrator.pipeline.shopify_errors import as_job_error
-from integrator.queue.errors import RetryableJobError
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
-from integrator.routing.operations import RECONCILE_PASSES, starts_production
+from integrator.store_config.operations import RECONCILE_PASSES, starts_production
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ def _job_for_change(
     shop: str, change: object, known: tuple[str, datetime | None] | None, trigger: object
 ) -> tuple[str, str, str] | None:
     """(job kind, unique key, note) for one listed order, or None when it needs nothing."""
-    from integrator.routing.operations import TriggerTopic
     from integrator.shopify.enrichment import OrderChange
+    from integrator.store_config.operations import TriggerTopic
 
     assert isinstance(change, OrderChange) and isinstance(trigger, TriggerTopic)
     key = f"{shop}:{change.order_id}"
@@ -283,7 +283,7 @@ def failed_syncs(
 # --- stuck items ---------------------------------------------------------------------------
 
 
-def stuck_items(
+def alert_stuck_items(
     container: Container, *, dry_run: bool = False, since: datetime | None = None
 ) -> PassReport:
     """Raise one alert per item that stays in a stage longer than expected."""
@@ -453,7 +453,7 @@ PASS_FUNCTIONS: dict[str, Callable[..., PassReport]] = {
     "missed_orders": missed_orders,
     "silent_suppliers": silent_suppliers,
     "failed_syncs": failed_syncs,
-    "stuck_items": stuck_items,
+    "stuck_items": alert_stuck_items,
     "retention": retention,
     "webhook_subscriptions": webhook_subscriptions,
 }

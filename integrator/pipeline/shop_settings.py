@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Shop
+from integrator.db.timestamps import utcnow
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from integrator.queue.errors import RetryableJobError, TerminalJobError
+from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
 from integrator.shopify.errors import (
     ShopifyAuthError,
     ShopifyError,

@@ -155,7 +155,7 @@ def production_times(db: Database, *, since: datetime | None = None) -> list[Sta
     ]
 
 
-def stuck_items(db: Database, *, limit: int | None = None) -> list[dict[str, Any]]:
+def open_stuck_alerts(db: Database, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Open stuck-item alerts, newest first (index ``ix_alert_open``), at most ``limit``."""
     with db.read() as session:
         rows = session.scalars(

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
 from integrator.db.models import LineItem, Order, SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.domain.model import (
     SupplierLine,
     SupplierOrderRequest,
@@ -23,6 +23,8 @@ from integrator.domain.model import (
 )
 from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, public_url
 from integrator.domain.stages import Stage
+from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.ingest import (
     MAYBE_CREATED,
     assign_to_supplier_orders,
@@ -36,8 +38,6 @@ from integrator.pipeline.records import (
     spec_from_json,
 )
 from integrator.pipeline.timeline import move, refresh_order
-from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
-from integrator.queue.worker import JobContext
 from integrator.routing.router import next_supplier
 from integrator.suppliers.errors import (
     RetryableSupplierError,

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import as_utc, utcnow
 from integrator.db.models import ItemEvent, LineItem, Order
+from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.stages import MAIN_LINE, RANK, Stage, advance, release
 

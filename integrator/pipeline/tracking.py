@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
-from integrator.db.clock import utcnow
 from integrator.db.models import Alert, LineItem, Order, Shipment
+from integrator.db.timestamps import utcnow
 from integrator.domain.model import FulfillmentOrderLineRef
+from integrator.jobqueue.errors import RetryLater
+from integrator.jobqueue.jobs import enqueue
+from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.shopify_errors import as_job_error
-from integrator.queue.errors import RetryLater
-from integrator.queue.jobs import enqueue
-from integrator.queue.worker import JobContext
 from integrator.shopify.fulfillment import (
     FulfillmentOutcome,
     FulfillmentResult,

@@ -20,7 +20,7 @@ from integrator.routing.router import (
     learn_line,
     route_order,
 )
-from integrator.routing.store import StoreConfig
+from integrator.store_config.store import StoreConfig
 
 
 def explain_order(

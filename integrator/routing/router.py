@@ -15,16 +15,16 @@ from integrator.domain.model import (
     SupplierItemSpec,
 )
 from integrator.routing.assignment import LineAssignment, Ownership, assign_lines
-from integrator.routing.catalog import (
+from integrator.store_config.catalog import (
     CatalogEntry,
     PersonalisationError,
     build_spec,
     is_personalised,
 )
-from integrator.routing.decoration import Decoration, resolve_decoration
-from integrator.routing.operations import TestOrders
-from integrator.routing.rules import ItemFacts, Rule, UnmatchedAction
-from integrator.routing.store import StoreConfig
+from integrator.store_config.decoration import Decoration, resolve_decoration
+from integrator.store_config.operations import TestOrders
+from integrator.store_config.rules import ItemFacts, Rule, UnmatchedAction
+from integrator.store_config.store import StoreConfig
 
 UNMATCHED_RULE = "unmatched"
 # Shopify fulfilling every item this soon after payment is its "automatically fulfill" setting

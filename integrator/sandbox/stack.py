@@ -24,8 +24,7 @@ from integrator.bootstrap import StoreConfigs, bootstrap
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import SupplierOrder
-from integrator.queue.worker import Worker
-from integrator.routing.store import StoreConfig
+from integrator.jobqueue.worker import Worker
 from integrator.sandbox.dns import SandboxResolver
 from integrator.sandbox.shopify import (
     AddressSpec,
@@ -44,6 +43,7 @@ from integrator.sandbox.suppliers.base import SandboxSupplier
 from integrator.sandbox.suppliers.transport import in_process_session, mount
 from integrator.sandbox.suppliers.transport import serve as serve_supplier
 from integrator.settings import Settings, load_settings
+from integrator.store_config.store import StoreConfig
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.registry import build_adapter
 

@@ -13,7 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from integrator.bootstrap import Container, bootstrap
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import (
     Alert,
@@ -25,6 +24,7 @@ from integrator.db.models import (
     SupplierOrder,
     WebhookDelivery,
 )
+from integrator.db.timestamps import utcnow
 from integrator.settings import load_settings
 from tests.credentials import ENCRYPTION_KEY
 from webhooks.app import create_app

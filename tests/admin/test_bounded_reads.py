@@ -22,9 +22,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, insert, text
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Alert, ItemEvent, Job, LineItem, Order
+from integrator.db.timestamps import utcnow
 from tests.admin.conftest import api_headers, signed_in
 
 HISTORY = 20_000

@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import ItemEvent, Job, LineItem, Order
+from integrator.db.timestamps import utcnow
 from tests.admin.conftest import SHOP, Seeded
 from webhooks.admin.production import bar_chart
 

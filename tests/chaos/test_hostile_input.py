@@ -6,8 +6,8 @@ import pytest
 
 from bench.chaos.common import start_stack
 from bench.chaos.hostile_input import fuzz_config, fuzz_webhooks
-from integrator.routing.config import load_store_config
-from integrator.routing.problems import ConfigError
+from integrator.store_config.loading import load_store_config
+from integrator.store_config.problems import ConfigError
 
 
 def test_webhook_endpoints_refuse_hostile_requests_without_5xx_or_storing(

@@ -5,7 +5,7 @@ import time
 from bench.chaos.common import start_stack
 from bench.chaos.supplier_outage import SUPPLIER_TIMEOUT_SECONDS, fast_timeout_config, run
 from integrator.db.models import LineItem
-from integrator.queue.jobs import BACKOFF_BASE_SECONDS
+from integrator.jobqueue.jobs import BACKOFF_BASE_SECONDS
 from integrator.sandbox.shopify import LineSpec
 from integrator.suppliers.http import circuit_breaker
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import Alert, LineItem, Order, Shipment, SupplierOrder
-from integrator.pipeline.reconcile import missed_orders, silent_suppliers, stuck_items
+from integrator.db.timestamps import utcnow
+from integrator.pipeline.reconcile import alert_stuck_items, missed_orders, silent_suppliers
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
 
@@ -133,9 +133,9 @@ def test_stuck_items_raise_one_alert_each_once(stack: Stack) -> None:
     place_and_deliver(stack, 4)
     with stack.db.write() as session:
         session.execute(update(LineItem).values(stage_changed_at=utcnow() - timedelta(days=30)))
-    first = stuck_items(stack.container)
+    first = alert_stuck_items(stack.container)
     assert first.found == 4
-    second = stuck_items(stack.container)
+    second = alert_stuck_items(stack.container)
     assert second.found == 0
     stack.drain()
     with stack.db.read() as session:
@@ -148,7 +148,7 @@ def test_stuck_items_raise_one_alert_each_once(stack: Stack) -> None:
 
 def test_an_item_on_time_raises_no_alert(stack: Stack) -> None:
     place_and_deliver(stack, 2)
-    assert stuck_items(stack.container).found == 0
+    assert alert_stuck_items(stack.container).found == 0
     assert count(stack, Alert) == 0
 
 
@@ -157,13 +157,13 @@ def test_a_stuck_item_that_moves_on_and_sticks_again_alerts_again(stack: Stack) 
     long_ago = utcnow() - timedelta(days=30)
     with stack.db.write() as session:
         session.execute(update(LineItem).values(stage_changed_at=long_ago))
-    assert stuck_items(stack.container).found == 1
+    assert alert_stuck_items(stack.container).found == 1
     stack.advance_all("in_production")
     stack.drain()
     with stack.db.write() as session:
         session.execute(update(LineItem).values(stage_changed_at=long_ago))
-    assert stuck_items(stack.container).found == 1
-    assert stuck_items(stack.container).found == 0
+    assert alert_stuck_items(stack.container).found == 1
+    assert alert_stuck_items(stack.container).found == 0
     with stack.db.read() as session:
         subjects = sorted(session.scalars(select(Alert.subject)))
     assert [s.rsplit(":", 1)[-1] for s in subjects] == ["in_production", "submitted"]

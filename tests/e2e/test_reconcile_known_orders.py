@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import Alert, LineItem, Order, Shipment, Shop, SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.pipeline.reconcile import missed_orders, webhook_subscriptions
 from integrator.sandbox.shopify import FulfillmentOrderSpec, LineSpec
 from integrator.sandbox.stack import Stack, StackOptions

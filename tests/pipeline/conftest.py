@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import Job, LineItem, Order, Shipment, SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.sandbox.shopify import AddressSpec, LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
 

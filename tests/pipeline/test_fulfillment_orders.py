@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from integrator.db.models import Alert, Shipment
-from integrator.routing.operations import TestOrders
 from integrator.sandbox.shopify import AddressSpec, FulfillmentOrderSpec, LineSpec
 from integrator.sandbox.shopify.topic_payloads import fulfillment_order_payload
 from integrator.sandbox.stack import Stack, StackOptions
+from integrator.store_config.operations import TestOrders
 
 from .conftest import drain, items_of, order_row, shipments_of, supplier_orders_of
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.pipeline.reconcile import silent_suppliers
 from integrator.sandbox.stack import Stack
 

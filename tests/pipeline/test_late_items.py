@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.models import Job, SupplierOrder
+from integrator.db.timestamps import utcnow
 from integrator.pipeline.ingest import MAYBE_CREATED
 from integrator.pipeline.submission import (
     fail_over,

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from integrator.cli.main import cli
 from integrator.db.database import Database
-from integrator.queue import jobs
-from integrator.queue.worker import Worker
+from integrator.jobqueue import jobs
+from integrator.jobqueue.worker import Worker
 
 
 @pytest.fixture

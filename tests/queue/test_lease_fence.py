@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
-from integrator.queue import jobs
-from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
-from integrator.queue.worker import JobContext, Worker
+from integrator.db.timestamps import utcnow
+from integrator.jobqueue import jobs
+from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.jobqueue.worker import JobContext, Worker
 
 WORKER = "host:4242:threads"
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from integrator.db.database import Database
 from integrator.db.models import Job
-from integrator.queue import jobs
-from integrator.queue.worker import Worker
+from integrator.jobqueue import jobs
+from integrator.jobqueue.worker import Worker
 
 WORKER = Path(__file__).with_name("worker_process.py")
 

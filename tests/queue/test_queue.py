@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
-from integrator.queue import jobs
-from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
-from integrator.queue.worker import JobContext, Worker
+from integrator.db.timestamps import utcnow
+from integrator.jobqueue import jobs
+from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.jobqueue.worker import JobContext, Worker
 
 
 def job_row(db: Database, job_id: int) -> Job:

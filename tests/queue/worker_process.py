@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from integrator.db.database import Database
-from integrator.queue.worker import JobContext, Worker
+from integrator.jobqueue.worker import JobContext, Worker
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrator.domain.model import Address, EnrichedOrder, OrderLine
-from integrator.routing import StoreConfig, parse_store_config
+from integrator.store_config import StoreConfig, parse_store_config
 
 # a callback secret long enough for the credential checks (a test value, used nowhere else)
 CALLBACK_SECRET = "routing-test-callback-secret-0123456789"

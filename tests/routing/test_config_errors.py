@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from integrator.domain.stages import Stage
-from integrator.routing import ConfigError, ConfigProblem, load_store_config
-from integrator.routing.operations import TriggerTopic
+from integrator.store_config import ConfigError, ConfigProblem, load_store_config
+from integrator.store_config.operations import TriggerTopic
 from tests.credentials import SUPPLIER_ENV
 
 # a callback secret long enough for the credential checks (a test value, used nowhere else)

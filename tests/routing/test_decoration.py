@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrator.domain.model import OrderLine
-from integrator.routing.decoration import canonical_method, resolve_decoration
+from integrator.store_config.decoration import canonical_method, resolve_decoration
 from tests.routing.routing_builders import line, make_config
 
 ALL_SOURCES = [

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrator.domain.model import Address, Disposition, EnrichedOrder, OrderLine
-from integrator.routing import ConfigError, group_by_supplier, next_supplier, route_order
+from integrator.routing import group_by_supplier, next_supplier, route_order
 from integrator.routing.router import learn_line
-from integrator.routing.rules import Rule, RuleIndex, RuleMatch, covers
+from integrator.store_config import ConfigError
+from integrator.store_config.rules import Rule, RuleIndex, RuleMatch, covers
 from tests.routing.routing_builders import SUPPLIERS, catalog_entry, make_config
 
 PRODUCT_TYPES = ["Hat", "Hoodie", "T-Shirt", "Mug", "Canvas"]

@@ -24,9 +24,9 @@ from click.testing import CliRunner, Result
 from integrator.bootstrap import bootstrap
 from integrator.cli.main import cli
 from integrator.db.database import Database
-from integrator.routing import ConfigError, load_store_config
 from integrator.sandbox.stack import DEMO_CONFIG_DIR, Stack, StackOptions
 from integrator.settings import load_settings
+from integrator.store_config import ConfigError, load_store_config
 from tests.credentials import ENCRYPTION_KEY, SUPPLIER_ENV
 from tests.webhooks.conftest import count_deliveries, count_jobs
 from webhooks.app import create_app
@@ -139,8 +139,8 @@ def no_process_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     def started(*_args: Any, **_kwargs: Any) -> None:
         raise Started
 
-    monkeypatch.setattr("integrator.queue.worker.Worker.run", started)
-    monkeypatch.setattr("integrator.clock.run_clock", started)
+    monkeypatch.setattr("integrator.jobqueue.worker.Worker.run", started)
+    monkeypatch.setattr("integrator.scheduler.run_clock", started)
     monkeypatch.setattr("gunicorn.app.base.BaseApplication.run", started)
 
 

@@ -21,10 +21,10 @@ import pytest
 import requests
 import yaml
 
-from integrator.routing.catalog import PersonalisationError, build_spec
-from integrator.routing.config import load_store_config, parse_store_config
 from integrator.shopify.errors import InvalidShopDomain
 from integrator.shopify.shop_domain import validate_shop_domain
+from integrator.store_config.catalog import PersonalisationError, build_spec
+from integrator.store_config.loading import load_store_config, parse_store_config
 from integrator.suppliers.http import CircuitBreaker
 from integrator.suppliers.registry import build_adapter
 from tests.credentials import SUPPLIER_ENV

@@ -24,11 +24,11 @@ from integrator.domain.public_urls import (
     ResolverUnavailable,
     public_url,
 )
-from integrator.routing.catalog import PersonalisationError, build_spec
-from integrator.routing.config import parse_store_config
-from integrator.routing.problems import ConfigError
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack, StackOptions
+from integrator.store_config.catalog import PersonalisationError, build_spec
+from integrator.store_config.loading import parse_store_config
+from integrator.store_config.problems import ConfigError
 from tests.credentials import SUPPLIER_ENV
 from tests.security.test_outbound_urls import real_documents, with_artwork_upload
 

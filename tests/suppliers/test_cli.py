@@ -10,9 +10,9 @@ import requests
 from click.testing import CliRunner
 
 from integrator.cli import suppliers as cli
-from integrator.routing.store import SupplierConfig
 from integrator.sandbox.suppliers import SANDBOXES, SandboxSupplier
 from integrator.sandbox.suppliers.transport import mount
+from integrator.store_config.store import SupplierConfig
 from tests.suppliers.conftest import API_KEY, OPTIONS, SECRET
 
 PUBLIC = "https://pod.example.com"
@@ -37,7 +37,7 @@ def sandboxes(monkeypatch: pytest.MonkeyPatch) -> dict[str, SandboxSupplier]:
             mount(session, f"http://{key}.sandbox", sandbox)
         return session
 
-    monkeypatch.setattr("integrator.routing.config.load_store_config", load_store_config)
+    monkeypatch.setattr("integrator.store_config.loading.load_store_config", load_store_config)
     monkeypatch.setattr(cli, "new_session", new_session)
     return made
 

@@ -14,10 +14,10 @@ import requests
 from click.testing import CliRunner
 
 from integrator.cli import suppliers as cli
-from integrator.routing.store import SupplierConfig
 from integrator.sandbox.suppliers.printful import PrintfulSandbox
 from integrator.sandbox.suppliers.transport import mount
 from integrator.sandbox.suppliers.validation import load_document
+from integrator.store_config.store import SupplierConfig
 from integrator.suppliers.base import CancelResult
 from integrator.suppliers.errors import SupplierRejected
 from tests.suppliers.conftest import API_KEY, SECRET, Harness, fixture_json, make_harness
@@ -163,7 +163,7 @@ def printful_only(monkeypatch: pytest.MonkeyPatch) -> PrintfulSandbox:
     def new_session() -> requests.Session:
         return mount(requests.Session(), "http://printful.sandbox", sandbox)
 
-    monkeypatch.setattr("integrator.routing.config.load_store_config",
+    monkeypatch.setattr("integrator.store_config.loading.load_store_config",
                         lambda *_a, **_k: SimpleNamespace(suppliers={"printful": config}))
     monkeypatch.setattr(cli, "new_session", new_session)
     return sandbox

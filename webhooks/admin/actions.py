@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from integrator.bootstrap import Container
+from integrator.jobqueue.jobs import retry_dead
 from integrator.pipeline.operator import (
     OperatorError,
     cancel_item,
@@ -15,7 +16,6 @@ from integrator.pipeline.operator import (
     reroute_item,
     retry_item,
 )
-from integrator.queue.jobs import retry_dead
 from webhooks.admin.queries import job_status, line_item_exists
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from integrator.bootstrap import Container
+from integrator.jobqueue.jobs import queue_stats
 from integrator.pipeline.operator import OperatorError
-from integrator.queue.jobs import queue_stats
 from webhooks.admin import queries
 from webhooks.admin.access import UNAVAILABLE, access_of
 from webhooks.admin.actions import NotFound, act_on_item, retry_job, to_json

@@ -29,8 +29,8 @@ from flask.typing import ResponseReturnValue
 
 from integrator.bootstrap import Container
 from integrator.domain.stages import Stage
+from integrator.jobqueue.jobs import queue_stats
 from integrator.pipeline.operator import OperatorError
-from integrator.queue.jobs import queue_stats
 from webhooks.admin import queries
 from webhooks.admin.access import (
     EXTENSION,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
+from integrator.db.timestamps import utcnow
 from integrator.domain.durations import axis_for
-from integrator.pipeline.stats import StageTimes, production_times, stuck_items
+from integrator.pipeline.stats import StageTimes, open_stuck_alerts, production_times
 
 DEFAULT_WINDOW_DAYS = 30
 STUCK_ITEMS_SHOWN = 100
@@ -89,7 +89,7 @@ def production_stats(db: Database, since: datetime | None = None) -> dict[str, A
     return {
         "since": since,
         "production_times": [t.as_json() for t in production_times(db, since=since)],
-        "stuck_items": stuck_items(db, limit=STUCK_ITEMS_SHOWN),
+        "stuck_items": open_stuck_alerts(db, limit=STUCK_ITEMS_SHOWN),
     }
 
 
@@ -102,7 +102,7 @@ def production_page(db: Database) -> dict[str, Any]:
         "since": since,
         "times": times,
         "charts": charts(times),
-        "stuck_items": stuck_items(db, limit=STUCK_ITEMS_SHOWN),
+        "stuck_items": open_stuck_alerts(db, limit=STUCK_ITEMS_SHOWN),
     }
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import (
     ItemEvent,
@@ -26,6 +25,7 @@ from integrator.db.models import (
     SupplierOrder,
     WebhookDelivery,
 )
+from integrator.db.timestamps import utcnow
 from integrator.domain.durations import seconds_between
 from integrator.domain.stages import Stage, can_reroute
 

@@ -9,16 +9,16 @@ from functools import cached_property
 from typing import Any
 
 from integrator.domain.stages import Stage
-from integrator.routing.catalog import Catalog
-from integrator.routing.decoration import DecorationConfig, SourceKind
-from integrator.routing.operations import (
+from integrator.store_config.catalog import Catalog
+from integrator.store_config.decoration import DecorationConfig, SourceKind
+from integrator.store_config.operations import (
     AlertSettings,
     ProductionTimes,
     ReconcileSettings,
     ShopifySettings,
     expected_duration,
 )
-from integrator.routing.rules import Rule, RuleIndex, UnmatchedPolicy
+from integrator.store_config.rules import Rule, RuleIndex, UnmatchedPolicy
 
 KNOWN_ADAPTERS: tuple[str, ...] = ("printful", "printify", "gelato", "prodigi")
 

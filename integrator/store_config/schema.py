@@ -1,6 +1,6 @@
 """The shape of routing.yaml and catalog.yaml, checked by pydantic (types, unknown keys).
 Cross-references (suppliers named by rules, identifiers per adapter, shadowed rules) are
-checked afterwards in :mod:`integrator.routing.config`."""
+checked afterwards in :mod:`integrator.store_config.loading`."""
 
 from __future__ import annotations
 

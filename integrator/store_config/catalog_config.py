@@ -7,8 +7,8 @@ from typing import Any
 
 from integrator.domain.model import PrintFile
 from integrator.domain.public_urls import NotPublicUrl, public_url
-from integrator.routing import schema
-from integrator.routing.catalog import (
+from integrator.store_config import schema
+from integrator.store_config.catalog import (
     REQUIRED_IDENTIFIERS,
     CarryAs,
     Catalog,
@@ -17,10 +17,10 @@ from integrator.routing.catalog import (
     SupplierListing,
     missing_identifiers,
 )
-from integrator.routing.checking import check_section, is_web_url
-from integrator.routing.problems import ConfigProblem, KeyPath
-from integrator.routing.store import SupplierConfig
-from integrator.routing.yaml_document import YamlDocument
+from integrator.store_config.checking import check_section, is_web_url
+from integrator.store_config.problems import ConfigProblem, KeyPath
+from integrator.store_config.store import SupplierConfig
+from integrator.store_config.yaml_document import YamlDocument
 
 _IDENTIFIER_KEYS: Mapping[str, frozenset[str]] = {
     adapter: frozenset(key for keys in alternatives for key in keys)

@@ -16,8 +16,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from integrator.bootstrap import Container
+from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.reconcile import PASSES, slot_of
-from integrator.queue.jobs import enqueue
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Queue throughput: enqueue + claim + ack of no-op jobs, beside plain SQL in the same run.
 
-    python bench/queue.py [--jobs 2000] [--pg postgresql://postgres@127.0.0.1:5432/test]
+    python bench/job_queue.py [--jobs 2000] [--pg postgresql://postgres@127.0.0.1:5432/test]
 
 For each database and thread count it prints jobs/s of the integrator queue (SQLAlchemy,
 leases, fencing) and of a baseline doing the same statements through the bare driver, and
@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from integrator.db.clock import utcnow  # noqa: E402
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.migrate import upgrade  # noqa: E402
-from integrator.queue import jobs  # noqa: E402
-from integrator.queue.worker import Worker  # noqa: E402
+from integrator.db.timestamps import utcnow  # noqa: E402
+from integrator.jobqueue import jobs  # noqa: E402
+from integrator.jobqueue.worker import Worker  # noqa: E402
 
 
 def run_threads(threads: int, target: Callable[[], None]) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from integrator.domain.stages import Stage
-from integrator.routing import schema
-from integrator.routing.checking import SectionChecker, check_section, is_web_url
-from integrator.routing.operations import (
+from integrator.store_config import schema
+from integrator.store_config.checking import SectionChecker, check_section, is_web_url
+from integrator.store_config.operations import (
     DEFAULT_EXPECTED_DAYS,
     AlertSettings,
     ProductionOverride,
@@ -18,10 +18,10 @@ from integrator.routing.operations import (
     TestOrders,
     TriggerTopic,
 )
-from integrator.routing.problems import KeyPath
+from integrator.store_config.problems import KeyPath
 
 if TYPE_CHECKING:
-    from integrator.routing.routing_config import RoutingParts
+    from integrator.store_config.routing_config import RoutingParts
 
 
 def build_operations(check: SectionChecker, data: Mapping[str, Any], parts: RoutingParts) -> None:

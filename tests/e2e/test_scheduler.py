@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from integrator.bootstrap import bootstrap
-from integrator.clock import MISFIRE_GRACE_SECONDS, build_scheduler
 from integrator.db.database import Database
 from integrator.db.models import Job
 from integrator.pipeline.reconcile import PASSES
+from integrator.scheduler import MISFIRE_GRACE_SECONDS, build_scheduler
 from integrator.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +29,8 @@ CLOCK_PROCESS = """
 import json, sys, time
 from pathlib import Path
 from integrator.bootstrap import bootstrap
-from integrator.clock import enqueue_pass
-from integrator.db.clock import utcnow
+from integrator.scheduler import enqueue_pass
+from integrator.db.timestamps import utcnow
 from integrator.db.database import Database
 from integrator.pipeline.reconcile import PASSES, slot_of
 from integrator.settings import load_settings

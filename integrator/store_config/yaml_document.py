@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from integrator.routing.problems import ConfigProblem, KeyPath, format_key_path
+from integrator.store_config.problems import ConfigProblem, KeyPath, format_key_path
 
 
 @dataclass

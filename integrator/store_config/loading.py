@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from integrator.routing.catalog_config import build_catalog
-from integrator.routing.credentials import CREDENTIAL_KEYS
-from integrator.routing.interpolation import interpolate, variables_by_path
-from integrator.routing.problems import ConfigError, ConfigProblem, KeyPath
-from integrator.routing.routing_config import RoutingParts, build_routing
-from integrator.routing.store import StoreConfig
-from integrator.routing.yaml_document import YamlDocument, parse_yaml
+from integrator.store_config.catalog_config import build_catalog
+from integrator.store_config.credentials import CREDENTIAL_KEYS
+from integrator.store_config.interpolation import interpolate, variables_by_path
+from integrator.store_config.problems import ConfigError, ConfigProblem, KeyPath
+from integrator.store_config.routing_config import RoutingParts, build_routing
+from integrator.store_config.store import StoreConfig
+from integrator.store_config.yaml_document import YamlDocument, parse_yaml
 
 ROUTING_FILE = "routing.yaml"
 CATALOG_FILE = "catalog.yaml"

@@ -7,33 +7,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrator.routing import schema
-from integrator.routing.checking import SectionChecker, check_section, is_web_url
-from integrator.routing.credentials import supplier_credential_problems
-from integrator.routing.decoration import (
+from integrator.store_config import schema
+from integrator.store_config.checking import SectionChecker, check_section, is_web_url
+from integrator.store_config.credentials import supplier_credential_problems
+from integrator.store_config.decoration import (
     DecorationConfig,
     DecorationSource,
     SourceKind,
     canonical_method,
     normalise_spelling,
 )
-from integrator.routing.operations import (
+from integrator.store_config.operations import (
     AlertSettings,
     ProductionTimes,
     ReconcileSettings,
     ShopifySettings,
 )
-from integrator.routing.operations_config import build_operations
-from integrator.routing.problems import ConfigProblem, KeyPath, format_key_path
-from integrator.routing.rules import (
+from integrator.store_config.operations_config import build_operations
+from integrator.store_config.problems import ConfigProblem, KeyPath, format_key_path
+from integrator.store_config.rules import (
     Rule,
     RuleMatch,
     UnmatchedAction,
     UnmatchedPolicy,
     shadowing_rule,
 )
-from integrator.routing.store import KNOWN_ADAPTERS, SupplierConfig
-from integrator.routing.yaml_document import YamlDocument
+from integrator.store_config.store import KNOWN_ADAPTERS, SupplierConfig
+from integrator.store_config.yaml_document import YamlDocument
 
 _TOP_LEVEL = (
     "suppliers",

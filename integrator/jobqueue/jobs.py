@@ -35,9 +35,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from integrator.db.clock import utcnow
 from integrator.db.database import Database
 from integrator.db.models import Job
+from integrator.db.timestamps import utcnow
 
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 C = JOBS.c
@@ -65,7 +65,7 @@ class ClaimedJob:
 
 
 # Statements are built once, with bound parameters: building SQLAlchemy constructs per call
-# cost as much as the commit itself on the hot path (bench/queue.py).
+# cost as much as the commit itself on the hot path (bench/job_queue.py).
 _INSERTS = {
     name: dialect.insert(JOBS).on_conflict_do_nothing(index_elements=["unique_key"]).returning(C.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))

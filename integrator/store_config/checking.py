@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from integrator.routing.problems import ConfigProblem, KeyPath
-from integrator.routing.yaml_document import YamlDocument
+from integrator.store_config.problems import ConfigProblem, KeyPath
+from integrator.store_config.yaml_document import YamlDocument
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from integrator.db.database import Database
-from integrator.queue import jobs
-from integrator.queue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.jobqueue import jobs
+from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 
 log = logging.getLogger(__name__)
 
