@@ -81,8 +81,9 @@ class RateLimiter:
         )
         self.storage = storage or _process_storage
         self.strategy = MovingWindowRateLimiter(self.storage)
-        self.key = key
-        self._hold_key = f"{LIMITER_NAMESPACE}/hold/{key}"
+        # a limiter made on its own (tests, explain) counts alone
+        self.key = key or f"private-{id(self)}"
+        self._hold_key = f"{LIMITER_NAMESPACE}/hold/{self.key}"
         self.sleep = sleep
         self.max_wait = max_wait
 
@@ -92,10 +93,10 @@ class RateLimiter:
             try:
                 wait = self._held_for()
                 if not wait:
-                    if self.strategy.hit(self.limit, LIMITER_NAMESPACE, self.key or supplier):
+                    if self.strategy.hit(self.limit, LIMITER_NAMESPACE, self.key):
                         return
                     reset = self.strategy.get_window_stats(
-                        self.limit, LIMITER_NAMESPACE, self.key or supplier
+                        self.limit, LIMITER_NAMESPACE, self.key
                     ).reset_time
                     wait = max(MIN_LIMITER_WAIT_SECONDS, reset - time.time())
             except StorageError as error:
