@@ -20,6 +20,8 @@ from integrator.settings import Settings, SettingsError, load_settings
 from integrator.store_config.problems import ConfigError
 
 if TYPE_CHECKING:
+    from limits.storage import Storage
+
     from integrator.shopify.client import AdminClient
     from integrator.store_config.store import StoreConfig
     from integrator.suppliers.base import SupplierAdapter
@@ -65,10 +67,27 @@ class StoreConfigs:
 
 
 def _build_adapter(name: str, config: StoreConfig) -> SupplierAdapter:
-    from integrator.suppliers.registry import build_adapter
+    """An adapter whose limiter and breaker live in this process only (offline tools)."""
+    return _adapter_builder(None)(name, config)
 
-    supplier = config.suppliers[name]
-    return build_adapter(supplier.name, supplier.adapter, supplier.base_url, supplier.options)
+
+def _adapter_builder(limits_storage: Storage | None) -> AdapterFactory:
+    """Adapters whose rate limiters and circuit breakers live in ``limits_storage``, which
+    every process of the deployment shares (ADR 0007)."""
+
+    def build(name: str, config: StoreConfig) -> SupplierAdapter:
+        from integrator.suppliers.registry import build_adapter
+
+        supplier = config.suppliers[name]
+        return build_adapter(
+            supplier.name,
+            supplier.adapter,
+            supplier.base_url,
+            supplier.options,
+            limits_storage=limits_storage,
+        )
+
+    return build
 
 
 @dataclass
@@ -81,6 +100,9 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
     # resolves print-file hosts before submission (the sandbox stack injects its own)
     resolve_host: Resolver = system_resolver
+    # where supplier rate limiters and circuit breakers count, shared by every process
+    # (None: this process's memory)
+    limits_storage: Storage | None = None
 
     def __post_init__(self) -> None:
         self._adapters: dict[tuple[int, str], SupplierAdapter] = {}
@@ -140,6 +162,7 @@ def bootstrap(
     """Wire the service. :raises ConfigError: when a configuration file is invalid."""
     settings = settings or load_settings()
     db = db or Database.from_url(settings.database_url)
+    limits_storage = _limits_storage(settings, db)
     if configs is None and load_config:
         configs = StoreConfigs.load(settings)
     if shopify_client is None and (settings.shopify_client_secret or settings.shopify_admin_token):
@@ -148,10 +171,17 @@ def bootstrap(
         settings=settings,
         db=db,
         configs=configs,
-        adapter_factory=adapter_factory or _build_adapter,
+        adapter_factory=adapter_factory or _adapter_builder(limits_storage),
         shopify_client=shopify_client,
         resolve_host=resolve_host or _resolver(settings),
+        limits_storage=limits_storage,
     )
+
+
+def _limits_storage(settings: Settings, db: Database) -> Storage:
+    from integrator.db.rate_limits import shared_storage
+
+    return shared_storage(settings.rate_limit_storage_url, db)
 
 
 def _resolver(settings: Settings) -> Resolver:

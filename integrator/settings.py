@@ -53,8 +53,9 @@ class Settings:
     log_json: bool = True
     # proxies in front of the web role that append to X-Forwarded-For (the client's address)
     trusted_proxies: int = 0
-    # where the sign-in limiter counts failures: a `limits` storage URI (redis://…) or, empty,
-    # the database; either way shared by every web process
+    # where the sign-in limiter, the supplier rate limiters and circuit breakers keep their
+    # counts: a `limits` storage URI (redis://…) or, empty, the database; either way shared
+    # by every process
     rate_limit_storage_url: str = field(default="", repr=False)
 
     @property

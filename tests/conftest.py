@@ -25,6 +25,7 @@ from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base
 from integrator.pipeline import group_commit
+from integrator.suppliers.http import reset_process_limits
 from tests.credentials import TEST_ENV
 
 PG_URL = os.environ.get("INTEGRATOR_TEST_DATABASE_URL", "")
@@ -88,6 +89,13 @@ def process_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     from a default in config/); tests of a missing or weak one remove or replace it."""
     for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(autouse=True)
+def fresh_supplier_limits() -> None:
+    """Supplier limiters and breakers kept in this process's memory (the default outside a
+    deployment) start empty in every test: one test's calls never slow another down."""
+    reset_process_limits()
 
 
 @pytest.fixture(autouse=True)

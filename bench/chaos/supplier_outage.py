@@ -120,8 +120,7 @@ def place_mixed_orders(stack: Stack, count: int, bad_every: int) -> list[dict[st
 
 def reset_breakers() -> None:
     """Circuit breakers are process-wide: close them so that runs do not leak into each other."""
-    for breaker in list(supplier_http._breakers.values()):
-        breaker.record_success()
+    supplier_http.close_breakers()
 
 
 def run(

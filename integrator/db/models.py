@@ -389,3 +389,15 @@ class FulfillmentRequestAnswer(Base):
     reason: Mapped[str | None] = mapped_column(String(40))  # FulfillmentOrderRejectionReason
     message: Mapped[str] = mapped_column(Text)
     answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RateLimitHit(Base):
+    """One call counted by the ``limits`` moving-window strategy (ADR 0007): the supplier
+    limiters keep here the time of every call of the last window, shared by every process."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch

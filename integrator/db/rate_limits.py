@@ -1,9 +1,16 @@
-"""A ``limits`` storage in our own database, so that every web process shares one count.
+"""A ``limits`` storage in our own database, so that every process shares one count.
 
 ``limits`` (https://limits.readthedocs.io) brings the rate-limiting strategies and storages for
-Redis, Memcached and others; it has none for SQL. This is the small piece it needs for its
-fixed-window strategy: an atomic "add to this counter unless its window is over" as one
-``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on SQLite and PostgreSQL alike (ADR 0007).
+Redis, Memcached and others; it has none for SQL. This is the small piece it needs for two of
+its strategies (ADR 0007):
+
+- fixed window (the console's failed sign-ins, the supplier circuit breakers): an atomic "add to
+  this counter unless its window is over" as one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+  on SQLite and PostgreSQL alike;
+- moving window (the supplier rate limiters: never more than N calls in any window, which no
+  supplier's own counting can find fault with): one row per call in ``rate_limit_hits``,
+  counted and added in one transaction that every process takes in turn for that key
+  (``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -13,20 +20,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from limits.storage import Storage
-from sqlalchemy import Float, Insert, bindparam, case, delete, select
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage.base import MovingWindowSupport
+from sqlalchemy import Connection, Float, Insert, bindparam, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrator.db.database import Database
-from integrator.db.models import RateLimitCounter
+from integrator.db.models import RateLimitCounter, RateLimitHit
 
 # every this many increments a process deletes counters whose window is over
 PRUNE_EVERY = 200
 
 
-class SqlRateLimitStorage(Storage):
-    """Counters in ``rate_limit_counters``: key, hits, and when the window ends (epoch s)."""
+class SqlRateLimitStorage(Storage, MovingWindowSupport):
+    """Counters in ``rate_limit_counters``: key, hits, and when the window ends (epoch s);
+    moving-window entries in ``rate_limit_hits``: key and time of each call (epoch s)."""
 
     STORAGE_SCHEME = None  # built directly, never from a URI
 
@@ -81,7 +90,49 @@ class SqlRateLimitStorage(Storage):
     def reset(self) -> int | None:
         with self._db.write_connection() as connection:
             removed = connection.execute(delete(RateLimitCounter)).rowcount
+            removed += connection.execute(delete(RateLimitHit)).rowcount
         return int(removed)
+
+    # --- moving window --------------------------------------------------------------------
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """Count ``amount`` calls now unless that makes more than ``limit`` in the last
+        ``expiry`` seconds."""
+        now = self._clock()
+        with self._db.write_connection() as connection:
+            self._serialise(connection, key)
+            since = now - expiry
+            counted = connection.execute(
+                select(func.count())
+                .select_from(RateLimitHit)
+                .where(RateLimitHit.key == key, RateLimitHit.at > since)
+            ).scalar_one()
+            if counted + amount > limit:
+                return False
+            connection.execute(insert(RateLimitHit), [{"key": key, "at": now}] * amount)
+            if self._due_for_pruning():
+                connection.execute(
+                    delete(RateLimitHit).where(RateLimitHit.key == key, RateLimitHit.at <= since)
+                )
+        return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """(time of the oldest call still in the window, calls in the window)."""
+        now = self._clock()
+        with self._db.read() as session:
+            oldest, counted = session.execute(
+                select(func.min(RateLimitHit.at), func.count()).where(
+                    RateLimitHit.key == key, RateLimitHit.at > now - expiry
+                )
+            ).one()
+        return (float(oldest) if oldest is not None else now), int(counted)
+
+    @staticmethod
+    def _serialise(connection: Connection, key: str) -> None:
+        # PostgreSQL: two processes must not both count 119 and both add one; SQLite's
+        # BEGIN IMMEDIATE already lets one writer in at a time
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
     def clear(self, key: str) -> None:
         with self._db.write() as session:
@@ -102,10 +153,32 @@ class SqlRateLimitStorage(Storage):
             },
         ).returning(table.c.hits)
 
-    def _maybe_prune(self, now: float) -> None:
+    def _due_for_pruning(self) -> bool:
         with self._lock:
             self._increments += 1
-            if self._increments % PRUNE_EVERY:
-                return
+            return self._increments % PRUNE_EVERY == 0
+
+    def _maybe_prune(self, now: float) -> None:
+        if not self._due_for_pruning():
+            return
         with self._db.write() as session:
             session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at <= now))
+
+
+def shared_storage(url: str, db: Database) -> Storage:
+    """Where every process keeps its limits: the ``limits`` storage ``url`` names
+    (``redis://…``; ``memory://`` keeps them per process, for comparisons), else our database.
+
+    :raises ValueError: for a storage that cannot serve synchronous callers.
+    """
+    if not url:
+        return SqlRateLimitStorage(db)
+    storage = storage_from_string(url, wrap_exceptions=True)
+    if not isinstance(storage, Storage):
+        raise ValueError("RATE_LIMIT_STORAGE_URL: an async+ storage cannot serve this service")
+    return storage
+
+
+def process_storage() -> Storage:
+    """Limits kept in this process only: tools that work offline, and tests."""
+    return MemoryStorage(wrap_exceptions=True)

@@ -53,6 +53,9 @@ class CommonOptions(Strict):
     # per registration (Prodigi's callbackUrl, `integrator suppliers setup`)
     callback_url: str | None = None
     timeout_seconds: PositiveFloat = 30.0
+    # calls a minute this account may make, when the supplier allows it more than its
+    # published limit (the adapter's RATE_LIMIT_PER_MINUTE); shared by every process
+    rate_limit_per_minute: PositiveInt | None = None
 
 
 class PrintfulOptions(CommonOptions):

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 import requests
+from limits.storage import Storage
 
 from integrator.domain.model import (
     EventKind,
@@ -143,7 +144,8 @@ class SupplierAdapter(abc.ABC):
 
     Class attributes each adapter sets: ``KEY`` (registry key), ``STATUS_MAP`` (every status
     word the supplier uses → our Stage), ``MAX_REFERENCE_LENGTH`` and ``REFERENCE_CHARACTERS``
-    (limits on our external reference), ``RATE_LIMIT_PER_MINUTE`` (published limit).
+    (limits on our external reference), ``RATE_LIMIT_PER_MINUTE`` (published limit; the
+    ``rate_limit_per_minute`` option overrides it for an account the supplier allows more).
     """
 
     KEY: ClassVar[str]
@@ -170,10 +172,12 @@ class SupplierAdapter(abc.ABC):
         session: requests.Session | None = None,
         breaker: CircuitBreaker | None = None,
         limiter: RateLimiter | None = None,
+        limits_storage: Storage | None = None,
         get_wait_seconds: float = 0.2,
     ) -> None:
         self.name = name
         self.options = options
+        per_minute = int(options.get("rate_limit_per_minute") or self.RATE_LIMIT_PER_MINUTE)
         self.http = SupplierHttp(
             name,
             base_url or self.DEFAULT_BASE_URL,
@@ -181,8 +185,8 @@ class SupplierAdapter(abc.ABC):
             headers=self.auth_headers(),
             describe_error=self.describe_error,
             is_reroutable=self.rejection_is_reroutable,
-            limiter=limiter or rate_limiter(name, self.RATE_LIMIT_PER_MINUTE),
-            breaker=breaker or circuit_breaker(name),
+            limiter=limiter or rate_limiter(name, per_minute, limits_storage),
+            breaker=breaker or circuit_breaker(name, limits_storage),
             timeout_seconds=float(options.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS),
             get_wait_seconds=get_wait_seconds,
         )

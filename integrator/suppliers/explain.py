@@ -26,7 +26,7 @@ def parse_offline(adapter_kind: str, body: bytes) -> ParsedPayload:
         {},
         # private ones: explaining a payload must not touch the process-wide breaker/limiter
         breaker=CircuitBreaker(),
-        limiter=RateLimiter(60),
+        limiter=RateLimiter(60, key="explain"),
     )
     return adapter.parse_payload(body)
 

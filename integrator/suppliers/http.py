@@ -1,13 +1,16 @@
 """One ``requests`` session wrapper shared by every supplier adapter.
 
 Every call has connect and read timeouts, passes a client-side rate limiter sized to the
-supplier's published limit and a per-supplier circuit breaker, and turns every failure into
+supplier's published limit and a per-supplier circuit breaker, both kept where every process
+sees them (the database or Redis, ADR 0007), and turns every failure into
 one of the errors in :mod:`integrator.suppliers.errors`. Only idempotent GETs are retried
 here, briefly; whole submissions are retried by the job queue, never inside an adapter.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +19,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -29,7 +36,6 @@ from integrator.suppliers.errors import (
     SupplierRejected,
 )
 
-Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 # (HTTP status, parsed JSON body or text) -> (supplier error code, human reason)
 DescribeError = Callable[[int, Any], tuple[str, str]]
@@ -39,102 +45,182 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 MAX_CONNECT_TIMEOUT_SECONDS = 5.0
 # the longest the rate limiter blocks a caller before saying "retry later" instead
 MAX_LIMITER_WAIT_SECONDS = 2.0
+# a refused caller looks again no sooner than this (a place may free up at any moment)
+MIN_LIMITER_WAIT_SECONDS = 0.01
+LIMITER_NAMESPACE = "supplier-calls"
+# our count is taken before the call leaves, the supplier's when it arrives: a window this much
+# longer than the published one keeps a late call from meeting the next window's first calls
+WINDOW_MARGIN = 0.05
+BREAKER_NAMESPACE = "supplier-breaker"
 
 
 class RateLimiter:
-    """Token bucket at the supplier's published rate (e.g. Printful 120 calls per minute).
+    """Never more than the supplier's published number of calls in any window (e.g. Printful
+    120 calls in any 60 s), counted by every process that shares ``storage`` (ADR 0007).
 
-    A call waits for a token when that is short; when it would wait longer the caller gets a
-    RetryableSupplierError with ``retry_after``, so a worker thread never sleeps for long.
+    The ``limits`` moving-window strategy, so that however the supplier counts (a fixed minute,
+    a leaky bucket) it never sees more than its limit; the window is ``WINDOW_MARGIN`` longer
+    than the supplier's. A call waits for a free place when that is short; when it would wait
+    longer the caller gets a RetryableSupplierError with ``retry_after``, so a worker thread
+    never sleeps for long. A supplier's 429 with Retry-After (:meth:`hold`) stops every process
+    for that long.
     """
 
     def __init__(
         self,
         per_minute: int,
         *,
-        clock: Clock = time.monotonic,
+        storage: Storage | None = None,
+        key: str = "",
         sleep: Sleep = time.sleep,
         max_wait: float = MAX_LIMITER_WAIT_SECONDS,
+        window: RateLimitItem | None = None,
     ) -> None:
-        self.capacity = float(per_minute)
-        self.refill_per_second = per_minute / 60.0
-        self.tokens = self.capacity
-        self.clock = clock
+        self.limit = window or RateLimitItemPerSecond(
+            per_minute, math.ceil(60 * (1 + WINDOW_MARGIN))
+        )
+        self.storage = storage or _process_storage
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        # a limiter made on its own (tests, explain) counts alone
+        self.key = key or f"private-{id(self)}"
+        self._hold_key = f"{LIMITER_NAMESPACE}/hold/{self.key}"
         self.sleep = sleep
         self.max_wait = max_wait
-        self.updated = clock()
-        self.lock = threading.Lock()
 
     def acquire(self, supplier: str = "") -> None:
-        with self.lock:
-            now = self.clock()
-            elapsed = now - self.updated
-            self.tokens = min(self.capacity, self.tokens + elapsed * self.refill_per_second)
-            self.updated = now
-            self.tokens -= 1.0
-            wait = 0.0 if self.tokens >= 0 else -self.tokens / self.refill_per_second
-            if wait > self.max_wait:
-                self.tokens += 1.0  # this call does not happen, give its token back
+        waited = 0.0
+        while True:
+            try:
+                wait = self._held_for()
+                if not wait:
+                    if self.strategy.hit(self.limit, LIMITER_NAMESPACE, self.key):
+                        return
+                    reset = self.strategy.get_window_stats(
+                        self.limit, LIMITER_NAMESPACE, self.key
+                    ).reset_time
+                    wait = max(MIN_LIMITER_WAIT_SECONDS, reset - time.time())
+            except StorageError as error:
+                # no count, no call: the supplier's limit matters more than this one call
+                raise RetryableSupplierError(
+                    "rate limit store unavailable", supplier=supplier, retry_after=1.0
+                ) from error
+            if waited + wait > self.max_wait:
                 raise RetryableSupplierError(
                     "client-side rate limit reached", supplier=supplier, retry_after=wait
                 )
-        if wait > 0:
             self.sleep(wait)
+            waited += wait
+
+    def hold(self, seconds: float) -> None:
+        """The supplier said "not before ``seconds``" (a 429's Retry-After): no process
+        sharing the store calls it before then."""
+        with contextlib.suppress(StorageError):
+            self.storage.incr(self._hold_key, max(1, math.ceil(seconds)))
+
+    def _held_for(self) -> float:
+        if self.storage.get(self._hold_key) <= 0:
+            return 0.0
+        return max(MIN_LIMITER_WAIT_SECONDS, self.storage.get_expiry(self._hold_key) - time.time())
 
 
 class CircuitBreaker:
-    """Opens after ``threshold`` consecutive failures and stays open for ``open_seconds``.
+    """Opens after ``threshold`` failures within ``open_seconds`` with no success between them,
+    and stays open for ``open_seconds``: in every process that shares ``storage``, so that one
+    process's finding that a supplier is down stops them all (ADR 0007).
 
     While open, calls fail at once with RetryableSupplierError; the pipeline asks
-    :meth:`is_open` to park work for a supplier that is down instead of hammering it.
+    :meth:`is_open` to park work for a supplier that is down instead of hammering it. When the
+    store cannot be read the breaker counts as closed: the supplier's answers still decide.
     """
 
     def __init__(
-        self, *, threshold: int = 5, open_seconds: float = 30.0, clock: Clock = time.monotonic
+        self,
+        *,
+        threshold: int = 5,
+        open_seconds: int = 30,
+        storage: Storage | None = None,
+        key: str = "",
     ) -> None:
         self.threshold = threshold
         self.open_seconds = open_seconds
-        self.clock = clock
-        self.failures = 0
-        self.opened_at: float | None = None
-        self.lock = threading.Lock()
+        self.storage = storage or _process_storage
+        # a breaker made on its own (tests, explain) gets a key no other breaker has
+        self.key = key or f"anonymous-{id(self)}"
+        self._failures_key = f"{BREAKER_NAMESPACE}/failures/{self.key}"
+        self._open_key = f"{BREAKER_NAMESPACE}/open/{self.key}"
 
     def is_open(self) -> bool:
         return self.seconds_left() > 0
 
     def seconds_left(self) -> float:
-        with self.lock:
-            if self.opened_at is None:
+        try:
+            if self.storage.get(self._open_key) <= 0:
                 return 0.0
-            return max(0.0, self.opened_at + self.open_seconds - self.clock())
+            return max(0.0, self.storage.get_expiry(self._open_key) - time.time())
+        except StorageError:
+            return 0.0
 
     def record_success(self) -> None:
-        with self.lock:
-            self.failures = 0
-            self.opened_at = None
+        try:
+            # one read on the usual path; the writes only after failures
+            if self.storage.get(self._failures_key) > 0:
+                self.storage.clear(self._failures_key)
+                self.storage.clear(self._open_key)
+        except StorageError:
+            pass
 
     def record_failure(self) -> None:
-        with self.lock:
-            self.failures += 1
-            if self.failures >= self.threshold:
-                self.opened_at = self.clock()
+        try:
+            failures = self.storage.incr(self._failures_key, self.open_seconds)
+            if failures >= self.threshold:
+                self.storage.incr(self._open_key, self.open_seconds)
+        except StorageError:
+            pass
+
+    def close(self) -> None:
+        """Forget every failure (an operator's or a test's reset)."""
+        self.storage.clear(self._failures_key)
+        self.storage.clear(self._open_key)
 
 
-_breakers: dict[str, CircuitBreaker] = {}
-_limiters: dict[str, RateLimiter] = {}
+_process_storage: Storage = MemoryStorage(wrap_exceptions=True)
+_breakers: dict[tuple[str, int], CircuitBreaker] = {}
+_limiters: dict[tuple[str, int], RateLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def circuit_breaker(supplier: str) -> CircuitBreaker:
-    """The process-wide breaker of one configured supplier (by its config name)."""
+def circuit_breaker(supplier: str, storage: Storage | None = None) -> CircuitBreaker:
+    """The breaker of one configured supplier (by its config name), its state in ``storage``
+    (default: this process's memory)."""
+    storage = storage or _process_storage
     with _registry_lock:
-        return _breakers.setdefault(supplier, CircuitBreaker())
+        return _breakers.setdefault(
+            (supplier, id(storage)), CircuitBreaker(storage=storage, key=supplier)
+        )
 
 
-def rate_limiter(supplier: str, per_minute: int) -> RateLimiter:
-    """The process-wide limiter of one configured supplier (by its config name)."""
+def rate_limiter(supplier: str, per_minute: int, storage: Storage | None = None) -> RateLimiter:
+    """The limiter of one configured supplier (by its config name), its count in ``storage``
+    (default: this process's memory)."""
+    storage = storage or _process_storage
     with _registry_lock:
-        return _limiters.setdefault(supplier, RateLimiter(per_minute))
+        return _limiters.setdefault(
+            (supplier, id(storage)), RateLimiter(per_minute, storage=storage, key=supplier)
+        )
+
+
+def reset_process_limits() -> None:
+    """Forget every count kept in this process's memory (each test starts afresh)."""
+    _process_storage.reset()
+
+
+def close_breakers() -> None:
+    """Close every breaker this process has made (runs and tests that must not leak into each
+    other)."""
+    with _registry_lock:
+        breakers = list(_breakers.values())
+    for breaker in breakers:
+        breaker.close()
 
 
 @dataclass(frozen=True)
@@ -256,11 +342,14 @@ class SupplierHttp:
             return HttpAnswer(status, body, response.headers)
         code, reason = self.describe_error(status, body)
         if status == 429 or status >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status == 429 and retry_after and self.limiter is not None:
+                self.limiter.hold(retry_after)
             raise RetryableSupplierError(
                 f"{status} {code}: {reason}",
                 supplier=self.supplier,
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
             )
         if status in (401, 403):
             raise SupplierAuthError(f"{status} {reason}", supplier=self.supplier, status=status)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from limits.storage import Storage
 
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.gelato import GelatoAdapter
@@ -35,10 +36,12 @@ def build_adapter(
     *,
     breaker: CircuitBreaker | None = None,
     limiter: RateLimiter | None = None,
+    limits_storage: Storage | None = None,
     get_wait_seconds: float = 0.2,
 ) -> SupplierAdapter:
     """One adapter for one configured supplier (``name`` is the config name, ``adapter`` the
-    kind). Breaker and limiter default to the process-wide ones for ``name``."""
+    kind). Breaker and limiter default to the ones for ``name`` kept in ``limits_storage``
+    (shared by every process; default: this process's memory)."""
     try:
         cls = ADAPTERS[adapter]
     except KeyError:
@@ -52,5 +55,6 @@ def build_adapter(
         session=session,
         breaker=breaker,
         limiter=limiter,
+        limits_storage=limits_storage,
         get_wait_seconds=get_wait_seconds,
     )

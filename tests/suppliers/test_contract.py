@@ -13,6 +13,7 @@ from integrator.suppliers.errors import (
     SupplierRejected,
     SupplierRequestIncomplete,
 )
+from integrator.suppliers.http import reset_process_limits
 from tests.suppliers.conftest import (
     LINE_IDS,
     RECEIVER,
@@ -350,7 +351,11 @@ def test_control_api_over_http(harness: Harness) -> None:
     with pytest.raises(RetryableSupplierError) as caught:
         harness.adapter.submit(harness.request())
     assert caught.value.status == 429
+    with pytest.raises(RetryableSupplierError, match="rate limit"):
+        harness.adapter.submit(harness.request())  # held for its Retry-After: never sent
+    assert session.get(f"{base}/_sandbox/counts", timeout=5).json() == {}
 
+    reset_process_limits()  # the queue retries after Retry-After; here the wait is skipped
     order = harness.adapter.submit(harness.request())
     counts = session.get(f"{base}/_sandbox/counts", timeout=5).json()
     assert list(counts.values()) == [1]

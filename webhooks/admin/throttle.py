@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 
 from limits import RateLimitItem, parse
-from limits.storage import Storage, storage_from_string
+from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from integrator.db.database import Database
-from integrator.db.rate_limits import SqlRateLimitStorage
+from integrator.db.rate_limits import shared_storage
 from integrator.settings import Settings
 
 AUTH_FAILURES = parse("10/minute")
@@ -73,9 +73,4 @@ class AuthThrottle:
 def build_throttle(settings: Settings, db: Database) -> AuthThrottle:
     """Counts in Redis (or any ``limits`` storage) when RATE_LIMIT_STORAGE_URL names one,
     else in the database: never per process."""
-    if settings.rate_limit_storage_url:
-        storage = storage_from_string(settings.rate_limit_storage_url, wrap_exceptions=True)
-        if not isinstance(storage, Storage):
-            raise ValueError("RATE_LIMIT_STORAGE_URL: an async+ storage cannot serve Flask")
-        return AuthThrottle(storage)
-    return AuthThrottle(SqlRateLimitStorage(db))
+    return AuthThrottle(shared_storage(settings.rate_limit_storage_url, db))

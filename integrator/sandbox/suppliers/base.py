@@ -17,12 +17,18 @@ supplier's published schema before its handler runs, and refused with ``invalid_
                              "latency_seconds": 0, "down": false, "fail_next": ["429"]}
     POST /_sandbox/advance  {"order_id": "...", "to": "shipped", "items": ["111"]}
     GET  /_sandbox/counts   {"<external ref>": <orders created>}
+    GET  /_sandbox/calls    {"limit": 120, "window": 60, "answered": 130, "refused": 0,
+                             "busiest_window": 120}
+
+A supplier that publishes a rate limit (``PUBLISHED_RATE_LIMIT``) refuses every API call past
+it with its own 429 answer, before anything else looks at the request, as the real one does.
 """
 
 from __future__ import annotations
 
 import abc
 import json
+import math
 import random
 import threading
 import time
@@ -111,6 +117,88 @@ class FaultPlan:
             self.fail_next(str(kind), method=settings.get("method"), path=settings.get("path"))
 
 
+@dataclass(frozen=True)
+class PublishedRateLimit:
+    """A supplier's published limit: ``calls`` in any ``window`` seconds, and ``lockout``
+    seconds of refusals once a call went past it (Printful: "A 60 seconds lockout is applied
+    if request count is exceeded").
+
+    Counted over a moving window, the strictest reading of "N calls per minute": a client the
+    sandbox accepts is accepted by a supplier that counts per clock minute or with a leaky
+    bucket of N. Refused calls are not counted (v1 Printful: the limit "hits 0", it does not
+    go below)."""
+
+    calls: int
+    window: float = 60.0
+    lockout: float = 0.0
+
+
+class CallLog:
+    """Every API call a sandbox answered or refused for its rate limit, and the limit."""
+
+    def __init__(self, limit: PublishedRateLimit | None) -> None:
+        self.limit = limit
+        self.answered: list[float] = []
+        self.refused = 0
+        self.locked_until = 0.0
+        self._lock = threading.Lock()
+        self._recent: deque[float] = deque()
+
+    def admit(self, now: float) -> float | None:
+        """Count a call at ``now``: None when it may go on, else the seconds until the next
+        call would be admitted (the call is refused)."""
+        with self._lock:
+            limit = self.limit
+            if limit is None:
+                self.answered.append(now)
+                return None
+            while self._recent and self._recent[0] <= now - limit.window:
+                self._recent.popleft()
+            if now < self.locked_until:
+                self.refused += 1
+                return self.locked_until - now
+            if len(self._recent) >= limit.calls:
+                self.refused += 1
+                if limit.lockout:
+                    self.locked_until = now + limit.lockout
+                    return limit.lockout
+                return self._recent[0] + limit.window - now
+            self._recent.append(now)
+            self.answered.append(now)
+            return None
+
+    def remaining(self, now: float) -> tuple[int, float]:
+        """(calls left in the window, seconds until every counted call has left it)."""
+        with self._lock:
+            if self.limit is None:
+                return 0, 0.0
+            window = self.limit.window
+            live = [at for at in self._recent if at > now - window]
+            reset = (live[-1] + window - now) if live else 0.0
+            return max(0, self.limit.calls - len(live)), max(0.0, reset)
+
+    def busiest_window(self, window: float | None = None) -> int:
+        """The most calls answered in any ``window`` seconds (default: the limit's)."""
+        span = window or (self.limit.window if self.limit else 60.0)
+        with self._lock:
+            times = sorted(self.answered)
+        most = start = 0
+        for end, at in enumerate(times):
+            while times[start] <= at - span:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit.calls if self.limit else None,
+            "window": self.limit.window if self.limit else None,
+            "answered": len(self.answered),
+            "refused": self.refused,
+            "busiest_window": self.busiest_window(),
+        }
+
+
 def json_response(
     data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
@@ -142,6 +230,8 @@ class SandboxSupplier(abc.ABC):
 
     NAME: str
     API_KEY_HEADER = "Authorization"
+    # the limit the supplier publishes for an account; None: it publishes none
+    PUBLISHED_RATE_LIMIT: ClassVar[PublishedRateLimit | None] = None
     # handler name -> the published schema its JSON body must satisfy
     REQUEST_SCHEMAS: ClassVar[Mapping[str, RequestSchema]] = {}
 
@@ -154,8 +244,14 @@ class SandboxSupplier(abc.ABC):
         callback_session: requests.Session | None = None,
         seed: int = 0,
         unavailable: Iterable[str] = (),
+        rate_limit: PublishedRateLimit | None | str = "published",
     ) -> None:
+        """``rate_limit``: the account's limit; by default the one the supplier publishes (an
+        account the supplier allows more gets its own; None: no limit)."""
         self.api_key = api_key
+        self.calls = CallLog(
+            self.PUBLISHED_RATE_LIMIT if isinstance(rate_limit, str) else rate_limit
+        )
         self.callback_url = callback_url
         self.callback_secret = callback_secret
         self.callback_session = callback_session or requests.Session()
@@ -189,6 +285,19 @@ class SandboxSupplier(abc.ABC):
         self, order: dict[str, Any], to: str, items: Sequence[str] | None
     ) -> list[dict[str, Any]]:
         """Move ``order`` to ``to`` (in place) and return the callback payloads to post."""
+
+    def rate_limited(self, retry_after: float) -> Response:
+        """The supplier's answer to a call past its limit. Default: 429, its error body and
+        ``Retry-After``; suppliers whose documents say otherwise override this."""
+        return json_response(
+            self.error_body(429, "Too Many Requests"),
+            429,
+            {"Retry-After": str(max(1, math.ceil(retry_after)))},
+        )
+
+    def rate_limit_headers(self, remaining: int, reset: float) -> dict[str, str]:
+        """Headers the supplier puts on every answer about its limit (default: none)."""
+        return {}
 
     def sign(self, body: bytes) -> dict[str, str]:
         """Headers proving the callback is genuine (suppliers that sign override this)."""
@@ -286,6 +395,17 @@ class SandboxSupplier(abc.ABC):
         return response(environ, start_response)
 
     def answer(self, request: Request, *, in_process: bool) -> Response:
+        now = time.time()
+        wait = self.calls.admit(now)
+        if wait is not None:
+            response = self.rate_limited(wait)
+        else:
+            response = self.answer_admitted(request, in_process=in_process)
+        if self.calls.limit is not None:
+            response.headers.update(self.rate_limit_headers(*self.calls.remaining(time.time())))
+        return response
+
+    def answer_admitted(self, request: Request, *, in_process: bool) -> Response:
         fault = self.faults.draw(self.rng, request.method, request.path)
         if self.faults.latency_seconds:
             time.sleep(min(self.faults.latency_seconds, MAX_SLEEP_SECONDS))
@@ -342,6 +462,8 @@ class SandboxSupplier(abc.ABC):
         if action == "counts":
             with self.lock:
                 return json_response(dict(self.created_per_ref))
+        if action == "calls":
+            return json_response(self.calls.summary())
         data = json.loads(request.get_data() or b"{}")
         if action == "faults":
             self.faults.update(data)

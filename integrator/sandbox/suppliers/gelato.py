@@ -19,6 +19,9 @@ names below are that document's).
 - Webhooks ("Webhooks → Events"): ``order_item_tracking_code_updated`` per shipped item and
   ``order_status_updated`` with ``items[].fulfillments[]``. Gelato signs nothing: the dashboard
   sends a static header of the merchant's choosing (``auth_header``) with the secret.
+- Rate limit: none published (no number in the reference documents or anywhere we could
+  find), so this sandbox refuses nothing for rate; our client still keeps to its own polite
+  limit, shared by every process (ADR 0007).
 """
 
 from __future__ import annotations

@@ -16,6 +16,12 @@ v2 document (shipments of an order, webhook v2 envelope and signing).
   order returns to draft "even if it was created with the auto-confirm option", posting
   ``order_remove_hold``.
 - ``GET /v2/orders/{id}/shipments`` answers v2 ``Shipment`` objects with ``shipment_items``.
+- Rate limit: v1 "Printful API has a general rate limit of 120 API calls per minute"; v2 tag
+  "Rate Limiting": 120 per 60 s with the headers ``X-Ratelimit-Policy: 120;w=60;``,
+  ``X-Ratelimit-Limit``, ``X-Ratelimit-Remaining``, ``X-Ratelimit-Reset`` (seconds until the
+  bucket is full again) on every answer, and "when receiving a 429 you can use the
+  ``retry-after`` header to check when the next request can be made". The 429 carries v1's
+  error envelope (general code 429 ``TOO MANY REQUESTS``).
 - With ``webhook_secret`` set, callbacks use the v2 envelope (``shipment_sent`` carries no
   items, as in v2 ``WebhookShipmentData``) and are signed as the v2 "Event signing" section
   says: HMAC-SHA256 of the raw body keyed with the configuration's secret key, hex, in
@@ -33,7 +39,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from integrator.sandbox.suppliers.base import SandboxError, SandboxSupplier, json_response
+from integrator.sandbox.suppliers.base import (
+    PublishedRateLimit,
+    SandboxError,
+    SandboxSupplier,
+    json_response,
+)
 from integrator.sandbox.suppliers.validation import Problem, openapi_request
 
 V1_DOCUMENT = "printful_v1_openapi.json.gz"
@@ -68,6 +79,7 @@ def _iso(moment: float) -> str:
 
 class PrintfulSandbox(SandboxSupplier):
     NAME = "printful"
+    PUBLISHED_RATE_LIMIT = PublishedRateLimit(calls=120, window=60.0)
     REQUEST_SCHEMAS = {
         "create_order": openapi_request(
             V1_DOCUMENT, "/orders", "post", overlay="printful_v1_order.overlay.schema.json"
@@ -113,6 +125,16 @@ class PrintfulSandbox(SandboxSupplier):
             "code": status,
             "result": message,
             "error": {"reason": V1_REASONS.get(status, "Error"), "message": message},
+        }
+
+    def rate_limit_headers(self, remaining: int, reset: float) -> dict[str, str]:
+        limit = self.calls.limit
+        assert limit is not None  # only asked when there is one
+        return {
+            "X-Ratelimit-Policy": f"{limit.calls};w={int(limit.window)};",
+            "X-Ratelimit-Limit": str(limit.calls),
+            "X-Ratelimit-Remaining": str(remaining),
+            "X-Ratelimit-Reset": f"{reset:.1f}".rstrip("0").rstrip("."),
         }
 
     def problem_details(self, status: int, title: str, details: str) -> SandboxError:

@@ -14,6 +14,10 @@ into it) and, for webhook signing, its HTML reference ("Securing your Webhooks")
   ``order:shipment:created``/``:delivered`` data with ``carrier`` and Printify ``skus``),
   signed ``X-Pfy-Signature: sha256=<hex HMAC-SHA256 of the body>`` when the webhook was
   registered with a secret.
+- Rate limit (developers.printify.com, "Rate limits"): "600 requests per minute. Customers
+  exceeding this limit will receive error responses with a 429". Limits are per account. The
+  429 carries the ``errorResponse`` envelope; Printify documents no ``Retry-After`` and none is
+  sent (a client must back off on its own).
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from integrator.sandbox.suppliers.base import SandboxError, SandboxSupplier, json_response
+from integrator.sandbox.suppliers.base import (
+    PublishedRateLimit,
+    SandboxError,
+    SandboxSupplier,
+    json_response,
+)
 from integrator.sandbox.suppliers.validation import Problem, openapi_request
 
 DOCUMENT = "printify_openapi.json.gz"
@@ -55,6 +64,7 @@ def printify_sku(product_id: Any, variant_id: Any) -> str:
 
 class PrintifySandbox(SandboxSupplier):
     NAME = "printify"
+    PUBLISHED_RATE_LIMIT = PublishedRateLimit(calls=600, window=60.0)
     REQUEST_SCHEMAS = {
         "create_order": openapi_request(
             DOCUMENT,
@@ -85,6 +95,9 @@ class PrintifySandbox(SandboxSupplier):
             ("POST", f"{shop}/orders/<order_id>/cancel.json", "cancel_order"),
             ("POST", f"{shop}/webhooks.json", "create_webhook"),
         )
+
+    def rate_limited(self, retry_after: float) -> Response:
+        return json_response(self.error_body(429, "Too Many Requests"), 429)
 
     def error_body(self, status: int, message: str, code: int | None = None) -> Any:
         if status == 404:

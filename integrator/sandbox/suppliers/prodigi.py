@@ -7,6 +7,9 @@ the reference's "Order object" tables) and refused with the base error object
 (``{statusText, statusCode, data, traceParent}`` plus ``outcome: ValidationFailed``, 400).
 Callbacks are not signed (the reference documents no signature); they reach the callback URL,
 which carries our token.
+- Rate limit: none published (no number in the reference documents or anywhere we could
+  find), so this sandbox refuses nothing for rate; our client still keeps to its own polite
+  limit, shared by every process (ADR 0007).
 """
 
 from __future__ import annotations
