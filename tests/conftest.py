@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url, text
 
 from integrator.db.database import Database
@@ -27,6 +28,12 @@ from integrator.db.models import Base
 from integrator.pipeline import group_commit
 from integrator.suppliers.http import reset_process_limits
 from tests.credentials import TEST_ENV
+
+# No timed assertions in the suite, hypothesis's included: its per-example deadline and its
+# "data generation too slow" check measure the machine, and the gate shares two cores with
+# four xdist workers (a property test failed its health check at load 10 with nothing wrong).
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 PG_URL = os.environ.get("INTEGRATOR_TEST_DATABASE_URL", "")
 BACKENDS = ("sqlite", "postgresql")
