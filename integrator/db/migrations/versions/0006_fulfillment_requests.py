@@ -1,8 +1,8 @@
 """fulfillment-service mode: every answer we gave Shopify to a fulfillment or cancellation
 request, for the operator (the mode itself and our service/location ids are on shops, 0003)
 
-Revision ID: 0005_fulfillment_requests
-Revises: 0004
+Revision ID: 0006_fulfillment_requests
+Revises: 0005
 Create Date: 2026-11-27 11:30:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_fulfillment_requests"
-down_revision = "0004"
+revision = "0006_fulfillment_requests"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
