@@ -63,7 +63,7 @@ def _enqueue_order_job(
     lines = body.get("line_items")
     if isinstance(lines, list) and lines:
         payload["lines"] = len(lines)  # sizes the enrichment query's first page
-    enqueue(session, kind, payload, unique_key=unique_key)
+    enqueue(session, kind, payload, unique_key=unique_key, fair_key=shop or None)
     return f"{kind}_enqueued"
 
 

@@ -469,7 +469,7 @@ def mirror_stage(
 
     Only what Shopify cannot show itself is mirrored: from shipping on, its own fulfillment
     status says where the order is, so the tag is removed rather than swapped. Nothing is read
-    and only what changes is written (docs/adr/0008-shopify-points-per-order.md): the first
+    and only what changes is written (docs/adr/0009-shopify-points-per-order.md): the first
     stage is one ``tagsAdd`` (10 points), a change one request that adds the new tag and then
     removes the other production tags (20), shipping one ``tagsRemove`` (10).
 

@@ -50,7 +50,7 @@ def starts_production(trigger: TriggerTopic, financial_status: str) -> bool:
 class ShopifySettings:
     trigger_topic: TriggerTopic = TriggerTopic.ORDERS_PAID
     notify_customer: bool = True  # passed to fulfillmentCreate
-    mirror_stage: bool = False  # show the pre-shipment stage as an order tag (ADR 0008)
+    mirror_stage: bool = False  # show the pre-shipment stage as an order tag (ADR 0009)
     test_orders: TestOrders = TestOrders.HOLD
     # merchant-managed mode: the locations (names or numeric ids) whose fulfillment orders the
     # integrator fulfils; empty: every location that is not a fulfillment service's
