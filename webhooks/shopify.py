@@ -67,7 +67,7 @@ def job_kind(topic: str, serves: bool) -> str | None:
 
 
 def _store(container: Container) -> Callable[[Connection, Sequence[NewDelivery]], list[Stored]]:
-    from integrator.pipeline.ingest import active_shops
+    from integrator.pipeline.shops import active_shops
 
     def write(connection: Connection, deliveries: Sequence[NewDelivery]) -> list[Stored]:
         # one query for the batch's shops, not one per delivery

@@ -17,8 +17,8 @@ from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.inbox import load_delivery, mark_delivery
-from integrator.pipeline.ingest import enqueue_mirror
 from integrator.pipeline.records import spec_from_json
+from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.timeline import move, refresh_order, release_hold
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.errors import (

@@ -27,9 +27,9 @@ def _bound(container: Container, function: Callable[[Container, JobContext], obj
 
 
 def _ingest(container: Container, context: JobContext) -> str:
-    from integrator.pipeline.ingest import ingest_order
+    from integrator.pipeline.order_sync import sync_order
 
-    return ingest_order(container, str(context.payload["shop"]), str(context.payload["order_id"]))
+    return sync_order(container, str(context.payload["shop"]), str(context.payload["order_id"]))
 
 
 def build_handlers(container: Container) -> dict[str, Handler]:

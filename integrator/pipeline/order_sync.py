@@ -27,23 +27,25 @@ from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order, SupplierOrder
+from integrator.db.timestamps import as_utc, utcnow
+from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
-from integrator.pipeline.ingest import (
-    apply_decision,
+from integrator.pipeline.decisions import apply_decision, move_first
+from integrator.pipeline.records import address_to_json, decision_of
+from integrator.pipeline.shops import shop_is_active
+from integrator.pipeline.stage_mirror import enqueue_mirror
+from integrator.pipeline.supplier_orders import (
+    MAYBE_CREATED,
     assign_to_supplier_orders,
-    enqueue_mirror,
-    metafield_keys,
-    move_first,
-    shop_is_active,
-    upsert_order,
+    submission_started,
 )
-from integrator.pipeline.records import decision_of
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.assignment import Ownership
 from integrator.routing.router import default_ownership, fulfilled_at_payment, route_order
+from integrator.store_config.decoration import SourceKind
 from integrator.store_config.operations import starts_production
 from integrator.store_config.store import StoreConfig
 from integrator.suppliers.base import CancelResult
@@ -55,6 +57,48 @@ COMMITTED = (Disposition.ROUTE.value, Disposition.HOLD.value)
 UNSENT_STAGES = (Stage.RECEIVED.value, Stage.ROUTED.value, Stage.ON_HOLD.value, Stage.FAILED.value)
 AT_SUPPLIER = ("submitted", "in_production", "held")
 AFTER_SHIPPING = (Stage.SHIPPED.value, Stage.DELIVERED.value, Stage.RETURNED.value)
+
+
+def metafield_keys(config: StoreConfig) -> list[str]:
+    return [
+        source.name
+        for source in config.decoration.sources
+        if source.kind is SourceKind.PRODUCT_METAFIELD
+    ]
+
+
+def upsert_order(session: Session, order: EnrichedOrder) -> Order:
+    """The order row, created once; address and status refreshed from the source of truth
+    (the caller decides whether a changed address may still be used, see order_sync)."""
+    insert_or_ignore(
+        session,
+        Order,
+        {
+            "shop_domain": order.shop,
+            "shopify_order_id": order.order_id,
+            "name": order.name,
+            "status": "open",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    row = session.scalars(
+        select(Order)
+        .where(Order.shop_domain == order.shop, Order.shopify_order_id == order.order_id)
+        .with_for_update()
+    ).one()
+    row.name = order.name
+    row.currency = order.currency
+    row.financial_status = order.financial_status
+    row.test = order.test
+    if row.redacted_at is None:
+        row.email = order.email or None
+        row.shipping_address = address_to_json(order.shipping_address)
+    if row.paid_at is None:
+        # Shopify's time for the order, not ours: a webhook may arrive late and reconciliation
+        # may find the order hours later; fulfillment time starts when the customer bought it
+        row.paid_at = as_utc(order.created_at) if order.created_at else utcnow()
+    return row
 
 
 @dataclass
@@ -408,8 +452,6 @@ def _is_unsent(session: Session, part: LineItem) -> bool:
 
 
 def _may_have_reached_supplier(session: Session, supplier_order: SupplierOrder) -> bool:
-    from integrator.pipeline.ingest import MAYBE_CREATED, submission_started
-
     return (supplier_order.last_error or "").startswith(MAYBE_CREATED) or submission_started(
         session, supplier_order
     )

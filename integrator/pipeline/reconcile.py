@@ -420,7 +420,7 @@ def webhook_subscriptions(
     (api-notes §1.5). ``integrator shopify setup`` remembers where it subscribed; this pass
     checks that every topic is still subscribed there and subscribes the missing ones again.
     """
-    from integrator.pipeline.ingest import shop_is_active
+    from integrator.pipeline.shops import shop_is_active
     from integrator.shopify.setup import ensure_webhook_subscriptions, missing_subscriptions
     from integrator.shopify.topics import subscription_topics
 

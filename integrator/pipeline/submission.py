@@ -25,18 +25,15 @@ from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, pub
 from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.jobqueue.worker import JobContext
-from integrator.pipeline.ingest import (
-    MAYBE_CREATED,
-    assign_to_supplier_orders,
-    enqueue_mirror,
-    reassign,
-)
+from integrator.pipeline.decisions import reassign
 from integrator.pipeline.records import (
     decision_of,
     order_line_from_item,
     recipient_of,
     spec_from_json,
 )
+from integrator.pipeline.stage_mirror import enqueue_mirror
+from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.routing.router import next_supplier
 from integrator.suppliers.errors import (
