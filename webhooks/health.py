@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from webhooks.extensions import container_of
 from webhooks.vitals import LIVE_JOB_STATUSES, read_vitals
 
 health = Blueprint("health", __name__)
@@ -16,8 +17,6 @@ health = Blueprint("health", __name__)
 
 @health.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     if not container.db.ping():
         return jsonify(status="unavailable", database="unreachable"), 503

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from integrator.db.database import Database
 from integrator.metrics import ITEMS_PER_STAGE, OLDEST_QUEUED, QUEUE_JOBS
+from webhooks.extensions import container_of
 from webhooks.vitals import JOB_STATUSES, read_vitals
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,6 @@ def refresh_gauges(db: Database) -> None:
 
 @metrics.get("/metrics")
 def scrape() -> Response:
-    from webhooks.app import container_of
-
     try:
         refresh_gauges(container_of(current_app).db)
     except SQLAlchemyError:

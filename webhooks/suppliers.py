@@ -16,6 +16,7 @@ from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
 from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, kept_headers, store_delivery
 from integrator.suppliers.errors import CallbackPayloadError
+from webhooks.extensions import container_of
 from webhooks.guards import TooLarge, read_body, refuse
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,6 @@ def _rejected(status: int, reason: str, supplier: str) -> ResponseReturnValue:
 
 @supplier_webhooks.post("/webhooks/suppliers/<name>")
 def receive(name: str) -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     try:
         adapter = container.adapter(name)
