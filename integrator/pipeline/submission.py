@@ -307,7 +307,7 @@ def submit(container: Container, context: JobContext) -> str:
     adapter = container.adapter(submission.supplier, submission.shop)
     # after an ambiguous failure the order may exist at the supplier: wait for the circuit to
     # close and look the reference up, rather than make the item a second time elsewhere
-    if adapter.breaker.is_open() and not submission.tried:
+    if not adapter.can_take_work() and not submission.tried:
         if fail_over(
             container,
             submission,
@@ -316,7 +316,7 @@ def submit(container: Container, context: JobContext) -> str:
         ):
             return "failed_over"
         raise RetryLater(30, f"{submission.supplier} circuit open")
-    if adapter.breaker.is_open():
+    if not adapter.can_take_work():
         raise RetryLater(30, f"{submission.supplier} circuit open; will look the order up first")
     try:
         result = adapter.submit(submission.request)

@@ -187,6 +187,11 @@ class SupplierAdapter(abc.ABC):
     def breaker(self) -> CircuitBreaker:
         return self.http.breaker
 
+    def can_take_work(self) -> bool:
+        """False while the supplier's circuit is open after repeated outages: a call now would
+        be refused here without reaching the supplier."""
+        return not self.http.breaker.is_open()
+
     # --- HTTP details -------------------------------------------------------------------------
 
     @abc.abstractmethod
