@@ -33,14 +33,22 @@ def _ingest(container: Container, context: JobContext) -> str:
 
 
 def build_handlers(container: Container) -> dict[str, Handler]:
-    from integrator.pipeline import callbacks, lifecycle, reconcile, submission, tracking
+    from integrator.pipeline import (
+        callbacks,
+        cancellation,
+        delivery_dispatch,
+        order_changes,
+        reconcile,
+        submission,
+        tracking,
+    )
 
     table: dict[str, Callable[[Container, JobContext], object]] = {
-        "shopify.delivery": lifecycle.handle_delivery,
+        "shopify.delivery": delivery_dispatch.handle_delivery,
         "order.ingest": _ingest,
-        "order.update": lifecycle.update_order,
-        "fulfillment_order.changed": lifecycle.fulfillment_order_changed,
-        "order.cancel": lifecycle.cancel_order,
+        "order.update": order_changes.update_order,
+        "fulfillment_order.changed": order_changes.fulfillment_order_changed,
+        "order.cancel": cancellation.cancel_order,
         "supplier.submit": submission.submit,
         "supplier.callback": callbacks.handle_callback,
         "shopify.sync_shipment": tracking.sync_shipment,

@@ -378,7 +378,7 @@ def retention(
     container: Container, *, dry_run: bool = False, since: datetime | None = None
 ) -> PassReport:
     """Prune old raw bodies (metadata kept) and minimise personal data of long-closed orders."""
-    from integrator.pipeline.lifecycle import redact_orders
+    from integrator.pipeline.compliance import redact_orders
 
     report = PassReport("retention")
     settings = container.config().reconcile
