@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
 from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, kept_headers, store_delivery
+from integrator.pipeline.job_kinds import JobKind
 from integrator.suppliers.errors import CallbackPayloadError
 from webhooks.extensions import container_of
 from webhooks.guards import TooLarge, read_body, refuse
@@ -62,7 +63,7 @@ def receive(name: str) -> ResponseReturnValue:
     )
     try:
         with container.db.write_connection() as session:
-            stored = store_delivery(session, delivery, job_kind="supplier.callback")
+            stored = store_delivery(session, delivery, job_kind=JobKind.SUPPLIER_CALLBACK)
     except UnstorableDelivery as unstorable:
         log.info("callback.unstorable", extra={"source": name, "problems": unstorable.problems})
         return _rejected(400, "invalid_headers", name)

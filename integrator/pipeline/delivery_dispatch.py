@@ -23,6 +23,7 @@ from integrator.pipeline.compliance import (
     on_shop_redact,
 )
 from integrator.pipeline.inbox import load_delivery, mark_delivery
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.replay import replay_refusal
 from integrator.pipeline.topics import FULFILLMENT_ORDER_TOPICS
 from integrator.pipeline.uninstall import on_app_uninstalled
@@ -64,7 +65,9 @@ def on_order_trigger(
 ) -> str:
     if container.config(delivery.shop_domain).shopify.trigger_topic.value != delivery.topic:
         return "not_the_trigger_topic"
-    return _enqueue_order_job(session, delivery, body, "order.ingest", "ingest:{shop}:{order_id}")
+    return _enqueue_order_job(
+        session, delivery, body, JobKind.ORDER_INGEST, "ingest:{shop}:{order_id}"
+    )
 
 
 def on_order_changed(
@@ -72,7 +75,7 @@ def on_order_changed(
 ) -> str:
     """orders/updated, orders/edited, refunds/create: read the order again and follow it."""
     # every change is news (a new address, an edit), so the key is the delivery, not the order
-    return _enqueue_order_job(session, delivery, body, "order.update", "update:{delivery}")
+    return _enqueue_order_job(session, delivery, body, JobKind.ORDER_UPDATE, "update:{delivery}")
 
 
 def fulfillment_order_ids(body: dict[str, Any]) -> list[str]:
@@ -97,7 +100,7 @@ def on_fulfillment_order_event(
         raise TerminalJobError(f"{delivery.topic} payload without a fulfillment order id")
     enqueue(
         session,
-        "fulfillment_order.changed",
+        JobKind.FULFILLMENT_ORDER_CHANGED,
         {"shop": delivery.shop_domain or "", "topic": delivery.topic, "fulfillment_orders": ids},
         unique_key=f"fulfillment-order:{delivery.id}",
     )
@@ -107,7 +110,9 @@ def on_fulfillment_order_event(
 def on_order_cancelled(
     container: Container, session: Session, delivery: WebhookDelivery, body: dict[str, Any]
 ) -> str:
-    return _enqueue_order_job(session, delivery, body, "order.cancel", "cancel:{shop}:{order_id}")
+    return _enqueue_order_job(
+        session, delivery, body, JobKind.ORDER_CANCEL, "cancel:{shop}:{order_id}"
+    )
 
 
 TOPIC_HANDLERS: dict[str, TopicHandler] = {

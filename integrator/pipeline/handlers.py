@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from integrator.bootstrap import Container
 from integrator.jobqueue.worker import Handler, JobContext
+from integrator.pipeline.job_kinds import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +45,16 @@ def build_handlers(container: Container) -> dict[str, Handler]:
     )
 
     table: dict[str, Callable[[Container, JobContext], object]] = {
-        "shopify.delivery": delivery_dispatch.handle_delivery,
-        "order.ingest": _ingest,
-        "order.update": order_changes.update_order,
-        "fulfillment_order.changed": order_changes.fulfillment_order_changed,
-        "order.cancel": cancellation.cancel_order,
-        "supplier.submit": submission.submit,
-        "supplier.callback": callbacks.handle_callback,
-        "shopify.sync_shipment": tracking.sync_shipment,
-        "shopify.update_tracking": tracking.sync_tracking_update,
-        "shopify.mirror_stage": tracking.mirror_order_stage,
+        JobKind.SHOPIFY_DELIVERY: delivery_dispatch.handle_delivery,
+        JobKind.ORDER_INGEST: _ingest,
+        JobKind.ORDER_UPDATE: order_changes.update_order,
+        JobKind.FULFILLMENT_ORDER_CHANGED: order_changes.fulfillment_order_changed,
+        JobKind.ORDER_CANCEL: cancellation.cancel_order,
+        JobKind.SUPPLIER_SUBMIT: submission.submit,
+        JobKind.SUPPLIER_CALLBACK: callbacks.handle_callback,
+        JobKind.SHOPIFY_SYNC_SHIPMENT: tracking.sync_shipment,
+        JobKind.SHOPIFY_UPDATE_TRACKING: tracking.sync_tracking_update,
+        JobKind.SHOPIFY_MIRROR_STAGE: tracking.mirror_order_stage,
         **reconcile.JOB_KINDS,
     }
     handlers = {kind: _bound(container, function) for kind, function in table.items()}

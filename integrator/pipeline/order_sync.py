@@ -34,6 +34,7 @@ from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.decisions import apply_decision, move_first
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import address_to_json, decision_of
 from integrator.pipeline.shops import shop_is_active
 from integrator.pipeline.stage_mirror import enqueue_mirror
@@ -175,7 +176,7 @@ def _write(
         # a cancellation whose webhook never came (found by a later read)
         enqueue(
             session,
-            "order.cancel",
+            JobKind.ORDER_CANCEL,
             {"shop": row.shop_domain, "order_id": row.shopify_order_id},
             unique_key=f"cancel:{row.shop_domain}:{row.shopify_order_id}",
         )
@@ -244,7 +245,7 @@ def _warn_automatic_fulfilment(session: Session, container: Container, row: Orde
     session.flush()
     log.warning("shop.automatic_fulfilment", extra={"shop": row.shop_domain, "alert_id": alert.id})
     if container.config(row.shop_domain).alerts.webhook_url:
-        enqueue(session, "alert.post", {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
+        enqueue(session, JobKind.ALERT_POST, {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
 
 
 # --- per line ------------------------------------------------------------------------------

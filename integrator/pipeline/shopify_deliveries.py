@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from integrator.bootstrap import Container
 from integrator.pipeline.inbox import NewDelivery, Stored, store_deliveries
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.shops import active_shops
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
 
@@ -16,9 +17,9 @@ def job_for(topic: str, serves: bool) -> str | None:
     """The job a delivery causes: compliance topics always, others only for shops we serve
     (an installed shop in the table, or the single-store shop until it uninstalls the app)."""
     if topic in COMPLIANCE_TOPICS:
-        return "shopify.delivery"
+        return JobKind.SHOPIFY_DELIVERY
     if topic in HANDLED_TOPICS and serves:
-        return "shopify.delivery"
+        return JobKind.SHOPIFY_DELIVERY
     return None
 
 

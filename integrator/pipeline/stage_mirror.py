@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from integrator.bootstrap import Container
 from integrator.db.models import Order
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import JobKind
 
 
 def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
@@ -16,7 +17,7 @@ def enqueue_mirror(session: Session, container: Container, row: Order) -> None:
         return
     enqueue(
         session,
-        "shopify.mirror_stage",
+        JobKind.SHOPIFY_MIRROR_STAGE,
         {"order_id": row.id},
         unique_key=f"mirror:{row.id}:{row.production_stage}",
     )

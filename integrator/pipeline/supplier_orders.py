@@ -9,6 +9,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Job, LineItem, Order, SupplierOrder
 from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import JobKind
 
 # marks an error after which the supplier may have made the order anyway (submission.ambiguous)
 MAYBE_CREATED = "[maybe created] "
@@ -107,7 +108,7 @@ def assign_to_supplier_orders(
     for supplier_order_id in touched:
         enqueue(
             session,
-            "supplier.submit",
+            JobKind.SUPPLIER_SUBMIT,
             {"supplier_order_id": supplier_order_id},
             unique_key=f"submit:{supplier_order_id}",
         )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from integrator.bootstrap import Container
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.alert_poster import post_alert
+from integrator.pipeline.job_kinds import JobKind, reconcile_kind
 from integrator.pipeline.reconcile.data_retention import retention
 from integrator.pipeline.reconcile.passes import PassReport, slot_of
 from integrator.pipeline.reconcile.shopify_catchup import missed_orders
@@ -55,7 +56,7 @@ def _pass_job(name: str) -> Callable[[Container, JobContext], object]:
 
 
 JOB_KINDS: dict[str, Callable[[Container, JobContext], object]] = {
-    **{f"reconcile.{name}": _pass_job(name) for name in PASSES},
-    "supplier.poll": poll_supplier_order,
-    "alert.post": post_alert,
+    **{reconcile_kind(name): _pass_job(name) for name in PASSES},
+    JobKind.SUPPLIER_POLL: poll_supplier_order,
+    JobKind.ALERT_POST: post_alert,
 }

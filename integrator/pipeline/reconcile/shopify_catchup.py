@@ -10,6 +10,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Order, Shop
 from integrator.db.timestamps import utcnow
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, served_shops
 from integrator.pipeline.shopify_errors import as_job_error
 from integrator.store_config.operations import starts_production
@@ -101,17 +102,17 @@ def _job_for_change(
     if known is None:
         if change.cancelled or not starts_production(trigger, change.financial_status):
             return None
-        return "order.ingest", f"ingest:{key}", "paid, never received"
+        return JobKind.ORDER_INGEST, f"ingest:{key}", "paid, never received"
     status, seen = known
     if status == "cancelled":
         return None
     if change.cancelled:
-        return "order.cancel", f"cancel:{key}", "cancelled in Shopify, missed here"
+        return JobKind.ORDER_CANCEL, f"cancel:{key}", "cancelled in Shopify, missed here"
     changed_at = change.updated_at.astimezone(UTC).replace(tzinfo=None)
     if seen is not None and changed_at <= seen:
         return None
     return (
-        "order.update",
+        JobKind.ORDER_UPDATE,
         f"reconcile-update:{key}:{changed_at.isoformat()}",
         "changed in Shopify since it was last read",
     )

@@ -12,6 +12,7 @@ from integrator.db.models import Alert, LineItem, Order
 from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,10 @@ def alert_stuck_items(
             )
             if config.alerts.webhook_url:
                 enqueue(
-                    session, "alert.post", {"alert_id": alert.id}, unique_key=f"alert:{alert.id}"
+                    session,
+                    JobKind.ALERT_POST,
+                    {"alert_id": alert.id},
+                    unique_key=f"alert:{alert.id}",
                 )
                 report.enqueued += 1
     return report

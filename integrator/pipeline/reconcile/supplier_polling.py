@@ -13,6 +13,7 @@ from integrator.jobqueue.errors import RetryableJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.callbacks import apply_event
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, slot_of
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 
@@ -44,7 +45,7 @@ def silent_suppliers(
         for supplier_order_id in quiet:
             if not dry_run and enqueue(
                 session,
-                "supplier.poll",
+                JobKind.SUPPLIER_POLL,
                 {"supplier_order_id": supplier_order_id},
                 unique_key=f"poll:{supplier_order_id}:{slot}",
             ):

@@ -10,6 +10,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Shipment, SupplierOrder
 from integrator.db.timestamps import utcnow
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, slot_of
 
 
@@ -38,7 +39,7 @@ def failed_syncs(
         for shipment_id in shipments:
             if enqueue(
                 session,
-                "shopify.sync_shipment",
+                JobKind.SHOPIFY_SYNC_SHIPMENT,
                 {"shipment_id": shipment_id},
                 unique_key=f"sync:{shipment_id}:{slot}",
             ):
@@ -46,7 +47,7 @@ def failed_syncs(
         for supplier_order_id in pending:
             if enqueue(
                 session,
-                "supplier.submit",
+                JobKind.SUPPLIER_SUBMIT,
                 {"supplier_order_id": supplier_order_id},
                 unique_key=f"submit:{supplier_order_id}:{slot}",
             ):
