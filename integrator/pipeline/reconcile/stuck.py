@@ -14,18 +14,9 @@ from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport
+from integrator.store_config.operations import TIMED_STAGES
 
 log = logging.getLogger(__name__)
-
-
-STUCK_STAGES = (
-    Stage.RECEIVED,
-    Stage.ROUTED,
-    Stage.SUBMITTED,
-    Stage.IN_PRODUCTION,
-    Stage.ON_HOLD,
-    Stage.SHIPPED,
-)
 
 
 def alert_stuck_items(
@@ -39,7 +30,7 @@ def alert_stuck_items(
             select(LineItem)
             .join(Order)
             .where(
-                LineItem.stage.in_([s.value for s in STUCK_STAGES]),
+                LineItem.stage.in_([s.value for s in TIMED_STAGES]),
                 # waiting for Shopify (a hold, a scheduled date) is Shopify's clock, not ours
                 or_(LineItem.disposition.is_(None), LineItem.disposition != "wait"),
                 or_(LineItem.alerted_stage.is_(None), LineItem.alerted_stage != LineItem.stage),
