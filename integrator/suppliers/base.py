@@ -397,15 +397,6 @@ def from_unix(value: Any) -> datetime | None:
     return None
 
 
-def from_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def text(value: Any) -> str:
     """Supplier ids and tracking numbers arrive as ints or strings; we keep strings."""
     return "" if value is None else str(value)
