@@ -138,7 +138,7 @@ def test_a_page_polled_or_opened_reads_a_bounded_number_of_rows(
     monkeypatch: pytest.MonkeyPatch,
     page: str,
 ) -> None:
-    monkeypatch.setattr("webhooks.vitals.COUNT_CAP", CAP)
+    monkeypatch.setattr("integrator.read_models.vitals.COUNT_CAP", CAP)
     statements.clear()
     fill_history(db)
     client = signed_in(app)[0] if page == "/admin/production" else app.test_client()

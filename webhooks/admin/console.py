@@ -31,7 +31,8 @@ from integrator.bootstrap import Container
 from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import queue_stats
 from integrator.pipeline.operator import OperatorError
-from webhooks.admin import queries
+from integrator.read_models import queries
+from integrator.read_models.production import production_page
 from webhooks.admin.access import (
     EXTENSION,
     UNAVAILABLE,
@@ -56,7 +57,6 @@ from webhooks.admin.auth import (
     tokens_match,
 )
 from webhooks.admin.formatting import FILTERS
-from webhooks.admin.production import production_page
 from webhooks.admin.throttle import client_key
 from webhooks.extensions import container_of
 
