@@ -130,28 +130,42 @@ def explain_postgres(db: Database, statement: str, parameters: Any) -> int:
     return rows_touched(document[0]["Plan"])
 
 
-@pytest.mark.parametrize("page", ["/healthz", "/metrics", "/admin/production", "/admin/api/stats"])
-def test_a_page_polled_or_opened_reads_a_bounded_number_of_rows(
+PAGES = ("/healthz", "/metrics", "/admin/production", "/admin/api/stats")
+
+
+def test_each_page_polled_or_opened_reads_a_bounded_number_of_rows(
     app: Flask,
     db: Database,
     statements: list[tuple[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
-    page: str,
 ) -> None:
+    """One history for the four pages (filling it is most of the test's time)."""
     monkeypatch.setattr("integrator.read_models.vitals.COUNT_CAP", CAP)
-    statements.clear()
     fill_history(db)
+    unbounded = {page: unbounded_reads(app, db, statements, page) for page in PAGES}
+    assert unbounded == dict.fromkeys(PAGES, [])
+
+
+def unbounded_reads(
+    app: Flask, db: Database, statements: list[tuple[str, Any]], page: str
+) -> list[Any]:
+    """Each statement ``page`` runs that scans a table (SQLite) or touches too many rows."""
     client = signed_in(app)[0] if page == "/admin/production" else app.test_client()
     statements.clear()
     headers = api_headers() if page.startswith("/admin/api") else {}
     response = client.get(page, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    assert statements, "the page ran no query"
-    for statement, parameters in statements:
+    assert response.status_code == 200, (page, response.get_data(as_text=True)[:300])
+    assert statements, f"{page} ran no query"
+    found: list[Any] = []
+    for statement, parameters in list(statements):
         if db.is_sqlite:
             plan = explain_sqlite(db, statement, parameters)
             # SEARCH reads an index range; SCAN reads a whole table or a whole index
             scanned = [step for step in plan if re.match(rf"SCAN ({'|'.join(TABLES)})\b", step)]
-            assert scanned == [], (statement, plan)
+            if scanned:
+                found.append((statement, plan))
         else:
-            assert explain_postgres(db, statement, parameters) <= 4 * CAP + 50, statement
+            touched = explain_postgres(db, statement, parameters)
+            if touched > 4 * CAP + 50:
+                found.append((statement, touched))
+    return found
