@@ -23,27 +23,43 @@ def fix_sys_path() -> None:
 
 fix_sys_path()
 
+import atexit  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import socket  # noqa: E402
 import tempfile  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from typing import TextIO  # noqa: E402
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.migrate import upgrade  # noqa: E402
 from integrator.db.models import Base  # noqa: E402
 
+SHARED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
+DEFAULT_PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-def machine_note() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)"
+
+
+def machine_note(stream: TextIO | None = None) -> str:
+    """The machine and its load at the start; the load at the end is printed at exit (the
+    machine is shared: a figure means little without the load it was taken under)."""
+    atexit.register(
+        lambda: print(f"load average {load_average()} at the end", file=stream, flush=True)
+    )
     return (
         f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores, load average {load:.2f} at start"
+        f"{os.cpu_count()} cores, load average {load_average()} at start"
     )
 
 
@@ -51,8 +67,18 @@ def database_kind(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
+def refuse_shared(url: str) -> None:
+    """No bench ever writes to a database others use (the test suites' ``test`` above all)."""
+    name = make_url(url).database or ""
+    if name in SHARED_DATABASES:
+        raise SystemExit(
+            f"refusing to run a bench in the shared database {name!r}: use a scratch one"
+        )
+
+
 def empty_postgres(url: str) -> None:
     """Migrate ``url`` and empty every table, so each run starts from nothing."""
+    refuse_shared(url)
     upgrade(url)
     database = Database.from_url(url)
     tables = ", ".join(table.name for table in reversed(Base.metadata.sorted_tables))
@@ -72,6 +98,25 @@ def scratch_database(pg_url: str | None = None) -> Iterator[str]:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade(url)
         yield url
+
+
+@contextmanager
+def scratch_postgres(server_url: str = DEFAULT_PG_SERVER, prefix: str = "bench") -> Iterator[str]:
+    """A PostgreSQL database made for this run on ``server_url``'s server, migrated, and
+    dropped afterwards: the URL of the new database."""
+    server = make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def quiet_logs() -> None:

@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -267,7 +266,6 @@ def main() -> None:
         ["db", "endpoint", "200s", "webhooks/s", "p50 ms", "p99 ms", "other statuses", "ratio"],
         rows,
     )
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

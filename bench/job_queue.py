@@ -1,10 +1,14 @@
 """Queue throughput: enqueue + claim + ack of no-op jobs, beside plain SQL in the same run.
 
-    python bench/job_queue.py [--jobs 2000] [--pg postgresql://postgres@127.0.0.1:5432/test]
+    python bench/job_queue.py [--jobs 2000] [--pg-server postgresql://postgres@127.0.0.1:5432/postgres]
 
 For each database and thread count it prints jobs/s of the integrator queue (SQLAlchemy,
-leases, fencing) and of a baseline doing the same statements through the bare driver, and
-the ratio. The machines are noisy: compare the ratio, not the absolute figures.
+leases, fencing; the worker's dispatcher claiming in batches for its pool of threads) and of a
+baseline doing the same statements one job at a time through the bare driver, and the ratio.
+The machines are noisy: compare the ratio, not the absolute figures.
+
+PostgreSQL runs in a database this script creates on ``--pg-server`` and drops at the end;
+``--pg URL`` uses an existing scratch database instead (emptied first; never ``test``).
 """
 
 from __future__ import annotations
@@ -16,14 +20,23 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse
-import sqlite3
-import tempfile
-import threading
-import time
-from collections.abc import Callable
-from datetime import timedelta
+import argparse  # noqa: E402
+import sqlite3  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from typing import Any  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    DEFAULT_PG_SERVER,
+    empty_postgres,
+    machine_note,
+    print_table,
+    scratch_postgres,
+)
 from integrator.db.database import Database  # noqa: E402
 from integrator.db.migrate import upgrade  # noqa: E402
 from integrator.db.timestamps import utcnow  # noqa: E402
@@ -52,9 +65,14 @@ def integrator_rate(url: str, count: int, threads: int) -> float:
                 jobs.enqueue(session, "noop")
 
     run_threads(threads, produce)
-    worker = Worker(db, {"noop": lambda _c: None}, threads=1)
-    run_threads(threads, lambda: worker.drain(idle_rounds=2))
+    worker = Worker(db, {"noop": lambda _c: None}, threads=threads)
+    runner = threading.Thread(target=worker.run)
+    runner.start()
+    while jobs.queue_stats(db)["counts"].get("done", 0) < per_thread * threads:
+        time.sleep(0.005)
     elapsed = time.perf_counter() - started
+    worker.stop()
+    runner.join()
     done = jobs.queue_stats(db)["counts"].get("done", 0)
     db.dispose()
     assert done == per_thread * threads, done
@@ -156,27 +174,41 @@ def pg_baseline(url: str, count: int, threads: int) -> float:
     return per_thread * threads / (time.perf_counter() - started)
 
 
+def measure(name: str, url: str, baseline: Callable[[int], float], count: int) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for threads in (1, 4):
+        base = baseline(threads)
+        ours = integrator_rate(url, count, threads)
+        rows.append([name, threads, ours, base, f"{ours / base:.2f}"])
+        print(f"  {name} {threads} thread(s): {ours:.0f} jobs/s, baseline {base:.0f}", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2000)
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER, help="makes and drops a db")
+    parser.add_argument("--pg", help="an existing scratch database instead (emptied)")
     parser.add_argument("--skip-pg", action="store_true")
     args = parser.parse_args()
-    targets: list[tuple[str, str, Callable[[int], float]]] = []
-    folder = tempfile.mkdtemp()
-    sqlite_path = f"{folder}/bench.db"
-    sqlite_url = f"sqlite:///{sqlite_path}"
-    upgrade(sqlite_url)
-    targets.append(("sqlite", sqlite_url, lambda t: sqlite_baseline(sqlite_path, args.jobs, t)))
+    print(machine_note())
+    rows: list[list[Any]] = []
+    with tempfile.TemporaryDirectory(prefix="integrator-bench-") as folder:
+        sqlite_path = f"{folder}/bench.db"
+        sqlite_url = f"sqlite:///{sqlite_path}"
+        upgrade(sqlite_url)
+        rows += measure(
+            "sqlite", sqlite_url, lambda t: sqlite_baseline(sqlite_path, args.jobs, t), args.jobs
+        )
     if not args.skip_pg:
-        upgrade(args.pg)
-        targets.append(("postgresql", args.pg, lambda t: pg_baseline(args.pg, args.jobs, t)))
-    print(f"{'database':<11} {'threads':>7} {'integrator/s':>13} {'baseline/s':>11} {'ratio':>6}")
-    for name, url, baseline in targets:
-        for threads in (1, 4):
-            base = baseline(threads)
-            ours = integrator_rate(url, args.jobs, threads)
-            print(f"{name:<11} {threads:>7} {ours:>13.0f} {base:>11.0f} {ours / base:>6.2f}")
+        with ExitStack() as stack:
+            if args.pg:
+                empty_postgres(args.pg)
+                url = args.pg
+            else:
+                url = stack.enter_context(scratch_postgres(args.pg_server, "bench_queue"))
+            rows += measure("postgresql", url, lambda t: pg_baseline(url, args.jobs, t), args.jobs)
+    print_table(["database", "threads", "integrator jobs/s", "baseline jobs/s", "ratio"], rows)
 
 
 if __name__ == "__main__":

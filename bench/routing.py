@@ -6,6 +6,11 @@ Run: .venv/bin/python bench/routing.py [--items 50000] [--seed 7] [--json]
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import json
 import random
@@ -13,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench.common import machine_note  # noqa: E402
 from integrator.domain.model import Address, Disposition, EnrichedOrder, OrderLine
 from integrator.routing import route_order
 from integrator.store_config import StoreConfig, parse_store_config
@@ -218,6 +224,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
+    print(machine_note(sys.stderr), file=sys.stderr)  # stdout may be --json
     rng = random.Random(arguments.seed)
     routing, catalog = routing_document(), catalog_document(rng)
 

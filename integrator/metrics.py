@@ -17,6 +17,11 @@ JOB_SECONDS = Histogram(
     ["kind"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+JOB_CPU_SECONDS = Counter(
+    "integrator_job_cpu_seconds_total",
+    "CPU time of the thread that ran the job's handler (the worker's own share excluded)",
+    ["kind"],
+)
 SUPPLIER_CALLS = Counter(
     "integrator_supplier_calls_total",
     "Supplier API calls by supplier and result",
@@ -33,6 +38,7 @@ QUEUE_JOBS = Gauge("integrator_queue_jobs", "Jobs per status", ["status"])
 OLDEST_QUEUED = Gauge("integrator_queue_oldest_due_seconds", "Age of the oldest due queued job")
 
 
-def observe_job(kind: str, outcome: str, seconds: float) -> None:
+def observe_job(kind: str, outcome: str, seconds: float, cpu_seconds: float) -> None:
     JOBS.labels(kind, outcome).inc()
     JOB_SECONDS.labels(kind).observe(seconds)
+    JOB_CPU_SECONDS.labels(kind).inc(cpu_seconds)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from bench.common import machine_note
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base, Job, LineItem, Order, Shipment, SupplierOrder
@@ -388,6 +389,7 @@ def command_line(
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     arguments = parser.parse_args()
+    print(machine_note(), flush=True)
     quiet_servers()
     figures = run(arguments.database_url, arguments.orders)
     print(figures.report())

@@ -48,6 +48,7 @@ from bench.chaos.common import (  # noqa: E402
     start_stack,
     wait_for_queue,
 )
+from bench.common import machine_note  # noqa: E402
 from integrator.db import database as database_module  # noqa: E402
 from integrator.db.database import normalise_url  # noqa: E402
 from integrator.db.models import WebhookDelivery  # noqa: E402
@@ -205,6 +206,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--down-seconds", type=float, default=30.0)
     arguments = parser.parse_args()
+    print(machine_note(), flush=True)
     print(
         run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report()
     )

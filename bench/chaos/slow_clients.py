@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import socket  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.chaos.common import database_kind, scratch_url  # noqa: E402
+from bench.common import machine_note  # noqa: E402
 from bench.web_role import (  # noqa: E402
     CLIENT_SECRET,
     SERVERS,
@@ -314,13 +314,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     servers = list(SERVERS) if args.server == "both" else [args.server]
-    print(f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    print(machine_note(), flush=True)
     outcomes = run(
         args.database_url, args.clients, args.seconds, args.interval, servers, args.worker_class
     )
     kind = database_kind(args.database_url or "sqlite")
     print_report(outcomes, kind)
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

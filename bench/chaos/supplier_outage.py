@@ -43,6 +43,7 @@ from bench.chaos.common import (  # noqa: E402
     start_stack,
     wait_for_queue,
 )
+from bench.common import machine_note  # noqa: E402
 from integrator.db.models import Job, LineItem  # noqa: E402
 from integrator.sandbox.shopify import AddressSpec, LineSpec  # noqa: E402
 from integrator.sandbox.stack import Stack  # noqa: E402
@@ -229,6 +230,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--down-seconds", type=float, default=60.0)
     arguments = parser.parse_args()
+    print(machine_note(), flush=True)
     print(
         run(arguments.database_url, arguments.orders, down_seconds=arguments.down_seconds).report()
     )

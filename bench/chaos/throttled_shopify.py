@@ -32,6 +32,7 @@ from bench.chaos.common import (  # noqa: E402
     start_stack,
     wait_for_queue,
 )
+from bench.common import machine_note  # noqa: E402
 from integrator.db.models import Job  # noqa: E402
 from integrator.sandbox.shopify import LineSpec  # noqa: E402
 
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--bucket", type=float, default=200.0)
     arguments = parser.parse_args()
+    print(machine_note(), flush=True)
     print(run(arguments.database_url, arguments.orders, bucket=arguments.bucket).report())
 
 

@@ -9,7 +9,7 @@ committed in between (https://sqlite.org/lang_transaction.html). Read-only work 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -18,6 +18,35 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# set in a session's or connection's ``info`` by an enqueue (integrator/jobqueue/jobs.py)
+ENQUEUED_IN = "integrator.jobs_enqueued_in"
+
+
+class CommitSignal:
+    """Calls its listeners after a transaction of this process that enqueued a job committed:
+    the worker's wake-up within a process (docs/adr/0008)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Add ``listener``; return what removes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def fire(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
 
 
 def normalise_url(url: str) -> str:
@@ -81,6 +110,7 @@ class Database:
         self._read_sessions = sessionmaker(
             engine.execution_options(readonly=True), expire_on_commit=False
         )
+        self.jobs_committed = CommitSignal()
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -91,12 +121,20 @@ class Database:
         """A write transaction: committed on exit, rolled back on error."""
         with self._write_lock, self._sessions.begin() as session:
             yield session
+        if session.info.pop(ENQUEUED_IN, None) is not None:
+            self.jobs_committed.fire()
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """A Core write transaction (no ORM): for the hot paths, the queue and the inbox."""
         with self._write_lock, self.engine.begin() as connection:
-            yield connection
+            try:
+                yield connection
+            finally:
+                # the DBAPI connection's info outlives this checkout: never leave the mark
+                enqueued = connection.info.pop(ENQUEUED_IN, None) is not None
+        if enqueued:
+            self.jobs_committed.fire()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -279,6 +279,9 @@ class Job(Base):
         UniqueConstraint("unique_key", name="uq_job_unique_key"),
         Index("ix_job_claim", "status", "run_at", "priority"),
         Index("ix_job_kind_status", "kind", "status"),
+        # the claim's order (integrator/jobqueue/jobs.py), so a claim reads the index in order
+        Index("ix_job_claim_order", "status", "priority", "fair_rank", "run_at", "id"),
+        Index("ix_job_fair_key", "fair_key", "status", "fair_rank"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -287,6 +290,10 @@ class Job(Base):
     unique_key: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued|running|done|dead
     priority: Mapped[int] = mapped_column(Integer, default=100)
+    # fairness: a job's place among the queued jobs of its key (the shop), so that a shop's
+    # burst of 1,000 orders does not queue another shop's one order behind it
+    fair_key: Mapped[str | None] = mapped_column(String(255))
+    fair_rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=10)
     run_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

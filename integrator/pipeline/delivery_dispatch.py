@@ -56,7 +56,8 @@ def _enqueue_order_job(
         raise TerminalJobError(f"{delivery.topic} payload without an order id")
     shop = delivery.shop_domain or ""
     unique_key = key.format(shop=shop, order_id=order_id, delivery=delivery.id)
-    enqueue(session, kind, {"shop": shop, "order_id": order_id}, unique_key=unique_key)
+    payload = {"shop": shop, "order_id": order_id}
+    enqueue(session, kind, payload, unique_key=unique_key, fair_key=shop or None)
     return f"{kind}_enqueued"
 
 

@@ -147,7 +147,11 @@ def store_delivery(
     if delivery_id is None or job_kind is None:
         return Stored(delivery_id, None)
     job_id = enqueue(
-        session, job_kind, {"delivery_id": delivery_id}, unique_key=f"delivery:{delivery_id}"
+        session,
+        job_kind,
+        {"delivery_id": delivery_id},
+        unique_key=f"delivery:{delivery_id}",
+        fair_key=delivery.shop_domain,
     )
     return Stored(delivery_id, job_id)
 
@@ -180,13 +184,18 @@ def store_deliveries(
     ids: list[int | None] = []
     for row in rows:  # the first of equal keys owns the new row; the others are duplicates
         ids.append(new_ids.pop((row["source"], row["dedupe_key"]), None))
+    queued = [
+        (kind, delivery_id, delivery.shop_domain)
+        for delivery_id, kind, delivery in zip(ids, job_kinds, deliveries, strict=True)
+        if delivery_id is not None and kind is not None
+    ]
     job_ids = enqueue_many(
         connection,
         [
             (kind, {"delivery_id": delivery_id}, f"delivery:{delivery_id}")
-            for delivery_id, kind in zip(ids, job_kinds, strict=True)
-            if delivery_id is not None and kind is not None
+            for kind, delivery_id, _ in queued
         ],
+        fair_keys=[shop for _, _, shop in queued],
     )
     return [
         Stored(delivery_id, job_ids.get(f"delivery:{delivery_id}") if delivery_id else None)
