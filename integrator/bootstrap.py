@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from integrator.db.database import Database
 from integrator.domain.public_urls import Resolver
@@ -97,7 +97,6 @@ class Container:
     configs: StoreConfigs | None = None
     adapter_factory: AdapterFactory = _build_adapter
     shopify_client: AdminClient | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     # resolves print-file hosts before submission (the sandbox stack injects its own)
     resolve_host: Resolver = system_resolver
     # where supplier rate limiters and circuit breakers count, shared by every process

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from integrator.db.models import ItemEvent, LineItem, Order, Shipment, SupplierOrder
+from integrator.pipeline.job_kinds import JobKind
 from integrator.sandbox.shopify import AddressSpec, LineSpec, VariantSpec
 from integrator.sandbox.stack import Stack, StackOptions
 
@@ -173,7 +174,7 @@ class Demo:
         from integrator.db.models import Job
 
         busy = select(Job.id).where(
-            Job.kind.in_(("shopify.delivery", "order.ingest", "supplier.submit")),
+            Job.kind.in_((JobKind.SHOPIFY_DELIVERY, JobKind.ORDER_INGEST, JobKind.SUPPLIER_SUBMIT)),
             Job.status.in_(("queued", "running")),
         )
         pending = select(SupplierOrder.id).where(SupplierOrder.status == "pending")

@@ -17,6 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from integrator.bootstrap import Container
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.job_kinds import reconcile_kind
 from integrator.pipeline.reconcile import PASSES, slot_of
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def enqueue_pass(container: Container, name: str, now: datetime | None = None) -
     key = f"reconcile:{name}:{slot_of(interval, now)}"
     with container.db.write() as session:
         job_id = enqueue(
-            session, f"reconcile.{name}", {"slot": key}, unique_key=key, max_attempts=3
+            session, reconcile_kind(name), {"slot": key}, unique_key=key, max_attempts=3
         )
     log.info("clock.tick", extra={"pass": name, "enqueued": job_id is not None})
     return job_id is not None

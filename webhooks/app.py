@@ -10,7 +10,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integrator.bootstrap import Container, StartupRefused, bootstrap_process
 from integrator.logs import configure_logging
+from integrator.pipeline.group_commit import GroupCommitter
+from integrator.pipeline.shopify_deliveries import delivery_writer
 from integrator.settings import Settings
+from webhooks.admin import admin
+from webhooks.app_home import app_home
+from webhooks.extensions import CONTAINER, SHOPIFY_INBOX
+from webhooks.health import health
+from webhooks.metrics import metrics
+from webhooks.request_context import request_context
+from webhooks.shopify import shopify_webhooks
+from webhooks.suppliers import supplier_webhooks
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Flask:
@@ -30,17 +40,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         configure_logging(container.settings.log_level, json_lines=container.settings.log_json)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
-    app.extensions["integrator"] = container
+    app.extensions[CONTAINER] = container
+    app.extensions[SHOPIFY_INBOX] = GroupCommitter(container.db, delivery_writer(container))
     _behind_proxies(app, container.settings)
-
-    from webhooks.admin import admin
-    from webhooks.app_home import app_home
-    from webhooks.health import health
-    from webhooks.metrics import metrics
-    from webhooks.request_context import request_context
-    from webhooks.shopify import shopify_webhooks
-    from webhooks.suppliers import supplier_webhooks
-
     app.register_blueprint(request_context)
     app.register_blueprint(health)
     app.register_blueprint(app_home)
@@ -74,8 +76,3 @@ def _behind_proxies(app: Flask, settings: Settings) -> None:
         def _strict_transport(response: Response) -> Response:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
             return response
-
-
-def container_of(app: Flask) -> Container:
-    container: Container = app.extensions["integrator"]
-    return container

@@ -15,6 +15,7 @@ from shopify_app.types import RequestInput
 
 from integrator.shopify.errors import ShopifyError
 from integrator.shopify.tokens import ExpiringOfflineTokens
+from webhooks.extensions import container_of
 
 log = logging.getLogger(__name__)
 app_home = Blueprint("app_home", __name__)
@@ -23,8 +24,6 @@ PATCH_ID_TOKEN_PATH = "/app/patch-id-token"
 
 
 def _request_input() -> RequestInput:
-    from webhooks.app import container_of
-
     # shopify_app builds its redirects from this URL: from PUBLIC_URL, never from the Host
     # header a client chose (it would send the shop's browser to any host)
     public_url = container_of(current_app).settings.public_url
@@ -45,8 +44,6 @@ def _answer(result_response: Any) -> Response:
 
 
 def _shopify_app() -> ShopifyApp:
-    from webhooks.app import container_of
-
     settings = container_of(current_app).settings
     return ShopifyApp(
         client_id=settings.shopify_client_id,
@@ -58,7 +55,6 @@ def _shopify_app() -> ShopifyApp:
 @app_home.get("/app")
 def home() -> ResponseReturnValue:
     from integrator.pipeline.fulfillment_requests import connect_new_shop
-    from webhooks.app import container_of
 
     container = container_of(current_app)
     if not container.settings.shopify_client_secret or container.shopify_client is None:
@@ -89,8 +85,6 @@ def home() -> ResponseReturnValue:
 
 @app_home.get(PATCH_ID_TOKEN_PATH)
 def patch_id_token() -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     if not container_of(current_app).settings.shopify_client_secret:
         return Response("the Shopify app is not configured", status=503)
     result = _shopify_app().app_home_patch_id_token(_request_input())

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from integrator.shopify.webhook_verification import verify_webhook
+from webhooks.extensions import container_of
 from webhooks.guards import TooLarge, read_body, refuse
 
 BASELINE_PATH = "/bench/baseline/shopify"
@@ -20,8 +21,6 @@ bench_baseline = Blueprint("bench_baseline", __name__)
 
 @bench_baseline.post(BASELINE_PATH)
 def verify_only() -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     settings = container_of(current_app).settings
     try:
         body = read_body(request, settings.webhook_max_bytes)

@@ -1,7 +1,7 @@
 """``GET /healthz``: liveness and readiness (database reachable, queue lag, dead jobs).
 
 Polled by load balancers, unauthenticated: every figure comes from a bounded, indexed read
-(``webhooks.vitals``), so the answer costs the same with ten jobs or ten million done ones.
+(``integrator.read_models.vitals``), so the answer costs the same with ten jobs or ten million done ones.
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from webhooks.vitals import LIVE_JOB_STATUSES, read_vitals
+from integrator.read_models.vitals import LIVE_JOB_STATUSES, read_vitals
+from webhooks.extensions import container_of
 
 health = Blueprint("health", __name__)
 
 
 @health.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     if not container.db.ping():
         return jsonify(status="unavailable", database="unreachable"), 503

@@ -11,33 +11,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
 
-from flask import Blueprint, Flask, current_app, jsonify, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.engine import Connection
 
-from integrator.bootstrap import Container
 from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
-from integrator.pipeline.group_commit import GroupCommitter
-from integrator.pipeline.inbox import (
-    NewDelivery,
-    Stored,
-    UnstorableDelivery,
-    check_storable,
-    kept_headers,
-    store_deliveries,
-)
-from integrator.pipeline.topics import (
-    COMPLIANCE_TOPICS,
-    HANDLED_TOPICS,
-    NOTIFICATION_KINDS,
-    NOTIFICATION_TOPIC,
-)
+from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, check_storable, kept_headers
+from integrator.pipeline.topics import HANDLED_TOPICS, NOTIFICATION_KINDS, NOTIFICATION_TOPIC
 from integrator.shopify.fulfillment_service import CALLBACK_PATH, NOTIFICATION_PATH
 from integrator.shopify.webhook_verification import HMAC_HEADER, verify_signature
+from webhooks.extensions import container_of, inbox_of
 from webhooks.guards import MalformedBody, TooLarge, parse_json_object, read_body, refuse
 
 log = logging.getLogger(__name__)
@@ -63,46 +47,8 @@ def _rejected(status: int, reason: str, topic: str = "unknown") -> ResponseRetur
     return refuse(status, reason)
 
 
-def job_kind(topic: str, serves: bool) -> str | None:
-    """The job a delivery causes: compliance topics always, others only for shops we serve
-    (an installed shop in the table, or the single-store shop until it uninstalls the app)."""
-    if topic in COMPLIANCE_TOPICS:
-        return "shopify.delivery"
-    if topic in HANDLED_TOPICS and serves:
-        return "shopify.delivery"
-    return None
-
-
-def _store(container: Container) -> Callable[[Connection, Sequence[NewDelivery]], list[Stored]]:
-    from integrator.pipeline.ingest import active_shops
-
-    def write(connection: Connection, deliveries: Sequence[NewDelivery]) -> list[Stored]:
-        # one query for the batch's shops, not one per delivery
-        served = active_shops(connection, container, {d.shop_domain or "" for d in deliveries})
-        kinds = [job_kind(d.topic, (d.shop_domain or "") in served) for d in deliveries]
-        return store_deliveries(connection, deliveries, kinds)
-
-    return write
-
-
-@shopify_webhooks.record_once
-def _create_inbox(state: BlueprintSetupState) -> None:
-    from webhooks.app import container_of
-
-    container = container_of(state.app)  # type: ignore[arg-type]
-    state.app.extensions["shopify_inbox"] = GroupCommitter(container.db, _store(container))
-
-
-def inbox_of(app: Flask) -> GroupCommitter[NewDelivery, Stored]:
-    """The app's group committer for Shopify deliveries (one writer thread per process)."""
-    committer: GroupCommitter[NewDelivery, Stored] = app.extensions["shopify_inbox"]
-    return committer
-
-
 @shopify_webhooks.post("/webhooks/shopify")
 def receive() -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     headers = request.headers
     if any(not headers.get(name) for name in REQUIRED_HEADERS):
@@ -169,8 +115,6 @@ def fulfillment_order_notification() -> ResponseReturnValue:
     """Our fulfillment service's callback: Shopify says a fulfillment or cancellation request
     waits (body ``{"kind": ...}``, signed like a webhook). Stored and answered like one; its
     job reads the requests assigned to us (the body names none)."""
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     headers = request.headers
     label = NOTIFICATION_TOPIC

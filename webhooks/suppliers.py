@@ -15,7 +15,9 @@ from flask.typing import ResponseReturnValue
 from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
 from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, kept_headers, store_delivery
+from integrator.pipeline.job_kinds import JobKind
 from integrator.suppliers.errors import CallbackPayloadError
+from webhooks.extensions import container_of
 from webhooks.guards import TooLarge, read_body, refuse
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,6 @@ def _rejected(status: int, reason: str, supplier: str) -> ResponseReturnValue:
 
 @supplier_webhooks.post("/webhooks/suppliers/<name>")
 def receive(name: str) -> ResponseReturnValue:
-    from webhooks.app import container_of
-
     container = container_of(current_app)
     try:
         adapter = container.adapter(name)
@@ -63,7 +63,7 @@ def receive(name: str) -> ResponseReturnValue:
     )
     try:
         with container.db.write_connection() as session:
-            stored = store_delivery(session, delivery, job_kind="supplier.callback")
+            stored = store_delivery(session, delivery, job_kind=JobKind.SUPPLIER_CALLBACK)
     except UnstorableDelivery as unstorable:
         log.info("callback.unstorable", extra={"source": name, "problems": unstorable.problems})
         return _rejected(400, "invalid_headers", name)

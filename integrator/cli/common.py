@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import click
 
 from integrator.bootstrap import Container, StartupRefused, bootstrap_process, preflight
+from integrator.db.database import Database
 from integrator.logs import configure_logging
 from integrator.settings import Settings, SettingsError, load_settings
 
@@ -54,3 +55,16 @@ def opened_container(*, json_logs: bool | None = None) -> Iterator[Container]:
         yield container
     finally:
         container.close()
+
+
+@contextmanager
+def opened_database() -> Iterator[Database]:
+    """The database alone, for commands that only read or change rows (``jobs``, ``stats``):
+    no store configuration, no keys, so they work from any folder."""
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, json_lines=False)
+    db = Database.from_url(settings.database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()

@@ -7,8 +7,8 @@ import json
 import click
 from sqlalchemy import select
 
-from integrator.bootstrap import Container
-from integrator.cli.common import opened_container
+from integrator.cli.common import opened_database
+from integrator.db.database import Database
 from integrator.db.models import Job
 from integrator.jobqueue import jobs as queue
 
@@ -24,17 +24,17 @@ def jobs() -> None:
 @click.option("--limit", default=50, show_default=True)
 def list_jobs(status: str | None, kind: str | None, limit: int) -> None:
     """List the newest jobs."""
-    with opened_container(json_logs=False) as container:
-        _print_jobs(container, status, kind, limit)
+    with opened_database() as db:
+        _print_jobs(db, status, kind, limit)
 
 
-def _print_jobs(container: Container, status: str | None, kind: str | None, limit: int) -> None:
+def _print_jobs(db: Database, status: str | None, kind: str | None, limit: int) -> None:
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if status:
         query = query.where(Job.status == status)
     if kind:
         query = query.where(Job.kind == kind)
-    with container.db.read() as session:
+    with db.read() as session:
         rows = session.scalars(query).all()
         for job in rows:
             error = (job.last_error or "").splitlines()[0][:60] if job.last_error else ""
@@ -42,7 +42,7 @@ def _print_jobs(container: Container, status: str | None, kind: str | None, limi
                 f"{job.id:>8}  {job.kind:<24} {job.status:<8} attempts={job.attempts}/{job.max_attempts}"
                 f"  run_at={job.run_at:%Y-%m-%d %H:%M:%S}  {error}"
             )
-    stats = queue.queue_stats(container.db)
+    stats = queue.queue_stats(db)
     click.echo(f"totals: {stats['counts']}  oldest due: {stats['oldest_due_seconds']:.0f}s")
 
 
@@ -50,7 +50,7 @@ def _print_jobs(container: Container, status: str | None, kind: str | None, limi
 @click.argument("job_id", type=int)
 def show_job(job_id: int) -> None:
     """Show one job with its payload and last error."""
-    with opened_container(json_logs=False) as container, container.db.read() as session:
+    with opened_database() as db, db.read() as session:
         job = session.get(Job, job_id)
         if job is None:
             raise click.ClickException(f"no job {job_id}")
@@ -65,8 +65,8 @@ def retry_job(job_id: int | None, kind: str | None) -> None:
     """Revive a dead job, or every dead job of a kind."""
     if job_id is None and kind is None:
         raise click.UsageError("give a JOB_ID or --kind")
-    with opened_container(json_logs=False) as container:
-        count = queue.retry_dead(container.db, job_id=job_id, kind=kind)
+    with opened_database() as db:
+        count = queue.retry_dead(db, job_id=job_id, kind=kind)
     if count == 0:
         raise click.ClickException("no dead job matched")
     click.echo(f"requeued {count} job(s)")

@@ -62,4 +62,15 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli()
+    """Run a command; a failure the operator can fix is a message and exit code 1, not a
+    traceback."""
+    from integrator.cli.failures import expected_failure
+
+    try:
+        cli()
+    except Exception as error:
+        message = expected_failure(error)
+        if message is None:
+            raise
+        click.echo(message, err=True)
+        raise SystemExit(1) from None

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from integrator.cli.common import container_or_exit, opened_container
+from integrator.cli.common import container_or_exit, opened_container, opened_database
 
 
 @click.command()
@@ -71,8 +71,8 @@ def stats(days: int, as_json: bool) -> None:
     from integrator.domain.durations import human
     from integrator.pipeline.stats import production_times
 
-    with opened_container(json_logs=False) as container:
-        rows = production_times(container.db, since=utcnow() - timedelta(days=days))
+    with opened_database() as db:
+        rows = production_times(db, since=utcnow() - timedelta(days=days))
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=2))
         return

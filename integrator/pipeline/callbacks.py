@@ -18,8 +18,9 @@ from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.inbox import load_delivery, mark_delivery
-from integrator.pipeline.ingest import enqueue_mirror
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import spec_from_json
+from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.timeline import move, refresh_order, release_hold
 from integrator.suppliers.base import SupplierAdapter
 from integrator.suppliers.errors import (
@@ -322,7 +323,7 @@ def _apply_shipment(
         return _maybe_update_tracking(session, supplier_order, event)
     enqueue(
         session,
-        "shopify.sync_shipment",
+        JobKind.SHOPIFY_SYNC_SHIPMENT,
         {"shipment_id": shipment_id},
         unique_key=f"sync:{shipment_id}",
     )
@@ -359,7 +360,7 @@ def _maybe_update_tracking(
     shipment.tracking_url = info.tracking_url or shipment.tracking_url
     enqueue(
         session,
-        "shopify.update_tracking",
+        JobKind.SHOPIFY_UPDATE_TRACKING,
         {"shipment_id": shipment.id},
         unique_key=f"tracking:{shipment.id}:{info.tracking_number}",
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from integrator.bootstrap import Container
 from integrator.jobqueue.worker import Handler, JobContext
+from integrator.pipeline.job_kinds import JobKind
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ def _bound(container: Container, function: Callable[[Container, JobContext], obj
 
 
 def _ingest(container: Container, context: JobContext) -> str:
-    from integrator.pipeline.ingest import ingest_order, line_count_hint
+    from integrator.pipeline.order_sync import line_count_hint, sync_order
 
-    return ingest_order(
+    return sync_order(
         container,
         str(context.payload["shop"]),
         str(context.payload["order_id"]),
@@ -40,26 +41,28 @@ def _ingest(container: Container, context: JobContext) -> str:
 def build_handlers(container: Container) -> dict[str, Handler]:
     from integrator.pipeline import (
         callbacks,
+        cancellation,
+        delivery_dispatch,
         fulfillment_requests,
-        lifecycle,
+        order_changes,
         reconcile,
         submission,
         tracking,
     )
 
     table: dict[str, Callable[[Container, JobContext], object]] = {
-        "shopify.delivery": lifecycle.handle_delivery,
-        "order.ingest": _ingest,
-        "order.update": lifecycle.update_order,
-        "fulfillment_order.changed": lifecycle.fulfillment_order_changed,
-        "order.cancel": lifecycle.cancel_order,
-        "supplier.submit": submission.submit,
-        "supplier.callback": callbacks.handle_callback,
-        "shopify.sync_shipment": tracking.sync_shipment,
-        "shopify.update_tracking": tracking.sync_tracking_update,
-        "shopify.mirror_stage": tracking.mirror_order_stage,
-        "shopify.fulfillment_requests": fulfillment_requests.poll_requests_job,
-        "shopify.fulfillment_service_setup": fulfillment_requests.setup_service_job,
+        JobKind.SHOPIFY_DELIVERY: delivery_dispatch.handle_delivery,
+        JobKind.ORDER_INGEST: _ingest,
+        JobKind.ORDER_UPDATE: order_changes.update_order,
+        JobKind.FULFILLMENT_ORDER_CHANGED: order_changes.fulfillment_order_changed,
+        JobKind.ORDER_CANCEL: cancellation.cancel_order,
+        JobKind.SUPPLIER_SUBMIT: submission.submit,
+        JobKind.SUPPLIER_CALLBACK: callbacks.handle_callback,
+        JobKind.SHOPIFY_SYNC_SHIPMENT: tracking.sync_shipment,
+        JobKind.SHOPIFY_UPDATE_TRACKING: tracking.sync_tracking_update,
+        JobKind.SHOPIFY_MIRROR_STAGE: tracking.mirror_order_stage,
+        JobKind.SHOPIFY_FULFILLMENT_REQUESTS: fulfillment_requests.poll_requests_job,
+        JobKind.SHOPIFY_FULFILLMENT_SERVICE_SETUP: fulfillment_requests.setup_service_job,
         **reconcile.JOB_KINDS,
     }
     handlers = {kind: _bound(container, function) for kind, function in table.items()}

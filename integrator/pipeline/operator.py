@@ -19,8 +19,10 @@ from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.domain.model import Disposition, EventKind, ItemDecision, SupplierEvent
 from integrator.domain.stages import Stage, can_reroute
 from integrator.jobqueue.jobs import enqueue
-from integrator.pipeline.ingest import MAYBE_CREATED, apply_decision, assign_to_supplier_orders
+from integrator.pipeline.decisions import apply_decision
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
+from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.router import route_line
 from integrator.suppliers.errors import SupplierError, SupplierRejected
@@ -59,7 +61,7 @@ def _requeue(
         same_order.status = "pending"
         enqueue(
             session,
-            "supplier.submit",
+            JobKind.SUPPLIER_SUBMIT,
             {"supplier_order_id": same_order.id},
             unique_key=f"submit:{same_order.id}:operator:{uuid.uuid4().hex}",
         )

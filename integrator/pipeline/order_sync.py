@@ -27,27 +27,30 @@ from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order, SupplierOrder
+from integrator.db.timestamps import as_utc, utcnow
+from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
+from integrator.pipeline.decisions import apply_decision, move_first
 from integrator.pipeline.fulfillment_requests import (
     answer_cancellation_requests,
     answer_fulfillment_requests,
 )
-from integrator.pipeline.ingest import (
-    apply_decision,
+from integrator.pipeline.job_kinds import JobKind
+from integrator.pipeline.records import address_to_json, decision_of
+from integrator.pipeline.shops import shop_is_active
+from integrator.pipeline.stage_mirror import enqueue_mirror
+from integrator.pipeline.supplier_orders import (
+    MAYBE_CREATED,
     assign_to_supplier_orders,
-    enqueue_mirror,
-    metafield_keys,
-    move_first,
-    shop_is_active,
-    upsert_order,
+    submission_started,
 )
-from integrator.pipeline.records import decision_of
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.assignment import FulfillmentMode, Ownership
 from integrator.routing.router import default_ownership, fulfilled_at_payment, route_order
+from integrator.store_config.decoration import SourceKind
 from integrator.store_config.operations import starts_production
 from integrator.store_config.store import StoreConfig
 from integrator.suppliers.base import CancelResult
@@ -59,6 +62,48 @@ COMMITTED = (Disposition.ROUTE.value, Disposition.HOLD.value)
 UNSENT_STAGES = (Stage.RECEIVED.value, Stage.ROUTED.value, Stage.ON_HOLD.value, Stage.FAILED.value)
 AT_SUPPLIER = ("submitted", "in_production", "held")
 AFTER_SHIPPING = (Stage.SHIPPED.value, Stage.DELIVERED.value, Stage.RETURNED.value)
+
+
+def metafield_keys(config: StoreConfig) -> list[str]:
+    return [
+        source.name
+        for source in config.decoration.sources
+        if source.kind is SourceKind.PRODUCT_METAFIELD
+    ]
+
+
+def upsert_order(session: Session, order: EnrichedOrder) -> Order:
+    """The order row, created once; address and status refreshed from the source of truth
+    (the caller decides whether a changed address may still be used, see order_sync)."""
+    insert_or_ignore(
+        session,
+        Order,
+        {
+            "shop_domain": order.shop,
+            "shopify_order_id": order.order_id,
+            "name": order.name,
+            "status": "open",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    row = session.scalars(
+        select(Order)
+        .where(Order.shop_domain == order.shop, Order.shopify_order_id == order.order_id)
+        .with_for_update()
+    ).one()
+    row.name = order.name
+    row.currency = order.currency
+    row.financial_status = order.financial_status
+    row.test = order.test
+    if row.redacted_at is None:
+        row.email = order.email or None
+        row.shipping_address = address_to_json(order.shipping_address)
+    if row.paid_at is None:
+        # Shopify's time for the order, not ours: a webhook may arrive late and reconciliation
+        # may find the order hours later; fulfillment time starts when the customer bought it
+        row.paid_at = as_utc(order.created_at) if order.created_at else utcnow()
+    return row
 
 
 @dataclass
@@ -86,6 +131,11 @@ def ownership_for(container: Container, shop: str, config: StoreConfig) -> Owner
         locations=(location.rsplit("/", 1)[-1],) if location else (),
         service_name=config.shopify.fulfillment_service_name,
     )
+
+
+def line_count_hint(value: object) -> int | None:
+    """A job payload's ``lines`` (the webhook body's line count), if it is one."""
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def sync_order(
@@ -169,7 +219,7 @@ def _write(
         # a cancellation whose webhook never came (found by a later read)
         enqueue(
             session,
-            "order.cancel",
+            JobKind.ORDER_CANCEL,
             {"shop": row.shop_domain, "order_id": row.shopify_order_id},
             unique_key=f"cancel:{row.shop_domain}:{row.shopify_order_id}",
         )
@@ -238,7 +288,7 @@ def _warn_automatic_fulfilment(session: Session, container: Container, row: Orde
     session.flush()
     log.warning("shop.automatic_fulfilment", extra={"shop": row.shop_domain, "alert_id": alert.id})
     if container.config(row.shop_domain).alerts.webhook_url:
-        enqueue(session, "alert.post", {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
+        enqueue(session, JobKind.ALERT_POST, {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
 
 
 # --- per line ------------------------------------------------------------------------------
@@ -446,8 +496,6 @@ def _is_unsent(session: Session, part: LineItem) -> bool:
 
 
 def _may_have_reached_supplier(session: Session, supplier_order: SupplierOrder) -> bool:
-    from integrator.pipeline.ingest import MAYBE_CREATED, submission_started
-
     return (supplier_order.last_error or "").startswith(MAYBE_CREATED) or submission_started(
         session, supplier_order
     )

@@ -25,18 +25,15 @@ from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, pub
 from integrator.domain.stages import Stage
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.jobqueue.worker import JobContext
-from integrator.pipeline.ingest import (
-    MAYBE_CREATED,
-    assign_to_supplier_orders,
-    enqueue_mirror,
-    reassign,
-)
+from integrator.pipeline.decisions import reassign
 from integrator.pipeline.records import (
     decision_of,
     order_line_from_item,
     recipient_of,
     spec_from_json,
 )
+from integrator.pipeline.stage_mirror import enqueue_mirror
+from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.routing.router import next_supplier
 from integrator.suppliers.errors import (
@@ -336,7 +333,7 @@ def submit(container: Container, context: JobContext) -> str:
     adapter = container.adapter(submission.supplier, submission.shop)
     # after an ambiguous failure the order may exist at the supplier: wait for the circuit to
     # close and look the reference up, rather than make the item a second time elsewhere
-    if adapter.breaker.is_open() and not submission.tried:
+    if not adapter.can_take_work() and not submission.tried:
         if fail_over(
             container,
             submission,
@@ -345,7 +342,7 @@ def submit(container: Container, context: JobContext) -> str:
         ):
             return "failed_over"
         raise RetryLater(30, f"{submission.supplier} circuit open")
-    if adapter.breaker.is_open():
+    if not adapter.can_take_work():
         raise RetryLater(30, f"{submission.supplier} circuit open; will look the order up first")
     settle = adapter.create_settle_seconds
     wait = claim_create(container, supplier_order_id, settle)

@@ -21,6 +21,7 @@ from integrator.domain.model import FulfillmentOrderLineRef
 from integrator.jobqueue.errors import RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.shopify_errors import as_job_error
 from integrator.shopify.fulfillment import (
     FulfillmentOutcome,
@@ -200,7 +201,7 @@ def _alert_not_ready(
     session.flush()
     log.warning("shipment.not_ready_too_long", extra={"shipment_id": shipment.id})
     if container.config(order.shop_domain).alerts.webhook_url:
-        enqueue(session, "alert.post", {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
+        enqueue(session, JobKind.ALERT_POST, {"alert_id": alert.id}, unique_key=f"alert:{alert.id}")
 
 
 def sync_shipment(container: Container, context: JobContext) -> str:

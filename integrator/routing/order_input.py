@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrator.domain.addresses import address_from_rest
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import EnrichedOrder, OrderLine, legacy_id
 from integrator.shopify.order_node import (
     mapping,
@@ -19,7 +20,6 @@ from integrator.shopify.order_node import (
     order_from_node,
     pairs,
     tag_list,
-    timestamp,
 )
 
 
@@ -65,11 +65,11 @@ def _from_rest(order: Mapping[str, Any], shop: str) -> EnrichedOrder:
         currency=str(order.get("currency") or ""),
         financial_status=str(order.get("financial_status") or "").upper(),
         cancelled=bool(order.get("cancelled_at")),
-        created_at=timestamp(order.get("created_at")),
-        updated_at=timestamp(order.get("updated_at")),
+        created_at=parse_iso(order.get("created_at")),
+        updated_at=parse_iso(order.get("updated_at")),
         tags=tag_list(order.get("tags")),
         test=bool(order.get("test")),
-        processed_at=timestamp(order.get("processed_at")),
+        processed_at=parse_iso(order.get("processed_at")),
     )
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import EnrichedOrder, legacy_id
 from integrator.shopify.client import AdminClient
 from integrator.shopify.errors import ShopifyError, ShopifyQueryError
-from integrator.shopify.order_node import nodes_of, order_from_node, page_info, timestamp
+from integrator.shopify.order_node import nodes_of, order_from_node, page_info
 from integrator.shopify.shop_domain import validate_shop_domain
 
 MAX_RECONCILE_PAGES = 1000  # 50 orders a page: a bound, not an expected size
@@ -202,7 +203,7 @@ def iter_orders_updated_since(
 
 
 def _order_change(node: Mapping[str, Any]) -> OrderChange:
-    updated = timestamp(node["updatedAt"])
+    updated = parse_iso(node["updatedAt"])
     assert updated is not None  # updatedAt is non-null in the schema
     return OrderChange(
         order_id=legacy_id(node["id"]),

@@ -14,12 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import FulfillmentOrderLineRef, legacy_id
 from integrator.domain.stages import Stage
 from integrator.shopify.client import AdminClient
 from integrator.shopify.enrichment import all_fulfillment_orders, order_gid
 from integrator.shopify.errors import ShopifyUserErrors, UserError
-from integrator.shopify.order_node import timestamp
 
 FULFILLABLE_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
 NOT_YET_STATUSES = frozenset({"SCHEDULED", "ON_HOLD"})
@@ -406,7 +406,7 @@ def _fulfillment_create(
     node = payload["fulfillment"]
     made = _made_from_node(node)
     updated = ((node.get("order") or {}).get("updatedAt")) or None
-    return replace(made, order_updated_at=timestamp(updated))
+    return replace(made, order_updated_at=parse_iso(updated))
 
 
 def _made_from_node(node: Mapping[str, Any]) -> MadeFulfillment:

@@ -9,10 +9,10 @@ pipeline does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from integrator.domain.addresses import address_from_graphql
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import (
     EnrichedOrder,
     FulfillmentHold,
@@ -43,8 +43,8 @@ def order_from_node(
         currency=str(node.get("currencyCode") or ""),
         financial_status=str(node.get("displayFinancialStatus") or ""),
         cancelled=bool(node.get("cancelledAt")),
-        created_at=timestamp(node.get("createdAt")),
-        updated_at=timestamp(node.get("updatedAt")),
+        created_at=parse_iso(node.get("createdAt")),
+        updated_at=parse_iso(node.get("updatedAt")),
         tags=tag_list(node.get("tags")),
         fulfillment_orders=tuple(
             fulfillment_order_from_node(fo) for fo in nodes_of(node.get("fulfillmentOrders"))
@@ -52,8 +52,8 @@ def order_from_node(
         + more_fulfillment_orders,
         fulfillment_orders_known=known,
         test=bool(node.get("test")),
-        processed_at=timestamp(node.get("processedAt")),
-        first_fulfilled_at=timestamp(mapping(first_fulfillment).get("createdAt")),
+        processed_at=parse_iso(node.get("processedAt")),
+        first_fulfilled_at=parse_iso(mapping(first_fulfillment).get("createdAt")),
     )
 
 
@@ -102,7 +102,7 @@ def fulfillment_order_from_node(node: Mapping[str, Any]) -> FulfillmentOrder:
             for hold in node.get("fulfillmentHolds") or ()
             if isinstance(hold, Mapping)
         ),
-        fulfill_at=timestamp(node.get("fulfillAt")),
+        fulfill_at=parse_iso(node.get("fulfillAt")),
         delivery_method=str(mapping(node.get("deliveryMethod")).get("methodType") or ""),
     )
 
@@ -193,13 +193,4 @@ def optional_int(value: Any) -> int | None:
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):
-        return None
-
-
-def timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
         return None

@@ -207,6 +207,11 @@ class SupplierAdapter(abc.ABC):
         delay = self.options.get("lookup_delay_seconds")
         return timeout + (float(delay) if delay is not None else timeout)
 
+    def can_take_work(self) -> bool:
+        """False while the supplier's circuit is open after repeated outages: a call now would
+        be refused here without reaching the supplier."""
+        return not self.http.breaker.is_open()
+
     # --- HTTP details -------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -410,15 +415,6 @@ def from_unix(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return datetime.fromtimestamp(value, tz=UTC)
     return None
-
-
-def from_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def text(value: Any) -> str:

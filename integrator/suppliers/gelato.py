@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import (
     Address,
     EventKind,
@@ -47,7 +48,6 @@ from integrator.suppliers.base import (
     CheckResult,
     RegistrationResult,
     SupplierAdapter,
-    from_iso,
     mapping,
     require,
     text,
@@ -357,7 +357,7 @@ class GelatoAdapter(SupplierAdapter):
             raw_status=status,
             reason=reason,
             line_item_ids=line_item_ids,
-            occurred_at=from_iso(payload.get("created")),
+            occurred_at=parse_iso(payload.get("created")),
         )
 
 
@@ -445,7 +445,7 @@ def shipment_event(
             items=items,
             supplier_skus=unknown,
         ),
-        occurred_at=from_iso(payload.get("created")),
+        occurred_at=parse_iso(payload.get("created")),
     )
 
 

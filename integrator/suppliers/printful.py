@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import (
     EventKind,
     PrintFile,
@@ -42,7 +43,6 @@ from integrator.suppliers.base import (
     RegistrationResult,
     SupplierAdapter,
     constant_time_equal,
-    from_iso,
     from_unix,
     header,
     hmac_sha256_hex,
@@ -266,7 +266,7 @@ class PrintfulAdapter(SupplierAdapter):
             return [SupplierEvent(kind=EventKind.OTHER, event_id=f"{kind}:", raw_status=kind)]
         data = require(payload, "data")
         order = mapping(data, "order")
-        occurred = from_unix(payload.get("created")) or from_iso(payload.get("occurred_at"))
+        occurred = from_unix(payload.get("created")) or parse_iso(payload.get("occurred_at"))
         stamp = payload.get("created") or payload.get("occurred_at") or ""
         event_id = f"{kind}:{order.get('id', '')}:{stamp}"
         items = _item_refs(order)
@@ -527,7 +527,7 @@ class PrintfulAdapter(SupplierAdapter):
             tracking_url=_clean_url(shipment.get("tracking_url")),
             items=shipped,
             shipped_at=from_unix(shipment.get("shipped_at"))
-            or from_iso(shipment.get("shipped_at")),
+            or parse_iso(shipment.get("shipped_at")),
             # v2 WebhookShipmentData has no items: they must be fetched, never assumed
             items_pending=not isinstance(listed, list) or not shipped,
         )

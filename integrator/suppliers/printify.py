@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import (
     Address,
     EventKind,
@@ -45,7 +46,6 @@ from integrator.suppliers.base import (
     RegistrationResult,
     SupplierAdapter,
     constant_time_equal,
-    from_iso,
     header,
     hmac_sha256_hex,
     mapping,
@@ -202,14 +202,14 @@ class PrintifyAdapter(SupplierAdapter):
             "event_id": event_id,
             "supplier_order_id": _order_id_of(kind, resource, data),
             "external_ref": data.get("external_id"),
-            "occurred_at": from_iso(payload.get("created_at")),
+            "occurred_at": parse_iso(payload.get("created_at")),
         }
         if kind in SHIPMENT_TOPICS:
             shipment = self._shipment(resource, data)
             common["reason"] = SKUS_ONLY
             delivered = kind == "order:shipment:delivered"
             if delivered:
-                common["occurred_at"] = from_iso(data.get("delivered_at")) or common["occurred_at"]
+                common["occurred_at"] = parse_iso(data.get("delivered_at")) or common["occurred_at"]
             return [
                 SupplierEvent(
                     kind=EventKind.DELIVERED if delivered else EventKind.SHIPMENT,
@@ -349,7 +349,7 @@ class PrintifyAdapter(SupplierAdapter):
             carrier=text(carrier.get("code")),
             tracking_number=number,
             tracking_url=text(carrier.get("tracking_url")),
-            shipped_at=from_iso(data.get("shipped_at")),
+            shipped_at=parse_iso(data.get("shipped_at")),
             supplier_skus=tuple(text(s) for s in data.get("skus") or ()),
         )
 
@@ -460,7 +460,7 @@ def order_shipments(order: Mapping[str, Any]) -> list[SupplierEvent]:
                     event_id=f"poll:delivered:{order['id']}:{number}",
                     stage=Stage.DELIVERED,
                     raw_status="delivered",
-                    occurred_at=from_iso(str(shipment["delivered_at"]).replace(" ", "T")),
+                    occurred_at=parse_iso(str(shipment["delivered_at"]).replace(" ", "T")),
                     **common,
                 )
             )

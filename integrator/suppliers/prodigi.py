@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from integrator.domain.iso_dates import parse_iso
 from integrator.domain.model import (
     EventKind,
     ShipmentInfo,
@@ -35,7 +36,6 @@ from integrator.suppliers.base import (
     CheckResult,
     RegistrationResult,
     SupplierAdapter,
-    from_iso,
     mapping,
     require,
     text,
@@ -171,7 +171,7 @@ class ProdigiAdapter(SupplierAdapter):
         if not isinstance(order, dict):
             raise CallbackPayloadError("callback field 'data.order' missing or not dict")
         require(order, "id", str)
-        return self._order_events(event_id, order, from_iso(payload.get("time")))
+        return self._order_events(event_id, order, parse_iso(payload.get("time")))
 
     # --- setup --------------------------------------------------------------------------------
 
@@ -254,7 +254,7 @@ class ProdigiAdapter(SupplierAdapter):
                         tracking_number=text(tracking.get("number")),
                         tracking_url=text(tracking.get("url")),
                         items=items,
-                        shipped_at=from_iso(shipment.get("dispatchDate")),
+                        shipped_at=parse_iso(shipment.get("dispatchDate")),
                         # a shipment naming no item says nothing about which lines shipped
                         items_pending=not items,
                     ),

@@ -33,7 +33,7 @@ TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32 characters or more
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SHOP = "acme.myshopify.com"
-# the keys integrator.pipeline.ingest.apply_decision gives routing events
+# the keys integrator.pipeline.decisions.apply_decision gives routing events
 ROUTING_DEDUPE_KEYS = {"routed": "routed", "on_hold": "routing-hold"}
 
 

@@ -140,7 +140,7 @@ def test_each_page_polled_or_opened_reads_a_bounded_number_of_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One history for the four pages (filling it is most of the test's time)."""
-    monkeypatch.setattr("webhooks.vitals.COUNT_CAP", CAP)
+    monkeypatch.setattr("integrator.read_models.vitals.COUNT_CAP", CAP)
     fill_history(db)
     unbounded = {page: unbounded_reads(app, db, statements, page) for page in PAGES}
     assert unbounded == dict.fromkeys(PAGES, [])

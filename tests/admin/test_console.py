@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from integrator.db.database import Database
 from integrator.db.models import ItemEvent, Job, LineItem, Order
 from integrator.db.timestamps import utcnow
+from integrator.read_models.production import bar_chart
 from tests.admin.conftest import SHOP, Seeded
-from webhooks.admin.production import bar_chart
 
 Console = tuple[FlaskClient, str]
 

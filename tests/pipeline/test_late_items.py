@@ -12,13 +12,13 @@ from sqlalchemy import select, update
 
 from integrator.db.models import Job, SupplierOrder
 from integrator.db.timestamps import utcnow
-from integrator.pipeline.ingest import MAYBE_CREATED
 from integrator.pipeline.submission import (
     fail_over,
     load_submission,
     note_error,
     record_submitted,
 )
+from integrator.pipeline.supplier_orders import MAYBE_CREATED
 from integrator.sandbox.stack import Stack
 
 from .conftest import INGEST_ONLY, items_of, paid_order, supplier_orders_of

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import delete, update
 
 from integrator.db.models import ItemEvent, LineItem, SupplierOrder
-from integrator.pipeline.ingest import MAYBE_CREATED
 from integrator.pipeline.operator import (
     OperatorError,
     release_item,
     reroute_item,
     retry_item,
 )
+from integrator.pipeline.supplier_orders import MAYBE_CREATED
 from integrator.sandbox.stack import Stack
 
 from .conftest import items_of, paid_order, remote_id_of, supplier_orders_of

@@ -41,7 +41,7 @@ EXPECTED_FETCHERS = {
     "integrator/suppliers/base.py": "the session the supplier http client uses",
     "integrator/cli/suppliers.py": "the session of `integrator suppliers check/setup`",
     "integrator/shopify/transport.py": "https://{validated shop}.myshopify.com or SHOPIFY_ADMIN_URL",
-    "integrator/pipeline/reconcile.py": "alerts.webhook_url (operator config)",
+    "integrator/pipeline/alert_poster.py": "alerts.webhook_url (operator config)",
 }
 HOSTILE_IDS = (
     "@169.254.169.254",

@@ -203,6 +203,7 @@ def test_wrong_credentials_are_an_auth_error(harness: Harness) -> None:
 def test_breaker_opens_after_consecutive_failures_and_fails_fast(harness: Harness) -> None:
     harness.adapter.breaker.threshold = 3
     harness.sandbox.faults.error_rate = 1.0
+    assert harness.adapter.can_take_work()
     for _ in range(3):
         with pytest.raises(RetryableSupplierError):
             harness.adapter.submit(harness.request())
@@ -210,6 +211,7 @@ def test_breaker_opens_after_consecutive_failures_and_fails_fast(harness: Harnes
             break
 
     assert harness.adapter.breaker.is_open()
+    assert not harness.adapter.can_take_work()  # what the submission job asks
     harness.sandbox.faults.error_rate = 0.0
     with pytest.raises(RetryableSupplierError, match="circuit open") as caught:
         harness.adapter.submit(harness.request())

@@ -153,7 +153,7 @@ def test_a_row_the_database_refuses_fails_alone_and_its_batch_commits(db: Databa
 def test_the_receiver_answers_a_refused_row_400_and_its_neighbours_200(
     client: FlaskClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import webhooks.shopify as receiver
+    import integrator.pipeline.shopify_deliveries as receiver
 
     real_store = receiver.store_deliveries
 

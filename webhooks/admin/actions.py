@@ -16,7 +16,7 @@ from integrator.pipeline.operator import (
     reroute_item,
     retry_item,
 )
-from webhooks.admin.queries import job_status, line_item_exists
+from integrator.read_models.queries import job_status, line_item_exists
 
 log = logging.getLogger(__name__)
 

@@ -16,20 +16,19 @@ from werkzeug.exceptions import HTTPException
 from integrator.bootstrap import Container
 from integrator.jobqueue.jobs import queue_stats
 from integrator.pipeline.operator import OperatorError
-from webhooks.admin import queries
+from integrator.read_models import queries
+from integrator.read_models.production import production_stats
 from webhooks.admin.access import UNAVAILABLE, access_of
 from webhooks.admin.actions import NotFound, act_on_item, retry_job, to_json
 from webhooks.admin.auth import bearer_token, tokens_match
-from webhooks.admin.production import production_stats
 from webhooks.admin.throttle import client_key
+from webhooks.extensions import container_of
 
 admin_api = Blueprint("api", __name__)
 API_PREFIX = "/admin/api/"
 
 
 def _container() -> Container:
-    from webhooks.app import container_of
-
     return container_of(current_app)
 
 

@@ -31,7 +31,8 @@ from integrator.bootstrap import Container
 from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import queue_stats
 from integrator.pipeline.operator import OperatorError
-from webhooks.admin import queries
+from integrator.read_models import queries
+from integrator.read_models.production import production_page
 from webhooks.admin.access import (
     EXTENSION,
     UNAVAILABLE,
@@ -56,8 +57,8 @@ from webhooks.admin.auth import (
     tokens_match,
 )
 from webhooks.admin.formatting import FILTERS
-from webhooks.admin.production import production_page
 from webhooks.admin.throttle import client_key
+from webhooks.extensions import container_of
 
 console = Blueprint(
     "console",
@@ -73,8 +74,6 @@ SESSION_LIFETIME = timedelta(hours=12)
 @console.record_once
 def _configure(state: BlueprintSetupState) -> None:
     """Session cookie and sign-in limiter for the app the console is registered on."""
-    from webhooks.app import container_of
-
     app = cast(Flask, state.app)
     container = container_of(app)
     settings = container.settings
@@ -92,8 +91,6 @@ def _configure(state: BlueprintSetupState) -> None:
 
 
 def _container() -> Container:
-    from webhooks.app import container_of
-
     return container_of(current_app)
 
 
