@@ -8,9 +8,12 @@ committed in between (https://sqlite.org/lang_transaction.html). Read-only work 
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -20,6 +23,76 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # set in a session's or connection's ``info`` by an enqueue (integrator/jobqueue/jobs.py)
 ENQUEUED_IN = "integrator.jobs_enqueued_in"
+
+
+class SqliteWriteLock:
+    """SQLite has one writer. Threads of this process queue on a re-entrant lock, and the
+    outermost holder then queues with the writers of every other process (web role, other
+    workers) on an ``flock`` of ``<database>.writelock``: the kernel hands the lock over the
+    moment it is released. Without it, processes met only at ``BEGIN IMMEDIATE``, whose busy
+    handler sleeps in steps of up to 100 ms while the database may already be free, holding
+    up this process's other threads meanwhile. SQLite's own locking stays the authority; the
+    busy timeout still covers writers that bypass this lock."""
+
+    def __init__(self, path: str | None) -> None:
+        self._threads = threading.RLock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+        self._locked = False
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth > 1:
+            return
+        try:
+            descriptor = self._file()
+            if descriptor is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                self._locked = True
+        except BaseException:
+            self._depth -= 1
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._locked and self._fd is not None:
+            self._locked = False
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _file(self) -> int | None:
+        """The lock file, opened once per process (a descriptor inherited through fork would
+        share its lock); None when it cannot be made: SQLite then reports the real problem
+        (a missing folder is "database unavailable", not a crash here)."""
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None
+            self._pid = os.getpid()
+        return self._fd
+
+
+_SQLITE_WRITE_LOCKS: dict[str, SqliteWriteLock] = {}
+_SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def sqlite_write_lock(database: str | None) -> SqliteWriteLock:
+    """One lock per database file in this process, shared by every Database object on it
+    (so a thread nesting writes through two of them re-enters instead of deadlocking)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return SqliteWriteLock(None)
+    path = f"{Path(database).resolve()}.writelock"
+    with _SQLITE_WRITE_LOCKS_GUARD:
+        if path not in _SQLITE_WRITE_LOCKS:
+            _SQLITE_WRITE_LOCKS[path] = SqliteWriteLock(path)
+        return _SQLITE_WRITE_LOCKS[path]
 
 
 class CommitSignal:
@@ -100,11 +173,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        # SQLite has one writer: threads of this process queue here, in order, instead of
-        # polling SQLite's busy handler (which sleeps in steps of up to 100 ms). Processes
-        # still meet at BEGIN IMMEDIATE. Re-entrant, so a nested write cannot deadlock itself.
-        self._write_lock: threading.RLock | nullcontext[None] = (
-            threading.RLock() if self.is_sqlite else nullcontext()
+        # SQLite has one writer: writers queue for it here instead of polling SQLite's busy
+        # handler (see SqliteWriteLock). Re-entrant, so a nested write cannot deadlock itself.
+        self._write_lock: SqliteWriteLock | nullcontext[None] = (
+            sqlite_write_lock(engine.url.database) if self.is_sqlite else nullcontext()
         )
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
