@@ -230,6 +230,10 @@ def mark_failed(container: Container, submission: Submission, reason: str) -> No
         )
         assert supplier_order is not None
         supplier_order.status = "failed"
+        # an earlier create that got no answer may have made the order: that stays said until
+        # the supplier answers for it, so an operator retry looks it up before routing again
+        if submission.tried and not reason.startswith(MAYBE_CREATED):
+            reason = MAYBE_CREATED + reason
         supplier_order.last_error = reason
         for item in _items_of(session, submission.supplier_order_id):
             move(

@@ -14,6 +14,7 @@ from integrator.pipeline.operator import (
     reroute_item,
     retry_item,
 )
+from integrator.pipeline.submission import load_submission, mark_failed
 from integrator.pipeline.supplier_orders import MAYBE_CREATED
 from integrator.sandbox.stack import Stack
 
@@ -205,3 +206,31 @@ def test_release_of_an_item_held_before_sending_goes_ahead(stack: Stack) -> None
 
     assert orders_at(stack, "gelato") == 1
     assert items_of(stack, order)[0].stage == "submitted"
+
+
+def test_giving_up_after_an_unanswered_create_still_says_the_order_may_exist(
+    stack: Stack,
+) -> None:
+    """A create timed out (the supplier may have made the order), later attempts failed too and
+    the job gave up: the failed row keeps saying the order may exist, which is what makes an
+    operator retry look it up instead of sending the item to a second supplier."""
+    paid_order(stack, [TEE])
+    (row,) = supplier_orders_of(stack)
+    with stack.db.write() as session:
+        session.execute(
+            update(SupplierOrder).values(
+                status="pending", supplier_order_id=None, last_error=f"{MAYBE_CREATED}timeout"
+            )
+        )
+        session.execute(update(LineItem).values(stage="routed"))
+    submission = load_submission(stack.container, row.id)
+    assert submission is not None and submission.tried
+
+    mark_failed(stack.container, submission, "printful: 503 (gave up after 8 attempts)")
+
+    (row,) = supplier_orders_of(stack)
+    assert (row.status, row.last_error) == (
+        "failed",
+        f"{MAYBE_CREATED}printful: 503 (gave up after 8 attempts)",
+    )
+    assert [item.stage for item in items_of(stack)] == ["failed"]
