@@ -358,12 +358,12 @@ def submit(container: Container, context: JobContext) -> str:
         result = adapter.submit(submission.request)
     except RetryableSupplierError as error:
         reason = f"{submission.supplier}: {error}"
-        if context.job.attempts >= context.job.max_attempts:
-            mark_failed(
-                container, submission, f"{reason} (gave up after {context.job.attempts} attempts)"
-            )
-            raise TerminalJobError(reason) from error
         maybe = ambiguous(error)
+        if context.job.attempts >= context.job.max_attempts:
+            # the last create may be the one that reached the supplier unanswered
+            gave_up = f"{reason} (gave up after {context.job.attempts} attempts)"
+            mark_failed(container, submission, (MAYBE_CREATED if maybe else "") + gave_up)
+            raise TerminalJobError(reason) from error
         note_error(
             container, supplier_order_id, (MAYBE_CREATED if maybe else "") + reason, sent=maybe
         )
