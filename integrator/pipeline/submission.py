@@ -23,6 +23,7 @@ from integrator.domain.model import (
 )
 from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, public_url
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.decisions import reassign
@@ -73,7 +74,7 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
     to a supplier order of its own."""
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
-        if supplier_order is None or supplier_order.status != "pending":
+        if supplier_order is None or supplier_order.status != SupplierOrderStatus.PENDING:
             return None
         order = supplier_order.order
         if order.status == "cancelled":
@@ -118,7 +119,7 @@ def record_submitted(
         assert supplier_order is not None
         supplier_order.supplier_order_id = result.supplier_order_id
         supplier_order.raw_status = result.raw_status
-        supplier_order.status = "submitted"
+        supplier_order.status = SupplierOrderStatus.SUBMITTED
         supplier_order.submitted_at = utcnow()
         supplier_order.last_error = None
         supplier_order.create_sent_at = None
@@ -211,7 +212,7 @@ def fail_over(
         ]
         if only_if_all_move and any(decision.supplier is None for decision in decisions):
             return 0
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         supplier_order.last_error = reason
         for item, decision in zip(routed, decisions, strict=True):
             reassign(
@@ -229,7 +230,7 @@ def mark_failed(container: Container, submission: Submission, reason: str) -> No
             SupplierOrder, submission.supplier_order_id, with_for_update=True
         )
         assert supplier_order is not None
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         # an earlier create that got no answer may have made the order: that stays said until
         # the supplier answers for it, so an operator retry looks it up before routing again
         if submission.tried and not reason.startswith(MAYBE_CREATED):
@@ -255,7 +256,7 @@ def hold_incomplete(container: Container, submission: Submission, reason: str) -
             SupplierOrder, submission.supplier_order_id, with_for_update=True
         )
         assert supplier_order is not None
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         supplier_order.last_error = reason
         for item in _items_of(session, submission.supplier_order_id):
             if item.stage == Stage.ROUTED.value:

@@ -30,10 +30,11 @@ from integrator.db.models import (
 from integrator.db.timestamps import utcnow
 from integrator.domain.durations import seconds_between
 from integrator.domain.stages import Stage, can_reroute
+from integrator.jobqueue.status import JobStatus
 
 PROBLEMS = ("held", "failed")
 PROBLEM_STAGES = {"held": Stage.ON_HOLD.value, "failed": Stage.FAILED.value}
-JOB_STATUSES = ("queued", "running", "done", "dead")
+JOB_STATUSES = tuple(JobStatus)
 MAX_PER_PAGE = 100
 MAX_SEARCH = 64
 # PostgreSQL refuses NUL in text; no name or supplier holds any control character
@@ -454,11 +455,11 @@ def jobs(db: Database, status: str | None = None, limit: int = 100) -> list[dict
     if status:
         statement = statement.where(Job.status == status)
     else:
-        statement = statement.where(Job.status != "done")
+        statement = statement.where(Job.status != JobStatus.DONE)
     with db.read() as session:
         return [_job(row) for row in session.scalars(statement)]
 
 
-def job_status(db: Database, job_id: int) -> str | None:
+def job_status(db: Database, job_id: int) -> JobStatus | None:
     with db.read() as session:
         return session.scalar(select(Job.status).where(Job.id == job_id))
