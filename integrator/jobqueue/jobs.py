@@ -513,7 +513,11 @@ def queue_stats(db: Database) -> dict[str, Any]:
             .where(C.run_at <= now)
         ).scalar_one_or_none()
     lag = (now - oldest).total_seconds() if oldest else 0.0
-    return {"counts": {k: int(v) for k, v in counts.items()}, "oldest_due_seconds": max(lag, 0.0)}
+    # plain str keys: the counts are printed and serialized as the values they hold
+    return {
+        "counts": {str(k): int(v) for k, v in counts.items()},
+        "oldest_due_seconds": max(lag, 0.0),
+    }
 
 
 def purge_done(db: Database, older_than: timedelta) -> int:

@@ -70,7 +70,7 @@ def read_vitals(db: Database, *, statuses: tuple[str, ...], stages: bool) -> Vit
         counts = _capped_counts(session, groups)
         oldest = _oldest_due_seconds(session)
     return Vitals(
-        jobs={status: counts[f"job:{status}"] for status in statuses},
+        jobs={str(status): counts[f"job:{status}"] for status in statuses},
         oldest_due_seconds=oldest,
         items={stage.value: counts[f"stage:{stage.value}"] for stage in Stage} if stages else {},
     )
