@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -240,6 +241,10 @@ class SupplierOrder(Base):
     # a create was sent then and has no definite answer yet (in flight, timed out, 5xx, the
     # worker died): the supplier may still be making the order (submission.claim_create)
     create_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # a create got no definite answer (timeout, 5xx): the supplier may have made the order. True
+    # until the supplier answers for it with an order; an operator retry looks it up first,
+    # and a release or re-route asks the supplier before making the item anywhere else
+    maybe_created: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     order: Mapped[Order] = relationship(back_populates="supplier_orders")
 

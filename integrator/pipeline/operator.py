@@ -23,7 +23,7 @@ from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.decisions import apply_decision
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
-from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
+from integrator.pipeline.supplier_orders import assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.router import route_line
 from integrator.suppliers.errors import SupplierError, SupplierRejected
@@ -108,7 +108,7 @@ def _sent_order(container: Container, line_item_id: int) -> tuple[SentOrder | No
                 row.supplier_order_id,
                 row.external_ref,
                 row.status,
-                (row.last_error or "").startswith(MAYBE_CREATED),
+                row.maybe_created,
             ),
             item.shopify_line_item_id,
         )

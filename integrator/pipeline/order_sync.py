@@ -44,7 +44,6 @@ from integrator.pipeline.records import address_to_json, decision_of
 from integrator.pipeline.shops import shop_is_active
 from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.supplier_orders import (
-    MAYBE_CREATED,
     assign_to_supplier_orders,
     submission_started,
 )
@@ -492,9 +491,7 @@ def _is_unsent(session: Session, part: LineItem) -> bool:
 
 
 def _may_have_reached_supplier(session: Session, supplier_order: SupplierOrder) -> bool:
-    return (supplier_order.last_error or "").startswith(MAYBE_CREATED) or submission_started(
-        session, supplier_order
-    )
+    return supplier_order.maybe_created or submission_started(session, supplier_order)
 
 
 def to_wait(session: Session, part: LineItem, reason: str) -> None:

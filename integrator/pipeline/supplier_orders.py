@@ -12,9 +12,6 @@ from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
 
-# marks an error after which the supplier may have made the order anyway (submission.ambiguous)
-MAYBE_CREATED = "[maybe created] "
-
 
 def supplier_order_for(
     session: Session, container: Container, row: Order, supplier: str, line_item_id: str = ""
@@ -45,7 +42,7 @@ def supplier_order_for(
         so
         for so in candidates
         if so.status == SupplierOrderStatus.PENDING
-        and not (so.last_error or "").startswith(MAYBE_CREATED)
+        and not so.maybe_created
         and not submission_started(session, so)
         and not _holds_line(session, so.id, line_item_id)
     ]
