@@ -18,6 +18,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order, Shipment
 from integrator.db.timestamps import utcnow
 from integrator.domain.model import FulfillmentOrderLineRef
+from integrator.domain.statuses import ShipmentSyncStatus
 from integrator.jobqueue.errors import RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
@@ -151,7 +152,7 @@ def record_result(
             shipment.shopify_fulfillment_id = shipment.shopify_fulfillment_id or next(
                 iter(remembered), None
             )
-            shipment.sync_status = "synced"
+            shipment.sync_status = ShipmentSyncStatus.SYNCED
             shipment.synced_at = utcnow()
             shipment.tracking_synced = shipment.tracking_number
             shipment.not_ready_since = None
@@ -161,7 +162,7 @@ def record_result(
             shipment.not_ready_since = since
             patience = container.config(order.shop_domain).reconcile.not_ready_after
             if utcnow() - since <= timedelta(seconds=patience):
-                shipment.sync_status = "waiting"
+                shipment.sync_status = ShipmentSyncStatus.WAITING
                 return result
             result = FulfillmentResult(
                 FulfillmentOutcome.REJECTED,
@@ -170,7 +171,7 @@ def record_result(
             )
             _alert_not_ready(session, container, shipment, order, result.reason)
         shipment.sync_detail = result.reason
-        shipment.sync_status = "flagged"
+        shipment.sync_status = ShipmentSyncStatus.FLAGGED
         order.attention = (
             f"tracking sync for shipment {shipment.supplier_shipment_id}: {result.reason}"
         )
@@ -212,7 +213,7 @@ def sync_shipment(container: Container, context: JobContext) -> str:
         status = session.scalar(
             select(Shipment.sync_status).where(Shipment.id == shipment.shipment_id)
         )
-    if status == "synced":
+    if status == ShipmentSyncStatus.SYNCED:
         return "already_synced"
     notify = container.config(shipment.shop).shopify.notify_customer
     journal = ShipmentJournal(container, shipment.shipment_id)
