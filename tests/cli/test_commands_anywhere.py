@@ -212,3 +212,22 @@ def _run_in_one_process(
     result = integrator_process(folder, database_url, "-c", DRIVER, json.dumps(command_lines))
     assert result.returncode == 0, result.stderr
     return {command: tuple(answer) for command, answer in json.loads(result.stdout).items()}
+
+
+def test_a_bad_setting_is_its_own_line_for_every_command_that_reads_the_settings(
+    tmp_path: Path,
+) -> None:
+    readers = ("serve", "worker", "clock", "db", "jobs", "reconcile", "stats", "shopify", "items")
+    command_lines = {
+        command: [*command.split(), *arguments]
+        for command, (arguments, _code, _line) in EXPECTED_FAILURES.items()
+        if command.split()[0] in readers
+    }
+    results = _run_in_one_process(tmp_path, "not-a-url", command_lines)
+    assert len(results) == 15
+    for command, (code, stdout, stderr) in results.items():
+        assert (code, stdout, stderr) == (
+            1,
+            "",
+            "DATABASE_URL: 'not-a-url' is not a SQLAlchemy URL\n",
+        ), command
