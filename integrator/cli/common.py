@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import click
 
@@ -14,14 +15,15 @@ from integrator.settings import Settings, SettingsError, load_settings
 
 
 def settings_or_exit() -> Settings:
+    """The settings, or every problem with them on stderr, one per line, and exit code 1."""
     try:
         return load_settings()
     except SettingsError as error:
-        click.echo(str(error), err=True)
-        raise SystemExit(1) from error
+        refuse_to_start(error.problems)
+        raise  # unreachable: refuse_to_start exits
 
 
-def refuse_to_start(problems: list[str]) -> None:
+def refuse_to_start(problems: list[str]) -> NoReturn:
     """Name every problem on stderr, one per line, and stop with exit code 1."""
     for problem in problems:
         click.echo(problem, err=True)
@@ -44,7 +46,6 @@ def container_or_exit(*, json_logs: bool | None = None) -> Container:
         return bootstrap_process(settings)
     except StartupRefused as error:
         refuse_to_start(error.problems)
-        raise  # unreachable: refuse_to_start exits
 
 
 @contextmanager

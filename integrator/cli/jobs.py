@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
-from sqlalchemy import select
 
 from integrator.cli.common import opened_database
-from integrator.db.database import Database
 from integrator.db.models import Job
 from integrator.jobqueue import jobs as queue
 from integrator.jobqueue.status import JobStatus
+from integrator.read_models.queries import JOBS_PER_PAGE, JobFilter
+from integrator.read_models.queries import jobs as read_jobs
 
 
 @click.group()
@@ -22,29 +23,24 @@ def jobs() -> None:
 @jobs.command("list")
 @click.option("--status", type=click.Choice([status.value for status in JobStatus]))
 @click.option("--kind")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=JOBS_PER_PAGE, show_default=True, type=click.IntRange(min=1))
 def list_jobs(status: str | None, kind: str | None, limit: int) -> None:
-    """List the newest jobs."""
+    """List the jobs not yet done (or of one --status), the ones due first: the console's list."""
     with opened_database() as db:
-        _print_jobs(db, status, kind, limit)
-
-
-def _print_jobs(db: Database, status: str | None, kind: str | None, limit: int) -> None:
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
-    if status:
-        query = query.where(Job.status == status)
-    if kind:
-        query = query.where(Job.kind == kind)
-    with db.read() as session:
-        rows = session.scalars(query).all()
-        for job in rows:
-            error = (job.last_error or "").splitlines()[0][:60] if job.last_error else ""
-            click.echo(
-                f"{job.id:>8}  {job.kind:<24} {job.status:<8} attempts={job.attempts}/{job.max_attempts}"
-                f"  run_at={job.run_at:%Y-%m-%d %H:%M:%S}  {error}"
-            )
-    stats = queue.queue_stats(db)
+        rows = read_jobs(db, JobFilter(status=status, kind=kind, limit=limit))
+        stats = queue.queue_stats(db)
+    for job in rows:
+        click.echo(_line(job))
     click.echo(f"totals: {stats['counts']}  oldest due: {stats['oldest_due_seconds']:.0f}s")
+
+
+def _line(job: dict[str, Any]) -> str:
+    error = job["last_error"].splitlines()[0][:60] if job["last_error"] else ""
+    return (
+        f"{job['id']:>8}  {job['kind']:<24} {job['status']:<8} "
+        f"attempts={job['attempts']}/{job['max_attempts']}"
+        f"  run_at={job['run_at']:%Y-%m-%d %H:%M:%S}  {error}"
+    )
 
 
 @jobs.command("show")

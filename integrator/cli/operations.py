@@ -70,7 +70,7 @@ def stats(days: int, as_json: bool) -> None:
     """Fulfillment time (paid → shipped) and shipping time (shipped → delivered), p50/p90."""
     from integrator.db.timestamps import utcnow
     from integrator.domain.durations import human
-    from integrator.pipeline.stats import production_times
+    from integrator.read_models.production_times import production_times
 
     with opened_database() as db:
         rows = production_times(db, since=utcnow() - timedelta(days=days))

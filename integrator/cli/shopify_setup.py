@@ -6,10 +6,11 @@ from __future__ import annotations
 import click
 
 from integrator.bootstrap import StoreConfigs
+from integrator.cli.common import settings_or_exit
 from integrator.db.database import Database
 from integrator.pipeline.shop_settings import connection_of, remember_mode, remember_setup
 from integrator.routing.assignment import FulfillmentMode
-from integrator.settings import Settings, SettingsError, load_settings
+from integrator.settings import Settings
 from integrator.shopify.client import AdminClient
 from integrator.shopify.connection import build_admin_client
 from integrator.shopify.errors import ShopifyError
@@ -33,10 +34,7 @@ def shopify() -> None:
 
 
 def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
+    settings = settings_or_exit()
     if not settings.shopify_shop:
         raise click.ClickException("SHOPIFY_SHOP is not set (single-store setup needs it)")
     return settings

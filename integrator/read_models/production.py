@@ -19,7 +19,7 @@ from typing import Any
 from integrator.db.database import Database
 from integrator.db.timestamps import utcnow
 from integrator.domain.durations import axis_for
-from integrator.pipeline.stats import StageTimes, open_stuck_alerts, production_times
+from integrator.read_models.production_times import StageTimes, open_stuck_alerts, production_times
 
 DEFAULT_WINDOW_DAYS = 30
 STUCK_ITEMS_SHOWN = 100

@@ -36,6 +36,8 @@ PROBLEMS = ("held", "failed")
 PROBLEM_STAGES = {"held": Stage.ON_HOLD.value, "failed": Stage.FAILED.value}
 JOB_STATUSES = tuple(JobStatus)
 MAX_PER_PAGE = 100
+JOBS_PER_PAGE = 100
+MAX_JOB_KIND = 60  # the width of jobs.kind
 MAX_SEARCH = 64
 # PostgreSQL refuses NUL in text; no name or supplier holds any control character
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
@@ -452,13 +454,34 @@ def _job(row: Job) -> dict[str, Any]:
     }
 
 
-def jobs(db: Database, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Jobs not yet done (or of one status), the ones due first; payloads are not shown."""
-    statement = select(Job).order_by(Job.run_at, Job.id).limit(limit)
-    if status:
-        statement = statement.where(Job.status == status)
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a list shows: those not yet done, or of one ``status``; of every kind, or of
+    one ``kind``; at most ``limit``. The console, the admin API and ``integrator jobs list``
+    all read this one filter, so the same filter lists the same jobs everywhere."""
+
+    status: str | None = None
+    kind: str | None = None
+    limit: int = JOBS_PER_PAGE
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> JobFilter:
+        """Read the filter from query parameters. :raises FilterError: on a bad value."""
+        kind = (args.get("kind") or "").strip() or None
+        if kind and (len(kind) > MAX_JOB_KIND or CONTROL_CHARACTERS.search(kind)):
+            raise FilterError(f"kind: at most {MAX_JOB_KIND} characters, no control characters")
+        return cls(status=_choice("status", args.get("status"), JOB_STATUSES), kind=kind)
+
+
+def jobs(db: Database, wanted: JobFilter = JobFilter()) -> list[dict[str, Any]]:
+    """The jobs ``wanted`` names, the ones due first; payloads are not shown."""
+    statement = select(Job).order_by(Job.run_at, Job.id).limit(wanted.limit)
+    if wanted.status:
+        statement = statement.where(Job.status == wanted.status)
     else:
         statement = statement.where(Job.status != JobStatus.DONE)
+    if wanted.kind:
+        statement = statement.where(Job.kind == wanted.kind)
     with db.read() as session:
         return [_job(row) for row in session.scalars(statement)]
 

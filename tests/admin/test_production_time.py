@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from integrator.cli.main import cli
 from integrator.db.database import Database
 from integrator.db.models import ItemEvent, LineItem, Order
-from integrator.pipeline.stats import StageTimes, production_times
+from integrator.read_models.production_times import StageTimes, production_times
 from tests.admin.conftest import SHOP, api_headers
 
 PAID = datetime(2026, 11, 20, 10, 0, 0, 600_000)  # Shopify's time, with a fraction

@@ -115,3 +115,16 @@ def test_the_search_finds_a_circle() -> None:
 def test_no_import_circle_outside_type_checking() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import circle: " + " → ".join(cycle or [])
+
+
+def test_the_rooms_never_import_the_benchmarks_or_the_tests() -> None:
+    """bench/ and tests/ import the rooms, never the other way: no circle can pass through
+    them, so the graph above (integrator/ and webhooks/ alone) is the whole story."""
+    outside = ("bench", "tests")
+    found = sorted(
+        f"{module} imports {name}"
+        for module, path in our_modules().items()
+        for name in imported_names(ast.parse(path.read_text()), module, path.name == "__init__.py")
+        if name.split(".")[0] in outside
+    )
+    assert found == []

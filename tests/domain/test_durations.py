@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from integrator.domain.durations import axis_for, human, seconds_between, unit_for
-from integrator.pipeline.stats import percentile
+from integrator.read_models.production_times import percentile
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 

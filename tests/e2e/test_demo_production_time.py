@@ -12,7 +12,7 @@ from rich.console import Console
 
 from integrator.cli.demo import print_result
 from integrator.demo import Demo, DemoResult
-from integrator.pipeline.stats import production_times
+from integrator.read_models.production_times import production_times
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from integrator.db.models import ItemEvent, Shipment
-from integrator.pipeline.stats import production_times
+from integrator.read_models.production_times import production_times
 from integrator.sandbox.shopify import LineSpec
 from integrator.sandbox.stack import Stack
 

@@ -102,13 +102,14 @@ def list_holds() -> ResponseReturnValue:
 
 @admin_api.get("/jobs")
 def list_jobs() -> ResponseReturnValue:
-    status = request.args.get("status") or None
-    if status is not None and status not in queries.JOB_STATUSES:
-        return _error(400, f"status: must be one of {', '.join(queries.JOB_STATUSES)}")
+    try:
+        wanted = queries.JobFilter.from_args(request.args)
+    except queries.FilterError as error:
+        return _error(400, str(error))
     db = _container().db
     stats = queue_stats(db)
     return jsonify(
-        jobs=to_json(queries.jobs(db, status)),
+        jobs=to_json(queries.jobs(db, wanted)),
         counts=stats["counts"],
         oldest_due_seconds=round(stats["oldest_due_seconds"], 1),
     )

@@ -274,15 +274,17 @@ def item_action(line_item_id: int, action: str) -> ResponseReturnValue:
 
 @console.get("/jobs")
 def jobs() -> ResponseReturnValue:
-    status = request.args.get("status") or None
-    if status is not None and status not in queries.JOB_STATUSES:
-        return _refuse(400, f"status: must be one of {', '.join(queries.JOB_STATUSES)}")
+    try:
+        wanted = queries.JobFilter.from_args(request.args)
+    except queries.FilterError as error:
+        return _refuse(400, str(error))
     db = _container().db
     return _page(
         "jobs.html",
-        rows=queries.jobs(db, status),
+        rows=queries.jobs(db, wanted),
         stats=queue_stats(db),
-        status=status,
+        status=wanted.status,
+        kind=wanted.kind,
         statuses=queries.JOB_STATUSES,
     )
 
