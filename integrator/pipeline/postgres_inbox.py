@@ -108,6 +108,19 @@ FROM stored s LEFT JOIN queued q ON q.unique_key = 'delivery:' || s.id
 """
 
 
+def _compress_bodies_with_lz4(connection: Connection) -> None:
+    """Bodies of 10-20 KB are compressed as they are stored (TOAST): pglz, the server's
+    default, cost about 160 µs of the database's CPU per 14 KB body here, lz4 about 35 µs, for
+    about a quarter more space. Readers decompress either transparently; a server built
+    without lz4 refuses the setting and keeps pglz."""
+    try:
+        connection.exec_driver_sql("SET default_toast_compression = 'lz4'")
+    except DBAPIError as refused:
+        if refused.connection_invalidated:
+            raise
+    connection.rollback()  # ends SQLAlchemy's transaction; in autocommit the SET holds
+
+
 def _priority(kind: str | None) -> int | None:
     return None if kind is None else KIND_PRIORITY.get(kind, DEFAULT_PRIORITY)
 
@@ -178,6 +191,7 @@ class PostgresInboxWriter:
             if self._connection is None:
                 connection = self._db.engine.connect()
                 connection.execution_options(isolation_level="AUTOCOMMIT")
+                _compress_bodies_with_lz4(connection)
                 self._connection = connection
             return self._connection
 

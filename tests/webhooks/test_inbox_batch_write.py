@@ -259,3 +259,23 @@ def test_the_writer_gives_its_connection_back_when_idle_or_disposed(
         finally:
             others.dispose()
         assert backends == 0
+
+
+def test_bodies_are_compressed_with_lz4_on_postgresql(container: Container, db: Database) -> None:
+    """The server's default (pglz) cost about 4.5 times the CPU for the bodies we store."""
+    big = (
+        b'{"line_items": ['
+        + b",".join(b'{"sku": "POSTER-A3", "quantity": 1}' for _ in range(600))
+        + b"]}"
+    )
+    [stored] = _write_batch(container, [dataclasses.replace(_delivery(SHOP), body=big)])
+    [row] = deliveries(db)
+    assert row.body == big
+    if db.is_sqlite:
+        return
+    with db.read() as session:
+        method = session.scalar(
+            text("SELECT pg_column_compression(body) FROM webhook_deliveries WHERE id = :id"),
+            {"id": stored.delivery_id},
+        )
+    assert method == "lz4"
