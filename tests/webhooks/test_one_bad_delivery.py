@@ -171,14 +171,15 @@ def _refuse_orders_updated(db: Database, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(receiver_view, "check_storable", lambda delivery: None)
     monkeypatch.setattr(postgres_inbox, "check_storable", lambda delivery: None)
-    real_parameters = postgres_inbox.PostgresInboxWriter._parameters
+    real_row = postgres_inbox.PostgresInboxWriter._row
 
-    def parameters(writer: Any, batch: Sequence[NewDelivery]) -> dict[str, Any]:
-        values = real_parameters(writer, batch)
-        values["topic"] = [t + "x" * 100 if t == "orders/updated" else t for t in values["topic"]]
+    def row(writer: Any, position: int, delivery: NewDelivery) -> dict[str, Any]:
+        values = real_row(writer, position, delivery)
+        if delivery.topic == "orders/updated":
+            values["topic"] += "x" * 100
         return values
 
-    monkeypatch.setattr(postgres_inbox.PostgresInboxWriter, "_parameters", parameters)
+    monkeypatch.setattr(postgres_inbox.PostgresInboxWriter, "_row", row)
 
 
 def test_the_receiver_answers_a_refused_row_400_and_its_neighbours_200(
