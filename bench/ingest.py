@@ -151,8 +151,9 @@ def post_loop(
 
 
 def backend_cpu(url: str) -> float:
-    """CPU seconds so far of the PostgreSQL backends connected to ``url``'s database (0 on
-    SQLite): the database's share of a delivery, which the web role's CPU leaves out."""
+    """CPU seconds so far of the client backends connected to ``url``'s database (0 on
+    SQLite): the database's share of a delivery, which the web role's CPU leaves out (the
+    WAL writer, checkpointer and autovacuum, shared with other databases, are not counted)."""
     if database_kind(url) != "postgresql":
         return 0.0
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -162,6 +163,7 @@ def backend_cpu(url: str) -> float:
                 text(
                     "SELECT pid FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
                 )
             ).scalars()
             return sum(process_cpu(pid) for pid in pids)
