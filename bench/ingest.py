@@ -13,7 +13,10 @@ each with a fresh ``X-Shopify-Webhook-Id``, alternately to the baseline endpoint
 (``webhooks/bench_baseline.py``: read the body, verify the HMAC, 200) and to
 ``POST /webhooks/shopify`` (verify, parse, dedupe, store + enqueue in one transaction), in
 alternating rounds so that both see the same machine. After the run every 200 of the real
-endpoint must be a row in ``webhook_deliveries``.
+endpoint must be a row in ``webhook_deliveries``. Each phase also reports the CPU time per
+answered request of the web role's processes and (PostgreSQL) of the database backends
+serving the run's database, so that a ratio measured on a loaded machine can be read
+against what each request costs.
 
 The load generator shares the machine's cores with the server; it uses the standard
 library's ``http.client`` because it costs the least CPU per request of the clients at hand.
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -38,7 +42,7 @@ import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from bench.common import (  # noqa: E402
     database_kind,
@@ -49,6 +53,7 @@ from bench.common import (  # noqa: E402
     quiet_logs,
     scratch_database,
 )
+from bench.deployment import process_tree_cpu  # noqa: E402
 from bench.web_role import CLIENT_SECRET as SECRET  # noqa: E402
 from bench.web_role import SHOP, WebRole, procfile_web_command, web_environment  # noqa: E402
 from integrator.db.database import Database  # noqa: E402
@@ -73,6 +78,8 @@ class SignedBody:
 class PhaseResult:
     endpoint: str
     seconds: float = 0.0
+    web_cpu: float = 0.0  # CPU seconds of the web role's processes during the phase
+    db_cpu: float = 0.0  # CPU seconds of the PostgreSQL backends serving this database
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
 
@@ -84,8 +91,14 @@ class PhaseResult:
     def rate(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
+    def cpu_ms(self, seconds: float) -> float:
+        """CPU milliseconds per answered request."""
+        return seconds * 1000 / self.ok if self.ok else float("nan")
+
     def merge(self, other: PhaseResult) -> None:
         self.seconds += other.seconds
+        self.web_cpu += other.web_cpu
+        self.db_cpu += other.db_cpu
         self.latencies += other.latencies
         self.statuses.update(other.statuses)
 
@@ -137,7 +150,53 @@ def post_loop(
     return result
 
 
+def backend_cpu(url: str) -> float:
+    """CPU seconds so far of the client backends connected to ``url``'s database (0 on
+    SQLite): the database's share of a delivery, which the web role's CPU leaves out (the
+    WAL writer, checkpointer and autovacuum, shared with other databases, are not counted)."""
+    if database_kind(url) != "postgresql":
+        return 0.0
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            pids = connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
+                )
+            ).scalars()
+            return sum(process_cpu(pid) for pid in pids)
+    finally:
+        engine.dispose()
+
+
+def process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def phase(
+    server: WebRole,
+    url: str,
+    path: str,
+    bodies: list[SignedBody],
+    clients: int,
+    seconds: float,
+) -> PhaseResult:
+    """Post for ``seconds`` from ``clients`` threads; with the CPU the web role and the
+    database's backends spent meanwhile."""
+    web_before, db_before = process_tree_cpu(server.process.pid), backend_cpu(url)
+    total = posting(server.port, path, bodies, clients, seconds)
+    total.web_cpu = process_tree_cpu(server.process.pid) - web_before
+    total.db_cpu = backend_cpu(url) - db_before
+    return total
+
+
+def posting(
     port: int, path: str, bodies: list[SignedBody], clients: int, seconds: float
 ) -> PhaseResult:
     results: list[PhaseResult] = []
@@ -188,12 +247,12 @@ def run_database(
         server = WebRole(command, environment, port, Path(folder) / "gunicorn.log")
         try:
             server.wait_ready()
-            warm_real = phase(server.port, RECEIVER, bodies, args.clients, 1.0)
-            phase(server.port, BASELINE, bodies, args.clients, 1.0)
+            warm_real = posting(server.port, RECEIVER, bodies, args.clients, 1.0)
+            posting(server.port, BASELINE, bodies, args.clients, 1.0)
             baseline, real = PhaseResult(BASELINE), PhaseResult(RECEIVER)
             for _ in range(args.rounds):
-                baseline.merge(phase(server.port, BASELINE, bodies, args.clients, args.seconds))
-                real.merge(phase(server.port, RECEIVER, bodies, args.clients, args.seconds))
+                baseline.merge(phase(server, url, BASELINE, bodies, args.clients, args.seconds))
+                real.merge(phase(server, url, RECEIVER, bodies, args.clients, args.seconds))
         finally:
             server.stop()
         stored = stored_deliveries(url)
@@ -216,6 +275,8 @@ def run_database(
                 percentile(result.latencies, 99) * 1000,
                 json.dumps(others) if others else "none",
                 "1.00" if result is baseline else f"{ratio:.2f}",
+                result.cpu_ms(result.web_cpu),
+                result.cpu_ms(result.db_cpu) if kind == "postgresql" else "-",
             ]
         )
     met = ratio >= AIM_RATIO and p99_ms < AIM_P99_MS and stored == answered_200
@@ -263,7 +324,18 @@ def main() -> None:
         with scratch_database(args.pg) as url:
             rows += run_database(url, args, bodies)
     print_table(
-        ["db", "endpoint", "200s", "webhooks/s", "p50 ms", "p99 ms", "other statuses", "ratio"],
+        [
+            "db",
+            "endpoint",
+            "200s",
+            "webhooks/s",
+            "p50 ms",
+            "p99 ms",
+            "other statuses",
+            "ratio",
+            "web CPU ms/200",
+            "db CPU ms/200",
+        ],  # fmt: skip
         rows,
     )
 

@@ -10,8 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from integrator.bootstrap import Container, StartupRefused, bootstrap_process
 from integrator.logs import configure_logging
-from integrator.pipeline.group_commit import GroupCommitter
-from integrator.pipeline.shopify_deliveries import delivery_writer
+from integrator.pipeline.shopify_deliveries import shopify_inbox
 from integrator.settings import Settings
 from webhooks.admin import admin
 from webhooks.app_home import app_home
@@ -41,7 +40,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook views enforce their own limit
     app.extensions[CONTAINER] = container
-    app.extensions[SHOPIFY_INBOX] = GroupCommitter(container.db, delivery_writer(container))
+    app.extensions[SHOPIFY_INBOX] = shopify_inbox(container)
     _behind_proxies(app, container.settings)
     app.register_blueprint(request_context)
     app.register_blueprint(health)

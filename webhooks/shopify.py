@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -19,12 +20,19 @@ from flask.typing import ResponseReturnValue
 
 from integrator.db.errors import database_unavailable
 from integrator.metrics import DELIVERIES
-from integrator.pipeline.inbox import NewDelivery, UnstorableDelivery, check_storable, kept_headers
+from integrator.pipeline.inbox import (
+    KEPT_HEADERS,
+    NewDelivery,
+    UnstorableDelivery,
+    check_storable,
+    kept_headers,
+)
 from integrator.pipeline.topics import HANDLED_TOPICS, NOTIFICATION_KINDS, NOTIFICATION_TOPIC
 from integrator.shopify.fulfillment_service import CALLBACK_PATH, NOTIFICATION_PATH
 from integrator.shopify.webhook_verification import HMAC_HEADER, verify_signature
 from webhooks.extensions import container_of, inbox_of
 from webhooks.guards import MalformedBody, TooLarge, parse_json_object, read_body, refuse
+from webhooks.request_context import add_to_access_log
 
 log = logging.getLogger(__name__)
 shopify_webhooks = Blueprint("shopify_webhooks", __name__)
@@ -37,6 +45,19 @@ REQUIRED_HEADERS = (
 )
 # a fulfillment service notification carries no topic, and no webhook id to dedupe on
 NOTIFICATION_HEADERS = (HMAC_HEADER, "X-Shopify-Shop-Domain")
+
+
+# each header a view reads, with its WSGI environ key: read once into a dict (werkzeug's
+# case-insensitive lookups, about thirty per delivery, cost more than the HMAC)
+_READ_HEADERS = {
+    name: "CONTENT_TYPE" if name == "Content-Type" else "HTTP_" + name.upper().replace("-", "_")
+    for name in (*KEPT_HEADERS, HMAC_HEADER)
+}
+
+
+def shopify_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """The non-empty headers the Shopify views read, by their canonical names."""
+    return {name: environ[key] for name, key in _READ_HEADERS.items() if environ.get(key)}
 
 
 def topic_label(topic: str) -> str:
@@ -60,14 +81,15 @@ class Refused(Exception):
         self.reason = reason
 
 
-def signed_json_object(required_headers: tuple[str, ...]) -> tuple[bytes, dict[str, Any]]:
+def signed_json_object(
+    headers: Mapping[str, str], required_headers: tuple[str, ...]
+) -> tuple[bytes, dict[str, Any]]:
     """The column of checks every Shopify delivery passes, on the raw bytes and in this order:
     headers present (400) → size (413) → HMAC over the exact bytes (401) → a JSON object
     within the parser's limits (400). Returns the body and its object.
 
     :raises Refused: at the first check that fails.
     """
-    headers = request.headers
     if any(not headers.get(name) for name in required_headers):
         raise Refused(400, "missing_headers")
     settings = container_of(current_app).settings
@@ -85,11 +107,11 @@ def signed_json_object(required_headers: tuple[str, ...]) -> tuple[bytes, dict[s
 
 @shopify_webhooks.post("/webhooks/shopify")
 def receive() -> ResponseReturnValue:
-    headers = request.headers
+    headers = shopify_headers(request.environ)
     topic = headers.get("X-Shopify-Topic")
     label = topic_label(topic) if topic else "unknown"
     try:
-        body, _document = signed_json_object(REQUIRED_HEADERS)
+        body, _document = signed_json_object(headers, REQUIRED_HEADERS)
     except Refused as refused:
         return _rejected(refused.status, refused.reason, label)
     delivery = NewDelivery(
@@ -124,16 +146,13 @@ def _store_and_answer(delivery: NewDelivery, label: str) -> ResponseReturnValue:
         return _rejected(400, "unstorable", label)
     outcome = "duplicate" if stored.duplicate else ("stored" if stored.job_id else "ignored")
     DELIVERIES.labels("shopify", label, outcome).inc()
-    log.info(
-        "webhook.accepted",
-        extra={
-            "source": "shopify",
-            "topic": label,
-            "shop": delivery.shop_domain,
-            "outcome": outcome,
-            "delivery_id": stored.delivery_id,
-            "webhook_id": delivery.dedupe_key,
-        },
+    add_to_access_log(  # the request's one log line says what became of the delivery
+        source="shopify",
+        topic=label,
+        shop=delivery.shop_domain,
+        outcome=outcome,
+        delivery_id=stored.delivery_id,
+        webhook_id=delivery.dedupe_key,
     )
     return jsonify(status=outcome), 200
 
@@ -143,10 +162,10 @@ def fulfillment_order_notification() -> ResponseReturnValue:
     """Our fulfillment service's callback: Shopify says a fulfillment or cancellation request
     waits (body ``{"kind": ...}``, signed like a webhook). Stored and answered like one; its
     job reads the requests assigned to us (the body names none)."""
-    headers = request.headers
+    headers = shopify_headers(request.environ)
     label = NOTIFICATION_TOPIC
     try:
-        body, document = signed_json_object(NOTIFICATION_HEADERS)
+        body, document = signed_json_object(headers, NOTIFICATION_HEADERS)
     except Refused as refused:
         return _rejected(refused.status, refused.reason, label)
     kind = document.get("kind")

@@ -183,6 +183,7 @@ class Database:
             engine.execution_options(readonly=True), expire_on_commit=False
         )
         self.jobs_committed = CommitSignal()
+        self._before_dispose: list[Callable[[], None]] = []
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -223,5 +224,12 @@ class Database:
             return False
         return True
 
+    def before_dispose(self, release: Callable[[], None]) -> None:
+        """Call ``release`` when this database is disposed: for a connection kept checked out
+        between uses (the inbox writer's), which the pool's dispose would not close."""
+        self._before_dispose.append(release)
+
     def dispose(self) -> None:
+        for release in self._before_dispose:
+            release()
         self.engine.dispose()

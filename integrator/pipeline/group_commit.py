@@ -9,6 +9,10 @@ One bad delivery never fails the others: when a batch's transaction fails for a 
 than the database being unavailable (a value a column cannot hold, a constraint), each of its
 items is written again in a transaction of its own, so only the item at fault gets the error.
 When the database is unavailable, every waiter of the batch gets that error (and its 503).
+
+The committer does not open the transaction itself: ``commit`` does, so that a writer may keep
+a connection of its own between batches (:mod:`integrator.pipeline.postgres_inbox`) and give it
+back through ``on_idle`` when no batch came for :data:`IDLE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ MAX_BATCH = 64
 # Shopify counts a delivery failed after 5 s (api-notes §1.3): answer 503 well before that, so
 # that Shopify retries it, rather than let it time out on its side
 ANSWER_TIMEOUT_SECONDS: float | None = 3.0  # None: wait for the commit (tests)
+# a writer's connection is given back after this long without a batch
+IDLE_SECONDS = 1.0
 
 
 @dataclass
@@ -40,16 +46,34 @@ class _Pending(Generic[Item, Result]):
     future: Future[Result]
 
 
+def in_transaction(
+    db: Database, write: Callable[[Connection, Sequence[Item]], list[Result]]
+) -> Callable[[Sequence[Item]], list[Result]]:
+    """A batch commit that runs ``write`` in a write transaction of ``db`` of its own.
+
+    ``write`` takes the whole batch (one result per item, in order), so that it can read
+    what the items share once (e.g. each shop's status) instead of once per item.
+    """
+
+    def commit(items: Sequence[Item]) -> list[Result]:
+        with db.write_connection() as connection:
+            return write(connection, items)
+
+    return commit
+
+
 class GroupCommitter(Generic[Item, Result]):
     def __init__(
         self,
-        db: Database,
-        write: Callable[[Connection, Sequence[Item]], list[Result]],
+        commit: Callable[[Sequence[Item]], list[Result]],
         *,
+        on_idle: Callable[[], None] | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
-        self._db = db
-        self._write = write
+        """``commit`` writes a batch in one transaction and returns one result per item, in
+        order; it must have committed when it returns."""
+        self._commit_items = commit
+        self._on_idle = on_idle
         self._max_batch = max_batch
         self._waiting: queue.SimpleQueue[_Pending[Item, Result]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -75,7 +99,13 @@ class GroupCommitter(Generic[Item, Result]):
                 self._thread.start()
 
     def _next_batch(self) -> list[_Pending[Item, Result]]:
-        batch = [self._waiting.get()]
+        try:
+            first = self._waiting.get(timeout=IDLE_SECONDS)
+        except queue.Empty:
+            if self._on_idle is not None:
+                self._on_idle()
+            first = self._waiting.get()
+        batch = [first]
         while len(batch) < self._max_batch:
             try:
                 batch.append(self._waiting.get_nowait())
@@ -100,12 +130,7 @@ class GroupCommitter(Generic[Item, Result]):
                         pending.future.set_exception(alone)
 
     def _commit(self, batch: list[_Pending[Item, Result]]) -> None:
-        """Write ``batch`` in one transaction; results are handed out only after the commit.
-
-        ``write`` takes the whole batch (one result per item, in order), so that it can read
-        what the items share once (e.g. each shop's status) instead of once per item.
-        """
-        with self._db.write_connection() as connection:
-            results = self._write(connection, [pending.item for pending in batch])
+        """Write ``batch`` in one transaction; results are handed out only after the commit."""
+        results = self._commit_items([pending.item for pending in batch])
         for pending, result in zip(batch, results, strict=True):
             pending.future.set_result(result)

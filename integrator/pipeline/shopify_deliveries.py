@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import Connection
 
 from integrator.bootstrap import Container
+from integrator.pipeline.group_commit import GroupCommitter, in_transaction
 from integrator.pipeline.inbox import NewDelivery, Stored, store_deliveries
 from integrator.pipeline.job_kinds import JobKind
+from integrator.pipeline.postgres_inbox import PostgresInboxWriter
 from integrator.pipeline.shops import active_shops
 from integrator.pipeline.topics import COMPLIANCE_TOPICS, HANDLED_TOPICS
 
@@ -36,3 +38,14 @@ def delivery_writer(
         return store_deliveries(connection, deliveries, kinds)
 
     return write
+
+
+def shopify_inbox(container: Container) -> GroupCommitter[NewDelivery, Stored]:
+    """The web process's group committer for Shopify deliveries: on PostgreSQL one statement
+    per batch on a connection kept between batches (:mod:`integrator.pipeline.postgres_inbox`),
+    on SQLite :func:`delivery_writer` in a write transaction."""
+    db = container.db
+    if db.is_sqlite:
+        return GroupCommitter(in_transaction(db, delivery_writer(container)))
+    writer = PostgresInboxWriter(db, container.settings.shopify_shop, job_for)
+    return GroupCommitter(writer.write, on_idle=writer.release)

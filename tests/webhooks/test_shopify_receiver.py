@@ -389,3 +389,28 @@ def test_a_duplicate_storm_stores_one_delivery_and_one_job(database_url: str) ->
         assert [so[0] for so in stack.supplier_orders()] == ["printful"]
     finally:
         stack.close()
+
+
+# --- one log line per delivery -------------------------------------------------------------
+
+
+def test_a_delivery_is_one_access_log_line_saying_what_became_of_it(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from integrator.logs import JsonFormatter
+
+    caplog.set_level(logging.INFO)
+    headers = headers_for(ORDER_BODY, webhook_id="one-line-1")
+    first = client.post(URL, data=ORDER_BODY, headers=headers)
+    again = client.post(URL, data=ORDER_BODY, headers=headers)
+    lines = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
+    assert [line["event"] for line in lines] == ["http.request", "http.request"]
+    assert [(line["status"], line["outcome"], line["webhook_id"]) for line in lines] == [
+        (200, "stored", "one-line-1"),
+        (200, "duplicate", "one-line-1"),
+    ]
+    assert lines[0]["delivery_id"] and lines[1]["delivery_id"] is None
+    assert (lines[0]["shop"], lines[0]["topic"], lines[0]["path"]) == (SHOP, "orders/paid", URL)
+    assert first.status_code == again.status_code == 200
