@@ -40,6 +40,7 @@ from integrator.pipeline.fulfillment_requests import (
 )
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import address_to_json, decision_of
+from integrator.pipeline.shop_settings import ShopConnection, connection_in
 from integrator.pipeline.shops import shop_is_active
 from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.supplier_orders import (
@@ -117,12 +118,16 @@ class SupplierCut:
     why: str = ""
 
 
-def ownership_for(container: Container, shop: str, config: StoreConfig) -> Ownership:
+def ownership_for(
+    container: Container, shop: str, config: StoreConfig, connection: ShopConnection | None = None
+) -> Ownership:
     """Which fulfillment orders are ours for this shop: its mode as setup (or the first token
-    exchange) stored it; a shop without one is merchant-managed."""
+    exchange) stored it; a shop without one is merchant-managed. ``connection``: the shop's
+    row as the caller just read it (else it is read here)."""
     from integrator.pipeline.shop_settings import connection_of
 
-    connection = connection_of(container.db, shop)
+    if connection is None:
+        connection = connection_of(container.db, shop)
     if connection.fulfillment_mode != FulfillmentMode.FULFILLMENT_SERVICE.value:
         return default_ownership(config)
     location = connection.fulfillment_location_id
@@ -152,6 +157,7 @@ def sync_order(
         if not shop_is_active(session, container, shop):
             return "shop_not_served"
         known, held_lines = _known_order(session, shop, order_id)
+        connection = connection_in(session, shop)
     config = container.config(shop)
     with as_job_error():
         enriched = fetch_order(
@@ -163,7 +169,7 @@ def sync_order(
         return f"not_paid:{enriched.financial_status}"
     if known == "cancelled":
         return "cancelled"
-    ownership = ownership_for(container, shop, config)
+    ownership = ownership_for(container, shop, config, connection)
     enriched = answer_fulfillment_requests(container, enriched, config, ownership)
     decisions = route_order(enriched, config, ownership)
     with container.db.write() as session:
