@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import select
 
 from integrator.db.models import ItemEvent, LineItem, Order, Shipment, SupplierOrder
+from integrator.domain.statuses import ShipmentSyncStatus, SupplierOrderStatus
+from integrator.jobqueue.status import JobStatus
 from integrator.pipeline.job_kinds import JobKind
 from integrator.sandbox.shopify import AddressSpec, LineSpec, VariantSpec
 from integrator.sandbox.stack import Stack, StackOptions
@@ -175,9 +177,11 @@ class Demo:
 
         busy = select(Job.id).where(
             Job.kind.in_((JobKind.SHOPIFY_DELIVERY, JobKind.ORDER_INGEST, JobKind.SUPPLIER_SUBMIT)),
-            Job.status.in_(("queued", "running")),
+            Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
         )
-        pending = select(SupplierOrder.id).where(SupplierOrder.status == "pending")
+        pending = select(SupplierOrder.id).where(
+            SupplierOrder.status == SupplierOrderStatus.PENDING
+        )
         ingested = self._count(select(Order.id)) == len(self.orders)
         return ingested and self._count(busy) == 0 and self._count(pending) == 0
 
@@ -218,7 +222,9 @@ class Demo:
         shipped = self._count(
             select(LineItem.id).where(LineItem.stage.in_(("shipped", "delivered")))
         )
-        unsynced = self._count(select(Shipment.id).where(Shipment.sync_status != "synced"))
+        unsynced = self._count(
+            select(Shipment.id).where(Shipment.sync_status != ShipmentSyncStatus.SYNCED)
+        )
         return routed > 0 and shipped == routed and unsynced == 0
 
     def run(self) -> DemoResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from integrator.jobqueue.status import JobStatus
 from integrator.read_models.vitals import LIVE_JOB_STATUSES, read_vitals
 from webhooks.extensions import container_of
 
@@ -25,6 +26,6 @@ def healthz() -> ResponseReturnValue:
         status="ok",
         database="ok",
         oldest_queued_job_seconds=round(vitals.oldest_due_seconds, 1),
-        dead_jobs=vitals.jobs["dead"],
+        dead_jobs=vitals.jobs[JobStatus.DEAD],
         jobs=vitals.jobs,
     )

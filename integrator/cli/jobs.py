@@ -11,6 +11,7 @@ from integrator.cli.common import opened_database
 from integrator.db.database import Database
 from integrator.db.models import Job
 from integrator.jobqueue import jobs as queue
+from integrator.jobqueue.status import JobStatus
 
 
 @click.group()
@@ -19,7 +20,7 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.option("--status", type=click.Choice(["queued", "running", "done", "dead"]))
+@click.option("--status", type=click.Choice([status.value for status in JobStatus]))
 @click.option("--kind")
 @click.option("--limit", default=50, show_default=True)
 def list_jobs(status: str | None, kind: str | None, limit: int) -> None:

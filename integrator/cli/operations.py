@@ -20,6 +20,7 @@ from integrator.cli.common import container_or_exit, opened_container, opened_da
 def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) -> None:
     """Run the reconciliation passes now, then the work they found, with a progress bar."""
     from integrator.jobqueue.jobs import queue_stats
+    from integrator.jobqueue.status import JobStatus
     from integrator.jobqueue.worker import Worker
     from integrator.pipeline.handlers import build_handlers
     from integrator.pipeline.reconcile import PASS_FUNCTIONS, PASSES
@@ -42,7 +43,7 @@ def reconcile(since: datetime | None, dry_run: bool, passes: tuple[str, ...]) ->
             progress.advance(task)
         if not dry_run:
             worker = Worker(container.db, build_handlers(container))
-            due = queue_stats(container.db)["counts"].get("queued", 0)
+            due = queue_stats(container.db)["counts"].get(JobStatus.QUEUED, 0)
             work = progress.add_task("work found", total=max(due, 1))
             while worker.run_once():
                 progress.advance(work)

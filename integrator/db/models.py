@@ -6,7 +6,8 @@ Times are naive UTC (``integrator.db.timestamps.utcnow``) so SQLite and PostgreS
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -20,14 +21,41 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
+    false,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShipmentSyncStatus, SupplierOrderStatus
+from integrator.jobqueue.status import JobStatus
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrement works) on SQLite
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[S]):
+    """A status column: stored as its value in a plain VARCHAR (the schema is unchanged), read
+    back as a member of its StrEnum, and refused on write when it is no member, so a misspelt
+    status fails where it is written instead of leaving a row no query finds."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[S], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: S | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> S | None:
+        return None if value is None else self.vocabulary(value)
 
 
 class Base(DeclarativeBase):
@@ -201,8 +229,9 @@ class SupplierOrder(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     external_ref: Mapped[str] = mapped_column(String(100))
     supplier_order_id: Mapped[str | None] = mapped_column(String(100))
-    # pending|submitted|in_production|shipped|delivered|cancelled|failed|held|cancel_refused
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[SupplierOrderStatus] = mapped_column(
+        StatusColumn(SupplierOrderStatus, 20), default=SupplierOrderStatus.PENDING
+    )
     raw_status: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     request_copy: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal data
@@ -212,6 +241,10 @@ class SupplierOrder(Base):
     # a create was sent then and has no definite answer yet (in flight, timed out, 5xx, the
     # worker died): the supplier may still be making the order (submission.claim_create)
     create_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # a create got no definite answer (timeout, 5xx): the supplier may have made the order. True
+    # until the supplier answers for it with an order; an operator retry looks it up first,
+    # and a release or re-route asks the supplier before making the item anywhere else
+    maybe_created: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     order: Mapped[Order] = relationship(back_populates="supplier_orders")
 
@@ -262,9 +295,9 @@ class Shipment(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     shopify_fulfillment_id: Mapped[str | None] = mapped_column(String(100))
-    sync_status: Mapped[str] = mapped_column(
-        String(20), default="pending"
-    )  # pending|synced|flagged
+    sync_status: Mapped[ShipmentSyncStatus] = mapped_column(
+        StatusColumn(ShipmentSyncStatus, 20), default=ShipmentSyncStatus.PENDING
+    )
     sync_detail: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
     tracking_synced: Mapped[str | None] = mapped_column(String(100))
@@ -291,7 +324,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     unique_key: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued|running|done|dead
+    status: Mapped[JobStatus] = mapped_column(StatusColumn(JobStatus, 10), default=JobStatus.QUEUED)
     priority: Mapped[int] = mapped_column(Integer, default=100)
     # fairness: a job's place among the queued jobs of its key (the shop), so that a shop's
     # burst of 1,000 orders does not queue another shop's one order behind it

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from integrator.db.database import ENQUEUED_IN, Database
 from integrator.db.models import Job
 from integrator.db.timestamps import utcnow
+from integrator.jobqueue.status import JobStatus
 
 JOBS: Table = Job.__table__  # type: ignore[assignment]
 C = JOBS.c
@@ -111,24 +112,24 @@ _FENCE = and_(
     C.id == bindparam("b_id"),
     C.locked_by == bindparam("b_owner"),
     C.attempts == bindparam("b_attempts"),
-    C.status == "running",
+    C.status == JobStatus.RUNNING,
 )
 _ACK = (
     update(JOBS)
     .where(_FENCE)
-    .values(status="done", finished_at=bindparam("b_now"), locked_by=None, lease_until=None)
+    .values(status=JobStatus.DONE, finished_at=bindparam("b_now"), locked_by=None, lease_until=None)
 )
 _EXTEND = update(JOBS).where(_FENCE).values(lease_until=bindparam("b_until"))
 _RELEASE = (
     update(JOBS)
     .where(_FENCE)
-    .values(status="queued", locked_by=None, lease_until=None, attempts=C.attempts - 1)
+    .values(status=JobStatus.QUEUED, locked_by=None, lease_until=None, attempts=C.attempts - 1)
 )
 _REQUEUE = (
     update(JOBS)
     .where(_FENCE)
     .values(
-        status="queued",
+        status=JobStatus.QUEUED,
         run_at=bindparam("b_run_at"),
         last_error=bindparam("b_error"),
         locked_by=None,
@@ -140,7 +141,7 @@ _BURY = (
     update(JOBS)
     .where(_FENCE)
     .values(
-        status="dead",
+        status=JobStatus.DEAD,
         last_error=bindparam("b_error"),
         finished_at=bindparam("b_now"),
         locked_by=None,
@@ -150,7 +151,7 @@ _BURY = (
 
 
 def _claim_statement(skip_locked: bool, by_kind: bool) -> Update:
-    due = and_(C.status == "queued", C.run_at <= bindparam("b_now"))
+    due = and_(C.status == JobStatus.QUEUED, C.run_at <= bindparam("b_now"))
     if by_kind:
         due = and_(due, C.kind.in_(bindparam("b_kinds", expanding=True)))
     candidates = (
@@ -165,7 +166,7 @@ def _claim_statement(skip_locked: bool, by_kind: bool) -> Update:
         update(JOBS)
         .where(C.id.in_(candidates.scalar_subquery()))
         .values(
-            status="running",
+            status=JobStatus.RUNNING,
             locked_by=bindparam("b_owner"),
             lease_until=bindparam("b_until"),
             attempts=C.attempts + 1,
@@ -202,7 +203,7 @@ def enqueue(
         "kind": kind,
         "payload": payload or {},
         "unique_key": unique_key,
-        "status": "queued",
+        "status": JobStatus.QUEUED,
         "priority": KIND_PRIORITY.get(kind, DEFAULT_PRIORITY) if priority is None else priority,
         "attempts": 0,
         "max_attempts": max_attempts,
@@ -236,7 +237,7 @@ def enqueue_many(
             "kind": kind,
             "payload": payload,
             "unique_key": unique_key,
-            "status": "queued",
+            "status": JobStatus.QUEUED,
             "priority": KIND_PRIORITY.get(kind, DEFAULT_PRIORITY),
             "attempts": 0,
             "max_attempts": DEFAULT_MAX_ATTEMPTS,
@@ -257,7 +258,7 @@ def enqueue_many(
 
 _QUEUED_RANKS = (
     select(C.fair_key, func.max(C.fair_rank))
-    .where(C.fair_key.in_(bindparam("b_keys", expanding=True)), C.status == "queued")
+    .where(C.fair_key.in_(bindparam("b_keys", expanding=True)), C.status == JobStatus.QUEUED)
     .group_by(C.fair_key)
 )
 
@@ -372,7 +373,7 @@ def ack_and_claim(
 
 def next_run_at(db: Database, kinds: Sequence[str] | None = None) -> datetime | None:
     """When the next queued job is due (a read: no write lock), or None for an empty queue."""
-    query = select(func.min(C.run_at)).where(C.status == "queued")
+    query = select(func.min(C.run_at)).where(C.status == JobStatus.QUEUED)
     if kinds:
         query = query.where(C.kind.in_(list(kinds)))
     with db.read() as session:
@@ -444,9 +445,9 @@ def fail(
         delay = max(backoff_seconds(job.attempts), retry_after or 0.0)
         run_at = utcnow() + timedelta(seconds=delay)
         requeued = _fenced(db, _REQUEUE, job, b_run_at=run_at, b_error=error)
-        return "queued" if requeued else "lost"
+        return JobStatus.QUEUED if requeued else "lost"
     dead = _fenced(db, _BURY, job, b_error=error, b_now=utcnow())
-    return "dead" if dead else "lost"
+    return JobStatus.DEAD if dead else "lost"
 
 
 def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:
@@ -458,14 +459,14 @@ def snooze(db: Database, job: ClaimedJob, seconds: float, reason: str) -> bool:
 def rescue_expired(db: Database) -> tuple[int, int]:
     """Requeue running jobs whose lease expired (their worker died); dead if out of attempts."""
     now = utcnow()
-    expired = and_(C.status == "running", C.lease_until < now)
+    expired = and_(C.status == JobStatus.RUNNING, C.lease_until < now)
     with db.write_connection() as connection:
         dead = _count(
             connection.execute(
                 update(JOBS)
                 .where(and_(expired, C.attempts >= C.max_attempts))
                 .values(
-                    status="dead",
+                    status=JobStatus.DEAD,
                     last_error=func.coalesce(C.last_error, "") + " [lease expired on last attempt]",
                     finished_at=now,
                     locked_by=None,
@@ -477,7 +478,7 @@ def rescue_expired(db: Database) -> tuple[int, int]:
             connection.execute(
                 update(JOBS)
                 .where(expired)
-                .values(status="queued", run_at=now, locked_by=None, lease_until=None)
+                .values(status=JobStatus.QUEUED, run_at=now, locked_by=None, lease_until=None)
             )
         )
     return requeued, dead
@@ -485,7 +486,7 @@ def rescue_expired(db: Database) -> tuple[int, int]:
 
 def retry_dead(db: Database, *, job_id: int | None = None, kind: str | None = None) -> int:
     """Revive dead jobs (one by id, or all of a kind) with a fresh attempt budget."""
-    condition = C.status == "dead"
+    condition = C.status == JobStatus.DEAD
     if job_id is not None:
         condition = and_(condition, C.id == job_id)
     if kind is not None:
@@ -494,7 +495,7 @@ def retry_dead(db: Database, *, job_id: int | None = None, kind: str | None = No
         result = connection.execute(
             update(JOBS)
             .where(condition)
-            .values(status="queued", attempts=0, run_at=utcnow(), finished_at=None)
+            .values(status=JobStatus.QUEUED, attempts=0, run_at=utcnow(), finished_at=None)
         )
         return _count(result)
 
@@ -507,10 +508,16 @@ def queue_stats(db: Database) -> dict[str, Any]:
             session.execute(select(C.status, func.count()).group_by(C.status)).all()
         )
         oldest = session.execute(
-            select(func.min(C.run_at)).where(or_(C.status == "queued")).where(C.run_at <= now)
+            select(func.min(C.run_at))
+            .where(or_(C.status == JobStatus.QUEUED))
+            .where(C.run_at <= now)
         ).scalar_one_or_none()
     lag = (now - oldest).total_seconds() if oldest else 0.0
-    return {"counts": {k: int(v) for k, v in counts.items()}, "oldest_due_seconds": max(lag, 0.0)}
+    # plain str keys: the counts are printed and serialized as the values they hold
+    return {
+        "counts": {str(k): int(v) for k, v in counts.items()},
+        "oldest_due_seconds": max(lag, 0.0),
+    }
 
 
 def purge_done(db: Database, older_than: timedelta) -> int:

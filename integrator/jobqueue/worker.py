@@ -38,6 +38,7 @@ from integrator.db.database import Database
 from integrator.db.timestamps import utcnow
 from integrator.jobqueue import jobs
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
+from integrator.jobqueue.status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Worker:
         try:
             outcome = self._run_handler(job)
             if outcome is None:
-                outcome = "done" if jobs.ack(self.db, job) else "lost"
+                outcome = JobStatus.DONE if jobs.ack(self.db, job) else "lost"
         finally:
             self._let_go(job)
         self._observe(job, outcome, time.monotonic() - started, time.thread_time() - cpu)
@@ -215,7 +216,10 @@ class Worker:
                 else:
                     self._in_flight.pop(job.claim_key, None)
             if outcome is not None:
-                self._look = self._look or outcome in ("queued", "snoozed")  # a later run_at
+                self._look = self._look or outcome in (
+                    JobStatus.QUEUED,
+                    "snoozed",
+                )  # a later run_at
                 self._observe(job, outcome, seconds, cpu)
             self._wake.set()
 
@@ -259,7 +263,9 @@ class Worker:
         for job in claimed:
             self._ready.put((job.priority, next(self._order), job))
         for done, held in zip(finished, acked, strict=True):
-            self._observe(done.job, "done" if held else "lost", done.seconds, done.cpu_seconds)
+            self._observe(
+                done.job, JobStatus.DONE if held else "lost", done.seconds, done.cpu_seconds
+            )
 
     @property
     def _capacity(self) -> int:

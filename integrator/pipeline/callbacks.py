@@ -14,6 +14,7 @@ from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import EventKind, ShipmentInfo, SupplierEvent, SupplierLine
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import ShipmentSyncStatus, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError, TerminalJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
@@ -39,14 +40,14 @@ UNMATCHED_PATIENCE = 6
 COMPLETION_PATIENCE = 8
 
 SUPPLIER_ORDER_STATUS = {
-    Stage.SUBMITTED: "submitted",
-    Stage.IN_PRODUCTION: "in_production",
-    Stage.ON_HOLD: "held",
-    Stage.SHIPPED: "shipped",
-    Stage.DELIVERED: "delivered",
-    Stage.CANCELLED: "cancelled",
-    Stage.FAILED: "failed",
-    Stage.RETURNED: "returned",
+    Stage.SUBMITTED: SupplierOrderStatus.SUBMITTED,
+    Stage.IN_PRODUCTION: SupplierOrderStatus.IN_PRODUCTION,
+    Stage.ON_HOLD: SupplierOrderStatus.HELD,
+    Stage.SHIPPED: SupplierOrderStatus.SHIPPED,
+    Stage.DELIVERED: SupplierOrderStatus.DELIVERED,
+    Stage.CANCELLED: SupplierOrderStatus.CANCELLED,
+    Stage.FAILED: SupplierOrderStatus.FAILED,
+    Stage.RETURNED: SupplierOrderStatus.RETURNED,
 }
 
 
@@ -329,7 +330,7 @@ def _apply_shipment(
             "items": quantities,
             "shipped_at": as_utc(shipment_info.shipped_at or event.occurred_at or utcnow()),
             "created_at": utcnow(),
-            "sync_status": "pending",
+            "sync_status": ShipmentSyncStatus.PENDING,
         },
     )
     if shipment_id is None:

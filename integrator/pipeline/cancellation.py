@@ -10,6 +10,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import AT_SUPPLIER, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.timeline import move, refresh_order
@@ -39,7 +40,7 @@ def cancel_order(container: Container, context: JobContext) -> str:
         remote = [
             (so.id, so.supplier, so.supplier_order_id)
             for so in order.supplier_orders
-            if so.status in ("submitted", "in_production", "held") and so.supplier_order_id
+            if so.status in AT_SUPPLIER and so.supplier_order_id
         ]
     outcomes = [_cancel_at_supplier(container, shop, *entry) for entry in remote]
     return ",".join(outcomes) or "cancelled_locally"
@@ -64,15 +65,15 @@ def _cancel_unsubmitted(session: Session, order: Order) -> None:
                 detail="order cancelled in Shopify",
             )
     for supplier_order in order.supplier_orders:
-        if supplier_order.status == "pending":
-            supplier_order.status = "cancelled"
+        if supplier_order.status == SupplierOrderStatus.PENDING:
+            supplier_order.status = SupplierOrderStatus.CANCELLED
     refresh_order(session, order)
 
 
 def _is_pending(session: Session, supplier_order_id: int) -> bool:
     return (
         session.scalar(select(SupplierOrder.status).where(SupplierOrder.id == supplier_order_id))
-        == "pending"
+        == SupplierOrderStatus.PENDING
     )
 
 
@@ -100,7 +101,7 @@ def _cancel_at_supplier(
             CancelResult.CANCELLED,
             CancelResult.NOT_FOUND,
         ):
-            supplier_order.status = "cancelled"
+            supplier_order.status = SupplierOrderStatus.CANCELLED
             for item in items:
                 move(
                     session,
@@ -111,7 +112,7 @@ def _cancel_at_supplier(
                 )
         else:
             reason = outcome.reason if outcome is not None else reason
-            supplier_order.status = "cancel_refused"
+            supplier_order.status = SupplierOrderStatus.CANCEL_REFUSED
             supplier_order.last_error = reason
             order.attention = (
                 f"order cancelled in Shopify but {supplier} could not cancel "

@@ -24,9 +24,11 @@ from integrator.db.models import FulfillmentRequestAnswer, LineItem, Order, Supp
 from integrator.db.timestamps import utcnow
 from integrator.domain.model import EnrichedOrder, FulfillmentOrder
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import NOT_AT_SUPPLIER
 from integrator.jobqueue.errors import RetryableJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
+from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.shopify_errors import as_job_error
 from integrator.routing.assignment import FulfillmentMode, Ownership
 from integrator.routing.fulfillment_requests import (
@@ -149,7 +151,7 @@ def poll_assigned_requests(
             )
         )
         for order_id, request_status in sorted(waiting.items()):
-            kind = "order.update" if order_id in known else "order.ingest"
+            kind = JobKind.ORDER_UPDATE if order_id in known else JobKind.ORDER_INGEST
             job = enqueue(
                 session,
                 kind,
@@ -212,7 +214,7 @@ def _item_at_supplier(item: LineItem, supplier_order: SupplierOrder | None) -> I
     title = item.title or item.sku or item.shopify_line_item_id
     if supplier_order is None or item.stage in STOPPED_STAGES:
         return ItemAtSupplier(title, item.supplier, stopped=True)
-    if supplier_order.status in ("cancelled", "pending", "failed"):
+    if supplier_order.status in NOT_AT_SUPPLIER:
         return ItemAtSupplier(title, supplier_order.supplier, stopped=True)
     error = supplier_order.last_error or ""
     answer = error[len(REFUSED_PREFIX) :] if error.startswith(REFUSED_PREFIX) else item.stage
@@ -263,7 +265,7 @@ def connect_new_shop(container: Container, shop: str) -> bool:
         row.fulfillment_mode = FulfillmentMode.FULFILLMENT_SERVICE.value
         enqueue(
             session,
-            "shopify.fulfillment_service_setup",
+            JobKind.SHOPIFY_FULFILLMENT_SERVICE_SETUP,
             {"shop": shop},
             unique_key=f"fulfillment-service-setup:{shop}",
         )

@@ -18,11 +18,12 @@ from integrator.bootstrap import Container
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.domain.model import Disposition, EventKind, ItemDecision, SupplierEvent
 from integrator.domain.stages import Stage, can_reroute
+from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.decisions import apply_decision
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import decision_of, order_line_from_item, spec_to_json
-from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
+from integrator.pipeline.supplier_orders import assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order, reset
 from integrator.routing.router import route_line
 from integrator.suppliers.errors import SupplierError, SupplierRejected
@@ -58,7 +59,7 @@ def _requeue(
     order: Order = item.order
     if same_order is not None and item.stage == Stage.ROUTED.value:
         item.supplier_order_id = same_order.id
-        same_order.status = "pending"
+        same_order.status = SupplierOrderStatus.PENDING
         enqueue(
             session,
             JobKind.SUPPLIER_SUBMIT,
@@ -79,13 +80,15 @@ class SentOrder:
     shop: str
     remote_id: str | None
     external_ref: str
-    status: str
+    status: SupplierOrderStatus
     # an attempt failed in a way after which the supplier may have made the order
     maybe_created: bool
 
     @property
     def may_exist(self) -> bool:
-        return self.status != "cancelled" and (self.remote_id is not None or self.maybe_created)
+        return self.status != SupplierOrderStatus.CANCELLED and (
+            self.remote_id is not None or self.maybe_created
+        )
 
 
 def _sent_order(container: Container, line_item_id: int) -> tuple[SentOrder | None, str]:
@@ -105,7 +108,7 @@ def _sent_order(container: Container, line_item_id: int) -> tuple[SentOrder | No
                 row.supplier_order_id,
                 row.external_ref,
                 row.status,
-                (row.last_error or "").startswith(MAYBE_CREATED),
+                row.maybe_created,
             ),
             item.shopify_line_item_id,
         )
@@ -272,7 +275,9 @@ def retry_item(container: Container, line_item_id: int) -> str:
     live there is left alone (refused); only one the supplier failed or cancelled is replaced."""
     _check_now(container, line_item_id, _retryable)
     sent, _ = _sent_order(container, line_item_id)
-    unconfirmed = sent is not None and sent.remote_id is None and sent.status != "cancelled"
+    unconfirmed = (
+        sent is not None and sent.remote_id is None and sent.status != SupplierOrderStatus.CANCELLED
+    )
     if not unconfirmed:
         _refuse_if_still_making(container, line_item_id, "retrying it")
     with container.db.write() as session:

@@ -31,6 +31,7 @@ from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import AT_SUPPLIER, NOT_AT_SUPPLIER, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.decisions import apply_decision, move_first
@@ -44,7 +45,6 @@ from integrator.pipeline.shop_settings import ShopConnection, connection_in
 from integrator.pipeline.shops import shop_is_active
 from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.supplier_orders import (
-    MAYBE_CREATED,
     assign_to_supplier_orders,
     submission_started,
 )
@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 
 COMMITTED = (Disposition.ROUTE.value, Disposition.HOLD.value)
 UNSENT_STAGES = (Stage.RECEIVED.value, Stage.ROUTED.value, Stage.ON_HOLD.value, Stage.FAILED.value)
-AT_SUPPLIER = ("submitted", "in_production", "held")
 AFTER_SHIPPING = (Stage.SHIPPED.value, Stage.DELIVERED.value, Stage.RETURNED.value)
 
 
@@ -248,24 +247,18 @@ def _drop_emptied_supplier_orders(session: Session, row: Order) -> None:
     has nothing left to send."""
     session.flush()
     for supplier_order in row.supplier_orders:
-        if supplier_order.status != "pending":
+        if supplier_order.status != SupplierOrderStatus.PENDING:
             continue
         left = session.scalar(
             select(LineItem.id).where(LineItem.supplier_order_id == supplier_order.id)
         )
         if left is None:
-            supplier_order.status = "cancelled"
+            supplier_order.status = SupplierOrderStatus.CANCELLED
             supplier_order.last_error = "nothing left to send after a change in Shopify"
 
 
 def _note_address_change(row: Order) -> None:
-    sent = sorted(
-        {
-            so.supplier
-            for so in row.supplier_orders
-            if so.status not in ("pending", "cancelled", "failed")
-        }
-    )
+    sent = sorted({so.supplier for so in row.supplier_orders if so.status not in NOT_AT_SUPPLIER})
     if sent:
         row.attention = (
             "shipping address changed after submission to "
@@ -495,16 +488,16 @@ def _is_unsent(session: Session, part: LineItem) -> bool:
         return True
     supplier_order = session.get(SupplierOrder, part.supplier_order_id)
     assert supplier_order is not None
-    if supplier_order.status == "pending" and _may_have_reached_supplier(session, supplier_order):
+    if supplier_order.status == SupplierOrderStatus.PENDING and _may_have_reached_supplier(
+        session, supplier_order
+    ):
         # its submission is under way: what it becomes decides; read the order again then
         raise RetryLater(30, f"{supplier_order.supplier} order is being submitted")
-    return supplier_order.status in ("pending", "failed", "cancelled")
+    return supplier_order.status in NOT_AT_SUPPLIER
 
 
 def _may_have_reached_supplier(session: Session, supplier_order: SupplierOrder) -> bool:
-    return (supplier_order.last_error or "").startswith(MAYBE_CREATED) or submission_started(
-        session, supplier_order
-    )
+    return supplier_order.maybe_created or submission_started(session, supplier_order)
 
 
 def to_wait(session: Session, part: LineItem, reason: str) -> None:
@@ -565,7 +558,7 @@ def cut_at_supplier(container: Container, shop: str, cut: SupplierCut) -> str:
 def _replace(
     session: Session, container: Container, row: SupplierOrder, cut: SupplierCut, answer: str
 ) -> None:
-    row.status = "cancelled"
+    row.status = SupplierOrderStatus.CANCELLED
     row.last_error = f"cancelled after a change in Shopify ({cut.why})"
     items = list(session.scalars(select(LineItem).where(LineItem.supplier_order_id == row.id)))
     for item in items:

@@ -23,6 +23,7 @@ from integrator.domain.model import (
 )
 from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, public_url
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.decisions import reassign
@@ -33,7 +34,7 @@ from integrator.pipeline.records import (
     spec_from_json,
 )
 from integrator.pipeline.stage_mirror import enqueue_mirror
-from integrator.pipeline.supplier_orders import MAYBE_CREATED, assign_to_supplier_orders
+from integrator.pipeline.supplier_orders import assign_to_supplier_orders
 from integrator.pipeline.timeline import move, refresh_order
 from integrator.routing.router import next_supplier
 from integrator.suppliers.errors import (
@@ -73,7 +74,7 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
     to a supplier order of its own."""
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id, with_for_update=True)
-        if supplier_order is None or supplier_order.status != "pending":
+        if supplier_order is None or supplier_order.status != SupplierOrderStatus.PENDING:
             return None
         order = supplier_order.order
         if order.status == "cancelled":
@@ -104,7 +105,7 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
             supplier_order.supplier,
             order.shop_domain,
             request,
-            tried=(supplier_order.last_error or "").startswith(MAYBE_CREATED),
+            tried=supplier_order.maybe_created,
         )
 
 
@@ -118,10 +119,11 @@ def record_submitted(
         assert supplier_order is not None
         supplier_order.supplier_order_id = result.supplier_order_id
         supplier_order.raw_status = result.raw_status
-        supplier_order.status = "submitted"
+        supplier_order.status = SupplierOrderStatus.SUBMITTED
         supplier_order.submitted_at = utcnow()
         supplier_order.last_error = None
         supplier_order.create_sent_at = None
+        supplier_order.maybe_created = False  # the supplier answered with its order
         supplier_order.request_copy = {
             "external_ref": submission.request.external_ref,
             "lines": [
@@ -211,7 +213,7 @@ def fail_over(
         ]
         if only_if_all_move and any(decision.supplier is None for decision in decisions):
             return 0
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         supplier_order.last_error = reason
         for item, decision in zip(routed, decisions, strict=True):
             reassign(
@@ -223,17 +225,22 @@ def fail_over(
     return moved
 
 
-def mark_failed(container: Container, submission: Submission, reason: str) -> None:
+def mark_failed(
+    container: Container, submission: Submission, reason: str, *, maybe_created: bool = False
+) -> None:
+    """``maybe_created``: this attempt's create got no definite answer (the last attempt of a
+    job that gives up can be the one the supplier made)."""
     with container.db.write() as session:
         supplier_order = session.get(
             SupplierOrder, submission.supplier_order_id, with_for_update=True
         )
         assert supplier_order is not None
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         # an earlier create that got no answer may have made the order: that stays said until
         # the supplier answers for it, so an operator retry looks it up before routing again
-        if submission.tried and not reason.startswith(MAYBE_CREATED):
-            reason = MAYBE_CREATED + reason
+        supplier_order.maybe_created = (
+            supplier_order.maybe_created or submission.tried or maybe_created
+        )
         supplier_order.last_error = reason
         for item in _items_of(session, submission.supplier_order_id):
             move(
@@ -255,7 +262,7 @@ def hold_incomplete(container: Container, submission: Submission, reason: str) -
             SupplierOrder, submission.supplier_order_id, with_for_update=True
         )
         assert supplier_order is not None
-        supplier_order.status = "failed"
+        supplier_order.status = SupplierOrderStatus.FAILED
         supplier_order.last_error = reason
         for item in _items_of(session, submission.supplier_order_id):
             if item.stage == Stage.ROUTED.value:
@@ -274,7 +281,8 @@ def note_error(
     container: Container, supplier_order_id: int, reason: str, *, sent: bool = False
 ) -> None:
     """Keep the reason of a failed attempt; ``sent``: the create may have reached the
-    supplier (else it certainly made nothing, and a retry need not wait for it)."""
+    supplier, which may have made the order (else it certainly made nothing, and a retry
+    need not wait for it)."""
     with container.db.write() as session:
         supplier_order = session.get(SupplierOrder, supplier_order_id)
         if supplier_order is None:
@@ -282,8 +290,7 @@ def note_error(
         if not sent:
             supplier_order.create_sent_at = None
         # once the supplier may have the order, that stays true until it answers for it
-        if (supplier_order.last_error or "").startswith(MAYBE_CREATED):
-            reason = MAYBE_CREATED + reason.removeprefix(MAYBE_CREATED)
+        supplier_order.maybe_created = supplier_order.maybe_created or sent
         supplier_order.last_error = reason
 
 
@@ -362,11 +369,9 @@ def submit(container: Container, context: JobContext) -> str:
         if context.job.attempts >= context.job.max_attempts:
             # the last create may be the one that reached the supplier unanswered
             gave_up = f"{reason} (gave up after {context.job.attempts} attempts)"
-            mark_failed(container, submission, (MAYBE_CREATED if maybe else "") + gave_up)
+            mark_failed(container, submission, gave_up, maybe_created=maybe)
             raise TerminalJobError(reason) from error
-        note_error(
-            container, supplier_order_id, (MAYBE_CREATED if maybe else "") + reason, sent=maybe
-        )
+        note_error(container, supplier_order_id, reason, sent=maybe)
         # after an unanswered create, come back once the supplier would have finished it
         retry_after = max(error.retry_after or 0.0, settle if maybe else 0.0)
         raise RetryableJobError(reason, retry_after=retry_after or None) from error

@@ -8,11 +8,9 @@ from sqlalchemy.orm import Session
 from integrator.bootstrap import Container
 from integrator.db.models import Job, LineItem, Order, SupplierOrder
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
-
-# marks an error after which the supplier may have made the order anyway (submission.ambiguous)
-MAYBE_CREATED = "[maybe created] "
 
 
 def supplier_order_for(
@@ -35,7 +33,7 @@ def supplier_order_for(
         .where(
             SupplierOrder.order_id == row.id,
             SupplierOrder.supplier == supplier,
-            SupplierOrder.status == "pending",
+            SupplierOrder.status == SupplierOrderStatus.PENDING,
         )
         .order_by(SupplierOrder.sequence)
         .with_for_update()
@@ -43,8 +41,8 @@ def supplier_order_for(
     pending = [
         so
         for so in candidates
-        if so.status == "pending"
-        and not (so.last_error or "").startswith(MAYBE_CREATED)
+        if so.status == SupplierOrderStatus.PENDING
+        and not so.maybe_created
         and not submission_started(session, so)
         and not _holds_line(session, so.id, line_item_id)
     ]
@@ -60,7 +58,7 @@ def supplier_order_for(
         supplier=supplier,
         sequence=sequence,
         external_ref=reference,
-        status="pending",
+        status=SupplierOrderStatus.PENDING,
     )
     session.add(created)
     session.flush()

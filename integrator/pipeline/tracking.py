@@ -18,6 +18,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order, Shipment
 from integrator.db.timestamps import utcnow
 from integrator.domain.model import FulfillmentOrderLineRef
+from integrator.domain.statuses import ShipmentSyncStatus
 from integrator.jobqueue.errors import RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
@@ -45,7 +46,7 @@ class ShipmentToSync:
     shop: str
     fulfil: ShipmentToFulfil
     not_ready_since: datetime | None
-    sync_status: str = "pending"
+    sync_status: str = ShipmentSyncStatus.PENDING
     tracking_synced: str | None = None
 
 
@@ -160,7 +161,7 @@ def record_result(
             shipment.shopify_fulfillment_id = shipment.shopify_fulfillment_id or next(
                 iter(remembered), None
             )
-            shipment.sync_status = "synced"
+            shipment.sync_status = ShipmentSyncStatus.SYNCED
             shipment.synced_at = utcnow()
             shipment.tracking_synced = shipment.tracking_number
             shipment.not_ready_since = None
@@ -170,7 +171,7 @@ def record_result(
             shipment.not_ready_since = since
             patience = container.config(order.shop_domain).reconcile.not_ready_after
             if utcnow() - since <= timedelta(seconds=patience):
-                shipment.sync_status = "waiting"
+                shipment.sync_status = ShipmentSyncStatus.WAITING
                 return result
             result = FulfillmentResult(
                 FulfillmentOutcome.REJECTED,
@@ -179,7 +180,7 @@ def record_result(
             )
             _alert_not_ready(session, container, shipment, order, result.reason)
         shipment.sync_detail = result.reason
-        shipment.sync_status = "flagged"
+        shipment.sync_status = ShipmentSyncStatus.FLAGGED
         order.attention = (
             f"tracking sync for shipment {shipment.supplier_shipment_id}: {result.reason}"
         )
@@ -217,7 +218,7 @@ def sync_shipment(container: Container, context: JobContext) -> str:
     shipment = load_shipment(container, int(str(context.payload["shipment_id"])))
     if shipment is None:
         return "gone"
-    if shipment.sync_status == "synced":
+    if shipment.sync_status == ShipmentSyncStatus.SYNCED:
         return "already_synced"
     notify = container.config(shipment.shop).shopify.notify_customer
     journal = ShipmentJournal(container, shipment.shipment_id)

@@ -30,10 +30,11 @@ from integrator.db.models import (
 from integrator.db.timestamps import utcnow
 from integrator.domain.durations import seconds_between
 from integrator.domain.stages import Stage, can_reroute
+from integrator.jobqueue.status import JobStatus
 
 PROBLEMS = ("held", "failed")
 PROBLEM_STAGES = {"held": Stage.ON_HOLD.value, "failed": Stage.FAILED.value}
-JOB_STATUSES = ("queued", "running", "done", "dead")
+JOB_STATUSES = tuple(JobStatus)
 MAX_PER_PAGE = 100
 MAX_SEARCH = 64
 # PostgreSQL refuses NUL in text; no name or supplier holds any control character
@@ -245,6 +246,7 @@ def _supplier_order(row: SupplierOrder) -> dict[str, Any]:
         "status": row.status,
         "raw_status": row.raw_status,
         "last_error": row.last_error,
+        "maybe_created": row.maybe_created,
         "submitted_at": row.submitted_at,
         "last_heard_at": row.last_heard_at,
     }
@@ -386,15 +388,16 @@ def order_detail(db: Database, order_id: int) -> dict[str, Any] | None:
 def holds(db: Database) -> list[dict[str, Any]]:
     """Items that need a person (held or failed), oldest first, with what may be done."""
     statement = (
-        select(LineItem, Order)
+        select(LineItem, Order, SupplierOrder.maybe_created)
         .join(Order, Order.id == LineItem.order_id)
+        .outerjoin(SupplierOrder, SupplierOrder.id == LineItem.supplier_order_id)
         .where(LineItem.stage.in_([Stage.ON_HOLD.value, Stage.FAILED.value]))
         .order_by(LineItem.stage_changed_at, LineItem.id)
         .limit(500)
     )
     rows = []
     with db.read() as session:
-        for item, order in session.execute(statement):
+        for item, order, maybe_created in session.execute(statement):
             failed = item.stage == Stage.FAILED.value
             rows.append(
                 {
@@ -410,6 +413,7 @@ def holds(db: Database) -> list[dict[str, Any]]:
                     "supplier": item.supplier,
                     "rule": item.rule,
                     "reason": item.reason,
+                    "maybe_created": bool(maybe_created),
                     "actions": {
                         "retry": failed and bool(item.supplier),
                         "reroute": can_reroute(Stage(item.stage)),
@@ -454,11 +458,11 @@ def jobs(db: Database, status: str | None = None, limit: int = 100) -> list[dict
     if status:
         statement = statement.where(Job.status == status)
     else:
-        statement = statement.where(Job.status != "done")
+        statement = statement.where(Job.status != JobStatus.DONE)
     with db.read() as session:
         return [_job(row) for row in session.scalars(statement)]
 
 
-def job_status(db: Database, job_id: int) -> str | None:
+def job_status(db: Database, job_id: int) -> JobStatus | None:
     with db.read() as session:
         return session.scalar(select(Job.status).where(Job.id == job_id))

@@ -19,10 +19,11 @@ from integrator.db.database import Database
 from integrator.db.models import Job, LineItem
 from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
+from integrator.jobqueue.status import JobStatus
 
 COUNT_CAP = 10_000
-JOB_STATUSES = ("queued", "running", "done", "dead")
-LIVE_JOB_STATUSES = ("queued", "running", "dead")
+JOB_STATUSES = tuple(JobStatus)
+LIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DEAD)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _oldest_due_seconds(session: Session) -> float:
     now = utcnow()
     oldest = session.scalar(
         select(Job.run_at)
-        .where(Job.status == "queued", Job.run_at <= now)
+        .where(Job.status == JobStatus.QUEUED, Job.run_at <= now)
         .order_by(Job.run_at)
         .limit(1)
     )
@@ -69,7 +70,7 @@ def read_vitals(db: Database, *, statuses: tuple[str, ...], stages: bool) -> Vit
         counts = _capped_counts(session, groups)
         oldest = _oldest_due_seconds(session)
     return Vitals(
-        jobs={status: counts[f"job:{status}"] for status in statuses},
+        jobs={str(status): counts[f"job:{status}"] for status in statuses},
         oldest_due_seconds=oldest,
         items={stage.value: counts[f"stage:{stage.value}"] for stage in Stage} if stages else {},
     )

@@ -15,7 +15,6 @@ from integrator.pipeline.operator import (
     retry_item,
 )
 from integrator.pipeline.submission import load_submission, mark_failed
-from integrator.pipeline.supplier_orders import MAYBE_CREATED
 from integrator.sandbox.stack import Stack
 
 from .conftest import items_of, paid_order, remote_id_of, supplier_orders_of
@@ -120,11 +119,15 @@ def lose_the_answer(stack: Stack, supplier: str) -> str:
     """The supplier made the order but we never heard back: every attempt timed out until the
     job gave up (``submission.mark_failed``). Undo what recording the answer did."""
     remote = remote_id_of(stack, supplier)
-    reason = f"{MAYBE_CREATED}{supplier}: timeout (gave up after 8 attempts)"
+    reason = f"{supplier}: timeout (gave up after 8 attempts)"
     with stack.db.write() as session:
         session.execute(
             update(SupplierOrder).values(
-                supplier_order_id=None, status="failed", submitted_at=None, last_error=reason
+                supplier_order_id=None,
+                status="failed",
+                submitted_at=None,
+                last_error=reason,
+                maybe_created=True,
             )
         )
         session.execute(delete(ItemEvent).where(ItemEvent.dedupe_key.like("submitted%")))
@@ -219,7 +222,10 @@ def test_giving_up_after_an_unanswered_create_still_says_the_order_may_exist(
     with stack.db.write() as session:
         session.execute(
             update(SupplierOrder).values(
-                status="pending", supplier_order_id=None, last_error=f"{MAYBE_CREATED}timeout"
+                status="pending",
+                supplier_order_id=None,
+                last_error="printful: timeout",
+                maybe_created=True,
             )
         )
         session.execute(update(LineItem).values(stage="routed"))
@@ -229,8 +235,9 @@ def test_giving_up_after_an_unanswered_create_still_says_the_order_may_exist(
     mark_failed(stack.container, submission, "printful: 503 (gave up after 8 attempts)")
 
     (row,) = supplier_orders_of(stack)
-    assert (row.status, row.last_error) == (
+    assert (row.status, row.last_error, row.maybe_created) == (
         "failed",
-        f"{MAYBE_CREATED}printful: 503 (gave up after 8 attempts)",
+        "printful: 503 (gave up after 8 attempts)",
+        True,
     )
     assert [item.stage for item in items_of(stack)] == ["failed"]

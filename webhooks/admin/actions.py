@@ -9,6 +9,7 @@ from typing import Any
 
 from integrator.bootstrap import Container
 from integrator.jobqueue.jobs import retry_dead
+from integrator.jobqueue.status import JobStatus
 from integrator.pipeline.operator import (
     OperatorError,
     cancel_item,
@@ -71,7 +72,7 @@ def retry_job(container: Container, job_id: int) -> None:
     status = job_status(container.db, job_id)
     if status is None:
         raise NotFound(f"no job {job_id}")
-    if status != "dead" or not retry_dead(container.db, job_id=job_id):
+    if status != JobStatus.DEAD or not retry_dead(container.db, job_id=job_id):
         raise OperatorError(f"job {job_id} is {status}; only dead jobs can be retried")
     log.info("operator.job_retry", extra={"job_id": job_id})
 

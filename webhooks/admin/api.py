@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from integrator.bootstrap import Container
 from integrator.jobqueue.jobs import queue_stats
+from integrator.jobqueue.status import JobStatus
 from integrator.pipeline.operator import OperatorError
 from integrator.read_models import queries
 from integrator.read_models.production import production_stats
@@ -121,7 +122,7 @@ def retry_dead_job(job_id: int) -> ResponseReturnValue:
         return _error(404, str(error))
     except OperatorError as error:
         return _error(409, str(error))
-    return jsonify(id=job_id, status="queued")
+    return jsonify(id=job_id, status=JobStatus.QUEUED)
 
 
 def _supplier_from_body() -> str | None:

@@ -30,6 +30,7 @@ from flask.typing import ResponseReturnValue
 from integrator.bootstrap import Container
 from integrator.domain.stages import Stage
 from integrator.jobqueue.jobs import queue_stats
+from integrator.jobqueue.status import JobStatus
 from integrator.pipeline.operator import OperatorError
 from integrator.read_models import queries
 from integrator.read_models.production import production_page
@@ -296,7 +297,7 @@ def job_retry(job_id: int) -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         flash(f"Job {job_id} is queued again.", "ok")
-    return redirect(url_for(".jobs", status="dead"))
+    return redirect(url_for(".jobs", status=JobStatus.DEAD))
 
 
 @console.get("/production")

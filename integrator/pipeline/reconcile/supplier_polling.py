@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from integrator.bootstrap import Container
 from integrator.db.models import SupplierOrder
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import AT_SUPPLIER, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError
 from integrator.jobqueue.jobs import enqueue
 from integrator.jobqueue.worker import JobContext
@@ -17,7 +18,7 @@ from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, slot_of
 from integrator.suppliers.errors import RetryableSupplierError, SupplierError
 
-OPEN_SUPPLIER_STATUSES = ("submitted", "in_production", "held", "shipped")
+OPEN_SUPPLIER_STATUSES = (*AT_SUPPLIER, SupplierOrderStatus.SHIPPED)
 
 
 def silent_suppliers(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from integrator.bootstrap import Container
 from integrator.db.models import Shipment, SupplierOrder
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShipmentSyncStatus, SupplierOrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, slot_of
@@ -25,12 +26,14 @@ def failed_syncs(
     with container.db.write() as session:
         shipments = session.scalars(
             select(Shipment.id).where(
-                Shipment.sync_status.in_(("pending", "waiting")), Shipment.created_at < stale
+                Shipment.sync_status.in_((ShipmentSyncStatus.PENDING, ShipmentSyncStatus.WAITING)),
+                Shipment.created_at < stale,
             )
         ).all()
         pending = session.scalars(
             select(SupplierOrder.id).where(
-                SupplierOrder.status == "pending", SupplierOrder.created_at < stale
+                SupplierOrder.status == SupplierOrderStatus.PENDING,
+                SupplierOrder.created_at < stale,
             )
         ).all()
         report.found = len(shipments) + len(pending)
