@@ -7,6 +7,7 @@ threads), so every script calls :func:`fix_sys_path` before importing anything e
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -44,6 +45,25 @@ from integrator.db.models import Base  # noqa: E402
 
 SHARED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 DEFAULT_PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+# calls a minute each sandbox supplier account allows in the throughput benchmarks: an account
+# its supplier granted more than the published limit (Printful 120, Printify 600), so that a
+# run measures the integrator rather than a supplier's limit (bench/supplier_limits.py and the
+# tests keep the published ones)
+ACCOUNT_CALLS_PER_MINUTE = 6000
+
+
+def account_limit_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--account-calls-per-minute",
+        type=int,
+        default=ACCOUNT_CALLS_PER_MINUTE,
+        help="each sandbox supplier account's limit, told to the integrator as well "
+        "(0: the published limits)",
+    )
+
+
+def account_limit(value: int) -> int | None:
+    return value or None
 
 
 def load_average() -> str:

@@ -54,6 +54,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.chaos.killed_workers import worker_environment  # noqa: E402
 from bench.common import (  # noqa: E402
     DEFAULT_PG_SERVER,
+    account_limit,
+    account_limit_argument,
     free_port,
     machine_note,
     percentile,
@@ -158,7 +160,7 @@ class Run:
 class Deployment:
     """The sandboxes here; the web role and the workers as ``integrator`` processes."""
 
-    def __init__(self, url: str, config: Config, log: Any) -> None:
+    def __init__(self, url: str, config: Config, log: Any, account_calls_per_minute: int) -> None:
         self.config = config
         self.stack = Stack(
             StackOptions(
@@ -167,6 +169,7 @@ class Deployment:
                 bucket_size=UNTHROTTLED,
                 restore_rate=UNTHROTTLED,
                 migrate=False,
+                account_calls_per_minute=account_limit(account_calls_per_minute),
             )
         )
         env = worker_environment(self.stack, url)
@@ -508,7 +511,7 @@ def database(config: Config, pg_server: str) -> Iterator[str]:
 def run_config(config: Config, args: argparse.Namespace, log: Any) -> list[Run]:
     with ExitStack() as stack:
         url = stack.enter_context(database(config, args.pg_server))
-        deployment = Deployment(url, config, log)
+        deployment = Deployment(url, config, log, args.account_calls_per_minute)
         stack.callback(deployment.close)
         runs = [burst(deployment, config, args.orders, args.timeout)]
         if args.steady and runs[0].per_minute:
@@ -601,9 +604,13 @@ def main() -> None:
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER)
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--log", default=os.devnull, help="where the processes' output goes")
+    account_limit_argument(parser)
     args = parser.parse_args()
     quiet_logs()
     print(machine_note(), flush=True)
+    print(
+        f"supplier accounts: {account_limit(args.account_calls_per_minute) or 'published'} calls/min"
+    )
     configs = [Config.parse(text) for text in args.configs.split(",") if text]
     runs: list[Run] = []
     with open(args.log, "ab") as log:

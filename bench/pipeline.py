@@ -45,6 +45,8 @@ from typing import Any  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    account_limit,
+    account_limit_argument,
     database_kind,
     machine_note,
     print_table,
@@ -124,7 +126,9 @@ class Supplier(threading.Thread):
                 self.stopping.wait(0.05)
 
 
-def run(url: str, orders: int, threads: int, timeout: float) -> PipelineRun:
+def run(
+    url: str, orders: int, threads: int, timeout: float, account_calls_per_minute: int = 0
+) -> PipelineRun:
     stack = Stack(
         StackOptions(
             database_url=url,
@@ -132,6 +136,7 @@ def run(url: str, orders: int, threads: int, timeout: float) -> PipelineRun:
             bucket_size=UNTHROTTLED,
             restore_rate=UNTHROTTLED,
             migrate=False,
+            account_calls_per_minute=account_limit(account_calls_per_minute),
         )
     )
     result = PipelineRun(database_kind(url), threads, orders)
@@ -249,11 +254,15 @@ def main() -> None:
     parser.add_argument("--pg", help="also run on this PostgreSQL URL (emptied before each run)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per configuration")
+    account_limit_argument(parser)
     args = parser.parse_args()
     quiet_logs()
     thread_counts = [int(n) for n in args.threads.split(",") if n]
     print(machine_note())
     print(f"{args.orders} orders; worker threads {thread_counts}; sandboxes at zero latency")
+    print(
+        f"supplier accounts: {account_limit(args.account_calls_per_minute) or 'published'} calls/min"
+    )
     runs: list[PipelineRun] = []
     databases: list[str | None] = [] if args.no_sqlite else [None]
     if args.pg:
@@ -261,13 +270,17 @@ def main() -> None:
     for database in databases:
         for threads in thread_counts:
             with scratch_database(database) as url:
-                runs.append(run(url, args.orders, threads, args.timeout))
+                runs.append(
+                    run(url, args.orders, threads, args.timeout, args.account_calls_per_minute)
+                )
             progress(runs[-1])
     growth = [int(n) for n in args.growth.split(",") if n]
     if growth and not args.no_sqlite:
         for size in growth:
             with scratch_database() as url:
-                runs.append(run(url, size, max(thread_counts), args.timeout))
+                runs.append(
+                    run(url, size, max(thread_counts), args.timeout, args.account_calls_per_minute)
+                )
             progress(runs[-1])
     report(runs)
 

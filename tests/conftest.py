@@ -37,6 +37,9 @@ settings.load_profile("suite")
 
 PG_URL = os.environ.get("INTEGRATOR_TEST_DATABASE_URL", "")
 BACKENDS = ("sqlite", "postgresql")
+# the machine's shared database: the fixtures drop its schema and truncate its tables, so a run
+# pointed at it would erase what others keep there
+SHARED_DATABASES = frozenset({"test", "postgres"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +58,11 @@ def chosen_backends(config: pytest.Config) -> list[str]:
         raise pytest.UsageError(f"--databases: {unknown or names} not in {', '.join(BACKENDS)}")
     if "postgresql" in names and not PG_URL:
         raise pytest.UsageError("--databases=postgresql needs INTEGRATOR_TEST_DATABASE_URL")
+    if PG_URL and make_url(PG_URL).database in SHARED_DATABASES:
+        raise pytest.UsageError(
+            f"INTEGRATOR_TEST_DATABASE_URL names the shared database {make_url(PG_URL).database!r}:"
+            " the tests erase theirs; create a scratch database (scripts/test.sh does)"
+        )
     return names
 
 

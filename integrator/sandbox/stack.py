@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from integrator.sandbox.shopify import (
 from integrator.sandbox.shopify import serve as serve_shopify
 from integrator.sandbox.shopify.store import Shop as SandboxShop
 from integrator.sandbox.suppliers import SANDBOXES
-from integrator.sandbox.suppliers.base import SandboxSupplier
+from integrator.sandbox.suppliers.base import PublishedRateLimit, SandboxSupplier
 from integrator.sandbox.suppliers.transport import in_process_session, mount
 from integrator.sandbox.suppliers.transport import serve as serve_supplier
 from integrator.settings import Settings, load_settings
@@ -94,6 +94,11 @@ class StackOptions:
     # order's FOs at our location when it is placed (a Shopify Flow "Submit fulfillment
     # request" automation)
     mode: str = "merchant-managed"
+    # calls a minute every sandbox supplier account allows, for an account the supplier has
+    # granted more than its published limit (None: the published limits). Throughput
+    # benchmarks raise it so that they measure the integrator, not Printful's 120 a minute;
+    # the integrator is told the same limit (``rate_limit_per_minute``), as its operator would.
+    account_calls_per_minute: int | None = None
 
 
 def supplier_base(name: str) -> str:
@@ -174,6 +179,11 @@ class Stack:
             env[f"{name.upper()}_CALLBACK_SECRET"] = credentials.callback_secret
         for (name, option), variable in ACCOUNT_VARIABLES.items():
             env[variable] = str(SANDBOX_ACCOUNTS[name][option])
+        if self.options.account_calls_per_minute is not None:
+            for name in SANDBOXES:
+                env[f"{name.upper()}_RATE_LIMIT_PER_MINUTE"] = str(
+                    self.options.account_calls_per_minute
+                )
         return env
 
     def callback_secret(self, name: str) -> str:
@@ -198,6 +208,7 @@ class Stack:
             sandbox = sandbox_class(
                 api_key=self.credentials[name].api_key,
                 callback_secret=self._secret(name),
+                rate_limit=self._account_limit(sandbox_class),
                 **SANDBOX_ACCOUNTS.get(name, {}),
             )
             self.suppliers[name] = sandbox
@@ -208,6 +219,13 @@ class Stack:
             else:
                 urls[name] = supplier_base(name)
         return urls
+
+    def _account_limit(self, sandbox_class: type[SandboxSupplier]) -> PublishedRateLimit | str:
+        calls = self.options.account_calls_per_minute
+        if calls is None:
+            return "published"
+        published = sandbox_class.PUBLISHED_RATE_LIMIT or PublishedRateLimit(calls=calls)
+        return replace(published, calls=calls, window=60.0)
 
     def _adapter_factory(
         self, urls: dict[str, str]

@@ -29,6 +29,14 @@ def _one_or_many(value: Any) -> Any:
 TextList = Annotated[list[str], BeforeValidator(_one_or_many)]
 
 
+def _empty_as_unset(value: Any) -> Any:
+    """``${VAR:-}`` with VAR unset reads as an empty string: the key's default applies."""
+    return None if value == "" else value
+
+
+OptionalPositiveInt = Annotated[PositiveInt | None, BeforeValidator(_empty_as_unset)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
 
@@ -55,7 +63,7 @@ class CommonOptions(Strict):
     timeout_seconds: PositiveFloat = 30.0
     # calls a minute this account may make, when the supplier allows it more than its
     # published limit (the adapter's RATE_LIMIT_PER_MINUTE); shared by every process
-    rate_limit_per_minute: PositiveInt | None = None
+    rate_limit_per_minute: OptionalPositiveInt = None
 
 
 class PrintfulOptions(CommonOptions):
