@@ -29,7 +29,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from integrator.db.timestamps import utcnow
-from integrator.domain.statuses import ShipmentSyncStatus, SupplierOrderStatus
+from integrator.domain.statuses import (
+    OrderStatus,
+    ShipmentSyncStatus,
+    ShopStatus,
+    SupplierOrderStatus,
+)
 from integrator.jobqueue.status import JobStatus
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrement works) on SQLite
@@ -67,7 +72,9 @@ class Shop(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active|uninstalled|redacted
+    status: Mapped[ShopStatus] = mapped_column(
+        StatusColumn(ShopStatus, 20), default=ShopStatus.ACTIVE
+    )
     access_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     refresh_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -135,7 +142,9 @@ class Order(Base):
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal data
     currency: Mapped[str] = mapped_column(String(8), default="")
     financial_status: Mapped[str] = mapped_column(String(32), default="")
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open|closed|cancelled
+    status: Mapped[OrderStatus] = mapped_column(
+        StatusColumn(OrderStatus, 20), default=OrderStatus.OPEN
+    )
     attention: Mapped[str | None] = mapped_column(Text)  # why an operator must look
     production_stage: Mapped[str | None] = mapped_column(String(20))
     mirrored_stage: Mapped[str | None] = mapped_column(String(20))

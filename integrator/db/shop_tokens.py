@@ -9,6 +9,7 @@ from sqlalchemy import select
 from integrator.db.database import Database
 from integrator.db.models import Shop
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShopStatus
 from integrator.shopify.tokens import SealedShopToken, ShopToken, TokenCipher
 
 
@@ -35,7 +36,7 @@ class SqlShopTokenStore:
     def load(self, shop: str) -> ShopToken | None:
         with self._db.read() as session:
             row = session.scalar(select(Shop).where(Shop.domain == shop))
-            if row is None or row.access_token_encrypted is None or row.status != "active":
+            if row is None or row.access_token_encrypted is None or row.status != ShopStatus.ACTIVE:
                 return None
             sealed = SealedShopToken(
                 access_token_encrypted=row.access_token_encrypted.decode(),
@@ -57,10 +58,12 @@ class SqlShopTokenStore:
             if row is None:
                 row = Shop(domain=shop, installed_at=utcnow())
                 session.add(row)
-            elif row.status != "active" and not _revives(row, revive_if_uninstalled_before):
+            elif row.status != ShopStatus.ACTIVE and not _revives(
+                row, revive_if_uninstalled_before
+            ):
                 # app/uninstalled won the race: a token saved now would serve the shop again
                 return
-            row.status = "active"
+            row.status = ShopStatus.ACTIVE
             row.uninstalled_at = None
             row.access_token_encrypted = sealed.access_token_encrypted.encode()
             row.refresh_token_encrypted = (

@@ -1,6 +1,7 @@
-"""The statuses we record for a supplier order and for a shipment's sync to Shopify: one name
-per status, checked by mypy, instead of string literals compared across the pipeline. The
-value is what the ``supplier_orders.status`` and ``shipments.sync_status`` columns store.
+"""The statuses we record for a shop, an order, a supplier order and a shipment's sync to
+Shopify: one name per status, checked by mypy, instead of string literals compared across the
+pipeline. The value is what the ``shops.status``, ``orders.status``, ``supplier_orders.status``
+and ``shipments.sync_status`` columns store.
 
 These are our words, not a supplier's: what a supplier calls its order's state is kept as it
 said it (``supplier_orders.raw_status``) and mapped to an item ``Stage`` by its adapter.
@@ -9,6 +10,18 @@ said it (``supplier_orders.raw_status``) and mapped to an item ``Stage`` by its 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class ShopStatus(StrEnum):
+    ACTIVE = "active"
+    UNINSTALLED = "uninstalled"
+    REDACTED = "redacted"  # shop/redact: its personal data is gone
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # every routed item reached the end of its line
+    CANCELLED = "cancelled"  # in Shopify
 
 
 class SupplierOrderStatus(StrEnum):

@@ -10,7 +10,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import LineItem, Order, SupplierOrder
 from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
-from integrator.domain.statuses import AT_SUPPLIER, SupplierOrderStatus
+from integrator.domain.statuses import AT_SUPPLIER, OrderStatus, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.timeline import move, refresh_order
@@ -29,12 +29,12 @@ def cancel_order(container: Container, context: JobContext) -> str:
             order = Order(
                 shop_domain=shop,
                 shopify_order_id=order_id,
-                status="cancelled",
+                status=OrderStatus.CANCELLED,
                 cancelled_at=utcnow(),
             )
             session.add(order)
             return "cancelled_before_ingest"
-        order.status = "cancelled"
+        order.status = OrderStatus.CANCELLED
         order.cancelled_at = order.cancelled_at or utcnow()
         _cancel_unsubmitted(session, order)
         remote = [

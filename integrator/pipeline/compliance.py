@@ -12,6 +12,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import DataExport, Order, Shop, WebhookDelivery
 from integrator.db.timestamps import utcnow
 from integrator.domain.model import legacy_id
+from integrator.domain.statuses import ShopStatus
 
 
 def _customer_orders(session: Session, shop: str, body: dict[str, Any]) -> list[Order]:
@@ -118,7 +119,7 @@ def on_shop_redact(
     )
     row = session.scalar(select(Shop).where(Shop.domain == shop))
     if row is not None:
-        row.status = "redacted"
+        row.status = ShopStatus.REDACTED
         row.access_token_encrypted = None
         row.refresh_token_encrypted = None
     return f"shop_redacted:{len(orders)}_orders"

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from integrator.bootstrap import Container
 from integrator.db.models import Order
+from integrator.domain.statuses import OrderStatus
 from integrator.jobqueue.worker import JobContext
 
 
@@ -21,7 +22,7 @@ def update_order(container: Container, context: JobContext) -> str:
                 Order.shop_domain == shop, Order.shopify_order_id == order_id
             )
         )
-    if status is None or status == "cancelled":
+    if status is None or status == OrderStatus.CANCELLED:
         return "not_tracked"
     return sync_order(container, shop, order_id)
 

@@ -31,7 +31,12 @@ from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.model import Disposition, EnrichedOrder, ItemDecision, OrderLine
 from integrator.domain.stages import Stage
-from integrator.domain.statuses import AT_SUPPLIER, NOT_AT_SUPPLIER, SupplierOrderStatus
+from integrator.domain.statuses import (
+    AT_SUPPLIER,
+    NOT_AT_SUPPLIER,
+    OrderStatus,
+    SupplierOrderStatus,
+)
 from integrator.jobqueue.errors import RetryableJobError, RetryLater
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.decisions import apply_decision, move_first
@@ -82,7 +87,7 @@ def upsert_order(session: Session, order: EnrichedOrder) -> Order:
             "shop_domain": order.shop,
             "shopify_order_id": order.order_id,
             "name": order.name,
-            "status": "open",
+            "status": OrderStatus.OPEN,
             "created_at": utcnow(),
             "updated_at": utcnow(),
         },
@@ -166,7 +171,7 @@ def sync_order(
         config.shopify.trigger_topic, enriched.financial_status
     ):
         return f"not_paid:{enriched.financial_status}"
-    if known == "cancelled":
+    if known == OrderStatus.CANCELLED:
         return "cancelled"
     ownership = ownership_for(container, shop, config, connection)
     enriched = answer_fulfillment_requests(container, enriched, config, ownership)
@@ -218,7 +223,7 @@ def _write(
     )
     before = existing.shipping_address if existing is not None else None
     row = upsert_order(session, enriched)
-    if row.status == "cancelled":
+    if row.status == OrderStatus.CANCELLED:
         return None
     if enriched.cancelled:
         # a cancellation whose webhook never came (found by a later read)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from integrator.db.database import Database
 from integrator.db.models import Shop
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShopStatus
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def remember_setup(db: Database, shop: str, *, webhook_callback_url: str | None)
         if row is None:
             row = Shop(domain=shop, installed_at=utcnow())
             session.add(row)
-        row.status = "active"
+        row.status = ShopStatus.ACTIVE
         row.uninstalled_at = None
         if webhook_callback_url:
             row.webhook_callback_url = webhook_callback_url

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from integrator.bootstrap import Container
 from integrator.db.models import Shop
+from integrator.domain.statuses import ShopStatus
 
 
 def shop_is_active(session: Session | Connection, container: Container, shop: str) -> bool:
@@ -35,6 +36,6 @@ def active_shops(
     return {
         shop
         for shop in shops
-        if statuses.get(shop) == "active"
+        if statuses.get(shop) == ShopStatus.ACTIVE
         or (shop not in statuses and bool(single) and single == shop)
     }

@@ -23,7 +23,7 @@ from integrator.domain.model import (
 )
 from integrator.domain.public_urls import NotPublicUrl, ResolverUnavailable, public_url
 from integrator.domain.stages import Stage
-from integrator.domain.statuses import SupplierOrderStatus
+from integrator.domain.statuses import OrderStatus, SupplierOrderStatus
 from integrator.jobqueue.errors import RetryableJobError, RetryLater, TerminalJobError
 from integrator.jobqueue.worker import JobContext
 from integrator.pipeline.decisions import reassign
@@ -77,7 +77,7 @@ def load_submission(container: Container, supplier_order_id: int) -> Submission 
         if supplier_order is None or supplier_order.status != SupplierOrderStatus.PENDING:
             return None
         order = supplier_order.order
-        if order.status == "cancelled":
+        if order.status == OrderStatus.CANCELLED:
             return None
         items = session.scalars(
             select(LineItem).where(

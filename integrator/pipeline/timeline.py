@@ -11,6 +11,7 @@ from integrator.db.models import ItemEvent, LineItem, Order
 from integrator.db.timestamps import as_utc, utcnow
 from integrator.db.upsert import insert_or_ignore
 from integrator.domain.stages import MAIN_LINE, RANK, Stage, advance, release
+from integrator.domain.statuses import OrderStatus
 
 CLOSED_STAGES = frozenset({Stage.DELIVERED, Stage.CANCELLED, Stage.RETURNED})
 
@@ -148,7 +149,11 @@ def refresh_order(session: Session, order: Order) -> bool:
     changed = (stage.value if stage else None) != order.production_stage
     order.production_stage = stage.value if stage else None
     routed = [i for i in items if i.disposition == "route" or i.stage == "on_hold"]
-    if order.status == "open" and routed and all(Stage(i.stage) in CLOSED_STAGES for i in routed):
-        order.status = "closed"
+    if (
+        order.status == OrderStatus.OPEN
+        and routed
+        and all(Stage(i.stage) in CLOSED_STAGES for i in routed)
+    ):
+        order.status = OrderStatus.CLOSED
         order.closed_at = utcnow()
     return changed

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from integrator.bootstrap import Container
 from integrator.db.models import Shop, WebhookDelivery
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShopStatus
 
 
 def on_app_uninstalled(
@@ -21,7 +22,7 @@ def on_app_uninstalled(
     if row is None:
         row = Shop(domain=shop)
         session.add(row)
-    row.status = "uninstalled"
+    row.status = ShopStatus.UNINSTALLED
     row.uninstalled_at = row.uninstalled_at or utcnow()
     row.access_token_encrypted = None
     row.refresh_token_encrypted = None

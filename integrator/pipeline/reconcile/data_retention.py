@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from integrator.bootstrap import Container
 from integrator.db.models import Order, WebhookDelivery
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import OrderStatus
 from integrator.pipeline.reconcile.passes import PassReport
 
 
@@ -31,7 +32,7 @@ def retention(
         ).all()
         closed = session.scalars(
             select(Order).where(
-                Order.status.in_(("closed", "cancelled")),
+                Order.status.in_((OrderStatus.CLOSED, OrderStatus.CANCELLED)),
                 Order.redacted_at.is_(None),
                 or_(Order.closed_at < personal_cutoff, Order.cancelled_at < personal_cutoff),
             )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from integrator.bootstrap import Container
 from integrator.db.models import Shop
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import ShopStatus
 
 
 @dataclass
@@ -28,7 +29,7 @@ def slot_of(interval: timedelta, now: datetime | None = None) -> int:
 
 def served_shops(container: Container) -> list[str]:
     with container.db.read() as session:
-        shops = set(session.scalars(select(Shop.domain).where(Shop.status == "active")))
+        shops = set(session.scalars(select(Shop.domain).where(Shop.status == ShopStatus.ACTIVE)))
     if container.settings.shopify_shop:
         shops.add(container.settings.shopify_shop)
     return sorted(shops)

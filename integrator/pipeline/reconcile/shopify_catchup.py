@@ -9,6 +9,7 @@ from sqlalchemy import select
 from integrator.bootstrap import Container
 from integrator.db.models import Order, Shop
 from integrator.db.timestamps import utcnow
+from integrator.domain.statuses import OrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport, served_shops
@@ -104,7 +105,7 @@ def _job_for_change(
             return None
         return JobKind.ORDER_INGEST, f"ingest:{key}", "paid, never received"
     status, seen = known
-    if status == "cancelled":
+    if status == OrderStatus.CANCELLED:
         return None
     if change.cancelled:
         return JobKind.ORDER_CANCEL, f"cancel:{key}", "cancelled in Shopify, missed here"

@@ -11,6 +11,7 @@ from integrator.bootstrap import Container
 from integrator.db.models import Alert, LineItem, Order
 from integrator.db.timestamps import utcnow
 from integrator.domain.stages import Stage
+from integrator.domain.statuses import OrderStatus
 from integrator.jobqueue.jobs import enqueue
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.reconcile.passes import PassReport
@@ -34,7 +35,7 @@ def alert_stuck_items(
                 # waiting for Shopify (a hold, a scheduled date) is Shopify's clock, not ours
                 or_(LineItem.disposition.is_(None), LineItem.disposition != "wait"),
                 or_(LineItem.alerted_stage.is_(None), LineItem.alerted_stage != LineItem.stage),
-                Order.status == "open",
+                Order.status == OrderStatus.OPEN,
             )
         ).all()
         for item in candidates:
