@@ -150,6 +150,19 @@ def apply_event(
     supplier_order = find_supplier_order(session, supplier, event)
     if supplier_order is None:
         return "unmatched"
+    return apply_to(session, container, supplier_order, event, source=source)
+
+
+def apply_to(
+    session: Session,
+    container: Container,
+    supplier_order: SupplierOrder,
+    event: SupplierEvent,
+    *,
+    source: str,
+) -> str:
+    """Apply one event to its supplier order (found and locked); "applied" or "ignored"."""
+    supplier = supplier_order.supplier
     supplier_order.last_heard_at = utcnow()
     items = list(
         session.scalars(
@@ -385,9 +398,15 @@ def handle_callback(container: Container, context: JobContext) -> str:
     events = completed.events
     outcomes = []
     with container.db.write() as session:
-        for event in events:
+        # each event's supplier order found (and locked) once, for applying and for linking
+        matched = [find_supplier_order(session, supplier, event) for event in events]
+        for event, supplier_order in zip(events, matched, strict=True):
             outcomes.append(
-                apply_event(session, container, supplier, event, source=f"supplier:{supplier}")
+                "unmatched"
+                if supplier_order is None
+                else apply_to(
+                    session, container, supplier_order, event, source=f"supplier:{supplier}"
+                )
             )
         if completed.problem:
             flag_uncompleted(session, supplier, events, completed.problem)
@@ -397,21 +416,18 @@ def handle_callback(container: Container, context: JobContext) -> str:
                 "callback for a supplier order not recorded yet", retry_after=UNMATCHED_WAIT_SECONDS
             )
         mark_delivery(session, delivery_id, "processed", ",".join(outcomes))
-        link_delivery(session, delivery_id, supplier, events)
+        link_delivery(session, delivery_id, next((so for so in matched if so), None))
     return ",".join(outcomes)
 
 
-def link_delivery(
-    session: Session, delivery_id: int, supplier: str, events: list[SupplierEvent]
-) -> None:
-    """Tie the raw callback to its order, so that redaction and the console find it."""
+def link_delivery(session: Session, delivery_id: int, supplier_order: SupplierOrder | None) -> None:
+    """Tie the raw callback to the order of its first matched event, so that redaction and
+    the console find it."""
     from integrator.db.models import WebhookDelivery
 
-    for event in events:
-        supplier_order = find_supplier_order(session, supplier, event)
-        if supplier_order is not None:
-            delivery = session.get(WebhookDelivery, delivery_id)
-            if delivery is not None:
-                delivery.order_id = supplier_order.order_id
-                delivery.shop_domain = supplier_order.order.shop_domain
-            return
+    if supplier_order is None:
+        return
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is not None:
+        delivery.order_id = supplier_order.order_id
+        delivery.shop_domain = supplier_order.order.shop_domain

@@ -46,6 +46,7 @@ from integrator.pipeline.fulfillment_requests import (
 )
 from integrator.pipeline.job_kinds import JobKind
 from integrator.pipeline.records import address_to_json, decision_of
+from integrator.pipeline.shop_settings import ShopConnection, connection_in
 from integrator.pipeline.shops import shop_is_active
 from integrator.pipeline.stage_mirror import enqueue_mirror
 from integrator.pipeline.supplier_orders import (
@@ -121,12 +122,16 @@ class SupplierCut:
     why: str = ""
 
 
-def ownership_for(container: Container, shop: str, config: StoreConfig) -> Ownership:
+def ownership_for(
+    container: Container, shop: str, config: StoreConfig, connection: ShopConnection | None = None
+) -> Ownership:
     """Which fulfillment orders are ours for this shop: its mode as setup (or the first token
-    exchange) stored it; a shop without one is merchant-managed."""
+    exchange) stored it; a shop without one is merchant-managed. ``connection``: the shop's
+    row as the caller just read it (else it is read here)."""
     from integrator.pipeline.shop_settings import connection_of
 
-    connection = connection_of(container.db, shop)
+    if connection is None:
+        connection = connection_of(container.db, shop)
     if connection.fulfillment_mode != FulfillmentMode.FULFILLMENT_SERVICE.value:
         return default_ownership(config)
     location = connection.fulfillment_location_id
@@ -156,6 +161,7 @@ def sync_order(
         if not shop_is_active(session, container, shop):
             return "shop_not_served"
         known, held_lines = _known_order(session, shop, order_id)
+        connection = connection_in(session, shop)
     config = container.config(shop)
     with as_job_error():
         enriched = fetch_order(
@@ -167,7 +173,7 @@ def sync_order(
         return f"not_paid:{enriched.financial_status}"
     if known == OrderStatus.CANCELLED:
         return "cancelled"
-    ownership = ownership_for(container, shop, config)
+    ownership = ownership_for(container, shop, config, connection)
     enriched = answer_fulfillment_requests(container, enriched, config, ownership)
     decisions = route_order(enriched, config, ownership)
     with container.db.write() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from integrator.db.database import Database
 from integrator.db.models import Shop
@@ -61,13 +62,18 @@ def remember_mode(
 
 def connection_of(db: Database, shop: str) -> ShopConnection:
     with db.read() as session:
-        row = session.scalar(select(Shop).where(Shop.domain == shop))
-        if row is None:
-            return ShopConnection(shop)
-        return ShopConnection(
-            shop,
-            row.fulfillment_mode,
-            row.fulfillment_service_id,
-            row.fulfillment_location_id,
-            row.webhook_callback_url,
-        )
+        return connection_in(session, shop)
+
+
+def connection_in(session: Session, shop: str) -> ShopConnection:
+    """:func:`connection_of` within a transaction the caller has open."""
+    row = session.scalar(select(Shop).where(Shop.domain == shop))
+    if row is None:
+        return ShopConnection(shop)
+    return ShopConnection(
+        shop,
+        row.fulfillment_mode,
+        row.fulfillment_service_id,
+        row.fulfillment_location_id,
+        row.webhook_callback_url,
+    )

@@ -135,7 +135,8 @@ def record_submitted(
         detail = f"{submission.supplier} order {result.supplier_order_id}" + (
             " (already existed: same reference)" if result.already_existed else ""
         )
-        for item in _items_of(session, submission.supplier_order_id):
+        items = _items_of(session, submission.supplier_order_id)
+        for item in items:
             if item.shopify_line_item_id in submitted:
                 move(
                     session,
@@ -157,19 +158,23 @@ def record_submitted(
                         detail=result.raw_status,
                         supplier=submission.supplier,
                     )
-        _own_order_for_late_items(session, container, supplier_order, submitted)
+        _own_order_for_late_items(session, container, supplier_order, items, submitted)
         if refresh_order(session, supplier_order.order):
             enqueue_mirror(session, container, supplier_order.order)
 
 
 def _own_order_for_late_items(
-    session: Session, container: Container, supplier_order: SupplierOrder, submitted: set[str]
+    session: Session,
+    container: Container,
+    supplier_order: SupplierOrder,
+    items: list[LineItem],
+    submitted: set[str],
 ) -> None:
     """Items that joined the supplier order after its lines were read were not sent: they go
     to a supplier order of their own rather than wait on one that will never make them."""
     late = [
         item
-        for item in _items_of(session, supplier_order.id)
+        for item in items
         if item.stage == Stage.ROUTED.value and item.shopify_line_item_id not in submitted
     ]
     for item in late:

@@ -40,7 +40,9 @@ def record_event(
         "occurred_at": as_utc(occurred_at) if occurred_at else utcnow(),
         "recorded_at": utcnow(),
     }
-    return insert_or_ignore(session, ItemEvent, values) is not None
+    # on the session's connection: the ORM's execute would build its compile state and
+    # autoflush for a plain insert that needs neither (the item's row is already flushed)
+    return insert_or_ignore(session.connection(), ItemEvent, values) is not None
 
 
 def move(

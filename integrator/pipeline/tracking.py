@@ -46,6 +46,8 @@ class ShipmentToSync:
     shop: str
     fulfil: ShipmentToFulfil
     not_ready_since: datetime | None
+    sync_status: str = ShipmentSyncStatus.PENDING
+    tracking_synced: str | None = None
 
 
 def load_shipment(container: Container, shipment_id: int) -> ShipmentToSync | None:
@@ -72,7 +74,14 @@ def load_shipment(container: Container, shipment_id: int) -> ShipmentToSync | No
             hints={part.shopify_line_item_id: _hints(part) for part in parts},
             others=frozenset(str(entry["id"]) for made in others for entry in made or ()),
         )
-        return ShipmentToSync(shipment.id, order.shop_domain, fulfil, shipment.not_ready_since)
+        return ShipmentToSync(
+            shipment.id,
+            order.shop_domain,
+            fulfil,
+            shipment.not_ready_since,
+            shipment.sync_status,
+            shipment.tracking_synced,
+        )
 
 
 def _hints(part: LineItem) -> tuple[FulfillmentOrderLineRef, ...]:
@@ -209,11 +218,7 @@ def sync_shipment(container: Container, context: JobContext) -> str:
     shipment = load_shipment(container, int(str(context.payload["shipment_id"])))
     if shipment is None:
         return "gone"
-    with container.db.read() as session:
-        status = session.scalar(
-            select(Shipment.sync_status).where(Shipment.id == shipment.shipment_id)
-        )
-    if status == ShipmentSyncStatus.SYNCED:
+    if shipment.sync_status == ShipmentSyncStatus.SYNCED:
         return "already_synced"
     notify = container.config(shipment.shop).shopify.notify_customer
     journal = ShipmentJournal(container, shipment.shipment_id)
@@ -238,11 +243,7 @@ def sync_tracking_update(container: Container, context: JobContext) -> str:
         return "gone"
     if not shipment.fulfil.made:
         raise RetryLater(NOT_READY_WAIT_SECONDS, "fulfillment not created yet")
-    with container.db.read() as session:
-        synced = session.scalar(
-            select(Shipment.tracking_synced).where(Shipment.id == shipment.shipment_id)
-        )
-    if synced == shipment.fulfil.tracking.number:
+    if shipment.tracking_synced == shipment.fulfil.tracking.number:
         return "already_current"
     notify = container.config(shipment.shop).shopify.notify_customer
     results = []
