@@ -27,6 +27,7 @@ from bench.common import machine_note
 from integrator.db.database import Database
 from integrator.db.migrate import upgrade
 from integrator.db.models import Base, Job, LineItem, Order, Shipment, SupplierOrder
+from integrator.domain.statuses import SupplierOrderStatus
 from integrator.jobqueue.jobs import queue_stats
 from integrator.jobqueue.worker import Worker
 from integrator.sandbox.shopify import LineSpec
@@ -164,6 +165,20 @@ def wait_until(
 
 def wait_for_queue(db: Database, timeout: float) -> bool:
     return wait_until(lambda: queue_busy(db) == 0, timeout)
+
+
+def waiting_at_suppliers(stack: Stack) -> int:
+    """Supplier orders submitted and not yet shipped: what the suppliers' staff still owe."""
+    waiting = (SupplierOrderStatus.SUBMITTED, SupplierOrderStatus.IN_PRODUCTION)
+    with stack.db.read() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(SupplierOrder)
+                .where(SupplierOrder.status.in_(waiting))
+            )
+            or 0
+        )
 
 
 def advance_everything(stack: Stack, to: str) -> list[tuple[str, dict[str, Any]]]:
