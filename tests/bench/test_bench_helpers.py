@@ -37,3 +37,19 @@ def test_pipeline_mix_is_seeded_and_routable() -> None:
     ]
     assert all(1 <= len(lines) <= 3 for lines in first)
     assert all(line.sku in SKU_SUPPLIER for lines in first for line in lines)
+
+
+def test_wakeup_bench_measures_each_pick_up(database_url: str) -> None:
+    """bench/wakeup.py: an idle worker picks up each job enqueued by another connection, and
+    the delay measured is from that commit to the handler's start."""
+    from bench.wakeup import pick_up_delays
+    from integrator.db.database import Database
+
+    worker_db, web_db = Database.from_url(database_url), Database.from_url(database_url)
+    try:
+        delays = pick_up_delays(worker_db, web_db, rounds=3)
+    finally:
+        worker_db.dispose()
+        web_db.dispose()
+    assert len(delays) == 3
+    assert all(0 <= delay < 5.0 for delay in delays)
