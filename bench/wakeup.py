@@ -7,8 +7,8 @@ An `integrator worker`'s dispatcher (one thread pool, the shipped poll interval 
 only timer) sits idle; then a job is enqueued and committed, either through the worker's own
 ``Database`` (an enqueue of this process: the in-process wake-up) or through a second
 ``Database`` with its own engine and connections, which stands for the web process (PostgreSQL
-``LISTEN/NOTIFY``; SQLite ``PRAGMA data_version``). Measured: from the moment the enqueuing
-commit returned to the moment the handler starts. Each round waits 0.3 s first, so the worker
+``LISTEN/NOTIFY``; SQLite ``PRAGMA data_version``). Measured: from the start of the enqueuing
+transaction (its commit included, so an upper bound) to the moment the handler starts. Each round waits 0.3 s first, so the worker
 is asleep, not between two claims.
 """
 
@@ -43,7 +43,7 @@ PATIENCE_SECONDS = 5.0
 
 
 def pick_up_delays(worker_db: Database, enqueue_db: Database, rounds: int) -> list[float]:
-    """Seconds from each enqueue's commit to its handler's start."""
+    """Seconds from each enqueuing transaction's start to its handler's start."""
     started: list[float] = []
     ran = threading.Event()
 
@@ -59,12 +59,15 @@ def pick_up_delays(worker_db: Database, enqueue_db: Database, rounds: int) -> li
         for _ in range(rounds):
             time.sleep(IDLE_SECONDS)
             ran.clear()
+            # from the start of the enqueuing transaction (its commit included: an upper bound);
+            # a clock read after the commit returned can come after the handler's start when
+            # this thread is descheduled in between
+            begun = time.monotonic()
             with enqueue_db.write() as session:
                 jobs.enqueue(session, "wake")
-            committed = time.monotonic()
             if not ran.wait(PATIENCE_SECONDS):
                 raise RuntimeError("the worker did not pick the job up")
-            delays.append(started[-1] - committed)
+            delays.append(started[-1] - begun)
     finally:
         worker.stop()
         thread.join(PATIENCE_SECONDS)

@@ -41,7 +41,7 @@ def test_pipeline_mix_is_seeded_and_routable() -> None:
 
 def test_wakeup_bench_measures_each_pick_up(database_url: str) -> None:
     """bench/wakeup.py: an idle worker picks up each job enqueued by another connection, and
-    the delay measured is from that commit to the handler's start."""
+    the delay measured runs from the start of the enqueuing transaction to the handler's."""
     from bench.wakeup import pick_up_delays
     from integrator.db.database import Database
 
