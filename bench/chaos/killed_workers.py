@@ -181,34 +181,29 @@ def run(
             def idle() -> bool:
                 return queue_busy(stack.db) == 0
 
+            def work_while_killing() -> None:
+                wait_while_killing(
+                    pool,
+                    rng,
+                    idle,
+                    timeout=budget,
+                    kill_every=kill_every,
+                    killing=True,
+                    max_kills=max_kills,
+                )
+
             for order in placed:
                 status = stack.send_webhook("orders/paid", order).statuses[-1]
                 answers[status] = answers.get(status, 0) + 1
             pool.kill_one(rng)  # at least one victim while the orders are in flight
-            wait_while_killing(
-                pool,
-                rng,
-                idle,
-                timeout=budget,
-                kill_every=kill_every,
-                killing=True,
-                max_kills=max_kills,
-            )
+            work_while_killing()
             # the suppliers' staff make and ship what has reached them; on a slow machine some
             # orders reach them only after a first round (the queue outlived its budget), and
             # they are made in the next round instead of being counted as stuck
             for _ in range(ADVANCE_ROUNDS):
                 for stage in ("in_production", "shipped"):
                     advance_everything(stack, stage)
-                    wait_while_killing(
-                        pool,
-                        rng,
-                        idle,
-                        timeout=budget,
-                        kill_every=kill_every,
-                        killing=True,
-                        max_kills=max_kills,
-                    )
+                    work_while_killing()
                 if not waiting_at_suppliers(stack):
                     break
             # the last victims' leases expire and the survivors finish their work

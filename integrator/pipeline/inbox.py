@@ -110,7 +110,9 @@ def kept_headers(headers: Any) -> dict[str, str]:
     return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
 
 
-def _row(delivery: NewDelivery, job_kind: str | None, outcome: str = "stored") -> dict[str, Any]:
+def delivery_columns(delivery: NewDelivery) -> dict[str, Any]:
+    """A delivery's column values but its body and what the service makes of it (both
+    writers: this one and the PostgreSQL batch statement)."""
     return {
         "source": delivery.source,
         "topic": delivery.topic,
@@ -120,9 +122,15 @@ def _row(delivery: NewDelivery, job_kind: str | None, outcome: str = "stored") -
         "triggered_at": delivery.triggered_at,
         "api_version": delivery.api_version,
         "headers": delivery.headers,
-        "body": delivery.body,
         "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
         "body_size": len(delivery.body),
+    }
+
+
+def _row(delivery: NewDelivery, job_kind: str | None, outcome: str = "stored") -> dict[str, Any]:
+    return {
+        **delivery_columns(delivery),
+        "body": delivery.body,
         "received_at": utcnow(),
         "outcome": outcome if job_kind else "ignored",
     }

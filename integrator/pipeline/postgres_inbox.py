@@ -26,7 +26,6 @@ batches:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -43,7 +42,13 @@ from integrator.jobqueue.jobs import (
     KIND_PRIORITY,
     NOTIFY_CHANNEL,
 )
-from integrator.pipeline.inbox import NewDelivery, Stored, check_storable, dedupe_column
+from integrator.pipeline.inbox import (
+    NewDelivery,
+    Stored,
+    check_storable,
+    dedupe_column,
+    delivery_columns,
+)
 
 JobFor = Callable[[str, bool], str | None]
 
@@ -208,16 +213,7 @@ class PostgresInboxWriter:
         served, unserved = self._job_for(delivery.topic, True), self._job_for(delivery.topic, False)
         return {
             "ord": position,
-            "source": delivery.source,
-            "topic": delivery.topic,
-            "shop_domain": delivery.shop_domain,
-            "dedupe_key": dedupe_column(delivery.dedupe_key),
-            "event_id": delivery.event_id,
-            "triggered_at": delivery.triggered_at,
-            "api_version": delivery.api_version,
-            "headers": delivery.headers,
-            "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
-            "body_size": len(delivery.body),
+            **delivery_columns(delivery),
             "kind_served": served,
             "priority_served": _priority(served),
             "kind_unserved": unserved,
